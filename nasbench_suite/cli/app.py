@@ -1,0 +1,54 @@
+"""The `nasbench-suite` command: a click group; each stage adds its commands from its own module."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from nasbench_suite.errors import UserInputError
+
+EXIT_USAGE = 2
+
+
+class SuiteGroup(click.Group):
+    """Turns a user-input error anywhere below into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (UserInputError, FileNotFoundError) as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=SuiteGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="nasbench-suite")
+def cli() -> None:
+    """Build, query and benchmark NAS tables of the NAS-Bench-201 cell space."""
+
+
+def json_option(func: Callable) -> Callable:
+    """The --json flag every command has."""
+    return click.option("--json", "as_json", is_flag=True, help="print machine-readable JSON")(func)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], str]) -> None:
+    """Print `data` as JSON or through `render`."""
+    click.echo(json.dumps(data, indent=2, default=_to_builtin) if as_json else render(data))
+
+
+def _to_builtin(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from nasbench_suite.cli import commands  # noqa: F401  (registers every command)
+
+    sys.exit(cli.main(standalone_mode=True))

@@ -1,0 +1,1 @@
+"""Importers of published benchmark results into suite tables."""

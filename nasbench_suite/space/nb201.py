@@ -1,0 +1,303 @@
+"""The NAS-Bench-201 cell space: 4 nodes, 6 edges, 5 ops, 15,625 cells.
+
+Strings and indices are exactly NAS-Bench-201's, so results keyed by either carry over. Internally a cell is
+a tuple of 6 op ids in arch-string edge order: (0->1), (0->2), (1->2), (0->3), (1->3), (2->3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+import io
+from importlib import resources
+from typing import Union
+
+import numpy as np
+
+from nasbench_suite.errors import UserInputError
+
+OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
+NUM_NODES = 4
+NUM_EDGES = len(EDGES)
+NUM_OPS = len(OPS)
+NUM_ARCHS = NUM_OPS**NUM_EDGES
+ORDER_FILE = "nb201_order.npy"  # uint16 base-5 op code of each official index
+EXPECTED_FORM = "|op~0|+|op~0|op~1|+|op~0|op~1|op~2| with op in " + ", ".join(OPS)
+
+Ops = tuple[int, ...]
+ArchLike = Union[str, int, np.integer, Sequence[Union[int, str]]]
+
+_OP_ID = {name: i for i, name in enumerate(OPS)}
+_PLACE = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)  # base-5 place value of each edge
+# The 4 input->output paths, as edge positions: 0->3, 0->1->3, 0->2->3, 0->1->2->3.
+_PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
+
+
+def parse_arch_str(text: str) -> Ops:
+    """Parse an official arch string; raise ValueError naming the bad part and the expected form."""
+    if not isinstance(text, str):
+        raise UserInputError(f"arch string must be a str, got {type(text).__name__}; expected {EXPECTED_FORM}")
+    nodes = text.split("+")
+    if len(nodes) != NUM_NODES - 1:
+        raise UserInputError(f"arch string {text!r} has {len(nodes)} node groups separated by '+', expected 3: "
+                         f"{EXPECTED_FORM}")
+    ops: list[int] = []
+    for node, group in enumerate(nodes, start=1):
+        if not (group.startswith("|") and group.endswith("|") and len(group) > 1):
+            raise UserInputError(f"node {node} group {group!r} must start and end with '|': {EXPECTED_FORM}")
+        edges = group[1:-1].split("|")
+        if len(edges) != node:
+            raise UserInputError(f"node {node} group {group!r} has {len(edges)} edges, expected {node}: "
+                             f"{EXPECTED_FORM}")
+        for source, edge in enumerate(edges):
+            name, sep, src = edge.partition("~")
+            if not sep:
+                raise UserInputError(f"edge {edge!r} of node {node} lacks '~input': {EXPECTED_FORM}")
+            if name not in _OP_ID:
+                raise UserInputError(f"unknown op {name!r} in edge {edge!r}; valid ops: {', '.join(OPS)}")
+            if src != str(source):
+                raise UserInputError(f"edge {edge!r} of node {node} has input {src!r}, expected {source}: "
+                                 f"{EXPECTED_FORM}")
+            ops.append(_OP_ID[name])
+    return tuple(ops)
+
+
+def format_arch_str(ops: Ops) -> str:
+    """The official string of a cell given as 6 op ids."""
+    names = [OPS[o] for o in ops]
+    return (f"|{names[0]}~0|+|{names[1]}~0|{names[2]}~1|+"
+            f"|{names[3]}~0|{names[4]}~1|{names[5]}~2|")
+
+
+class NB201Space:
+    """Conversions, canonical forms, encodings and variation operators of the NAS-Bench-201 cell space."""
+
+    name = "nb201"
+    ops = OPS
+    edges = EDGES
+    num_edges = NUM_EDGES
+    num_ops = NUM_OPS
+    size = NUM_ARCHS
+
+    @cached_property
+    def _index_to_code(self) -> np.ndarray:
+        data = resources.files(__package__).joinpath(ORDER_FILE).read_bytes()
+        return np.load(io.BytesIO(data))
+
+    @cached_property
+    def _code_to_index(self) -> np.ndarray:
+        inverse = np.empty(NUM_ARCHS, dtype=np.int64)
+        inverse[self._index_to_code] = np.arange(NUM_ARCHS)
+        return inverse
+
+    @cached_property
+    def _index_ops(self) -> np.ndarray:
+        """(15625, 6) op ids of every cell in official index order."""
+        return ops_from_codes(self._index_to_code)
+
+    # ---- conversions -------------------------------------------------------------------------------
+    def to_ops(self, arch: ArchLike) -> Ops:
+        """Any accepted form (string, index, 6 op ids or names) as a tuple of 6 op ids."""
+        if isinstance(arch, str):
+            return parse_arch_str(arch)
+        if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
+            return tuple(int(o) for o in self._index_ops[self._check_index(arch)])
+        if isinstance(arch, (tuple, list, np.ndarray)):
+            if len(arch) != NUM_EDGES:
+                raise UserInputError(f"an op tuple needs {NUM_EDGES} entries (one per edge), got {len(arch)}")
+            return tuple(self._op_id(o) for o in arch)
+        raise UserInputError(f"cannot read an architecture from {type(arch).__name__}; give an arch string "
+                         f"({EXPECTED_FORM}), an index 0..{NUM_ARCHS - 1} or a tuple of 6 ops")
+
+    def to_index(self, arch: ArchLike) -> int:
+        """The official NAS-Bench-201 index of a cell."""
+        if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
+            return self._check_index(arch)
+        return int(self._code_to_index[ops_to_code(self.to_ops(arch))])
+
+    def to_str(self, arch: ArchLike) -> str:
+        """The official arch string of a cell."""
+        return format_arch_str(self.to_ops(arch))
+
+    def indices_of(self, archs: Iterable[ArchLike]) -> np.ndarray:
+        """Official indices of many cells (vectorised for op tuples)."""
+        archs = list(archs)
+        if archs and all(isinstance(a, tuple) for a in archs):
+            return self._code_to_index[ops_to_code(np.asarray(archs, dtype=np.int64))]
+        return np.fromiter((self.to_index(a) for a in archs), dtype=np.int64, count=len(archs))
+
+    def ops_of(self, indices: np.ndarray) -> np.ndarray:
+        """(n, 6) op ids of cells given by official index."""
+        return self._index_ops[np.asarray(indices, dtype=np.int64)]
+
+    def all_ops(self) -> np.ndarray:
+        """(15625, 6) op ids in official index order."""
+        return self._index_ops
+
+    def _check_index(self, index: int) -> int:
+        if not 0 <= int(index) < NUM_ARCHS:
+            raise UserInputError(f"arch index {index} out of range; expected 0..{NUM_ARCHS - 1}")
+        return int(index)
+
+    @staticmethod
+    def _op_id(op: int | str) -> int:
+        if isinstance(op, str):
+            if op not in _OP_ID:
+                raise UserInputError(f"unknown op {op!r}; valid ops: {', '.join(OPS)}")
+            return _OP_ID[op]
+        if isinstance(op, (int, np.integer)) and 0 <= int(op) < NUM_OPS:
+            return int(op)
+        raise UserInputError(f"op id {op!r} out of range; expected 0..{NUM_OPS - 1} or one of {', '.join(OPS)}")
+
+    # ---- canonical form ----------------------------------------------------------------------------
+    def canonical(self, arch: ArchLike) -> str:
+        """A key shared by cells that are isomorphic or differ only where `none` cuts the graph.
+
+        Follows NAS-Bench-201's unique-string rule so deduplicated results carry over: each node is the
+        sorted list of its incoming terms; `skip_connect` passes its input's term through, `none` (or any op
+        on a zero input) gives the zero term `#`, other ops wrap their input. Zero terms stay in a sum, which
+        is why the space has 6,466 classes under this rule.
+        """
+        ops = self.to_ops(arch)
+        nodes = ["x"]
+        for target in range(1, NUM_NODES):
+            terms = []
+            for e, (src, dst) in enumerate(EDGES):
+                if dst != target:
+                    continue
+                if ops[e] == 0 or nodes[src] == "#":
+                    terms.append("#")
+                elif ops[e] == 1:
+                    terms.append(nodes[src])
+                else:
+                    terms.append(f"({nodes[src]})@{OPS[ops[e]]}")
+            nodes.append("+".join(sorted(terms)))
+        return nodes[-1]
+
+    @cached_property
+    def canonical_indices(self) -> np.ndarray:
+        """For every official index, the lowest official index computing the same function."""
+        first: dict[str, int] = {}
+        out = np.empty(NUM_ARCHS, dtype=np.int64)
+        for index in range(NUM_ARCHS):
+            out[index] = first.setdefault(self.canonical(index), index)
+        return out
+
+    def unique_indices(self) -> np.ndarray:
+        """One representative (lowest index) per equivalence class, sorted."""
+        return np.flatnonzero(self.canonical_indices == np.arange(NUM_ARCHS))
+
+    # ---- encodings ---------------------------------------------------------------------------------
+    def encode(self, archs: np.ndarray | Sequence[ArchLike], kind: str = "onehot") -> np.ndarray:
+        """Feature matrix for predictors; kind is one of ENCODINGS."""
+        if kind not in ENCODINGS:
+            raise UserInputError(f"unknown encoding {kind!r}; valid: {', '.join(ENCODINGS)}")
+        ops = self._as_op_matrix(archs)
+        return ENCODINGS[kind](ops)
+
+    def _as_op_matrix(self, archs: np.ndarray | Sequence[ArchLike]) -> np.ndarray:
+        if isinstance(archs, np.ndarray) and archs.ndim == 2:
+            return archs.astype(np.int64)
+        if isinstance(archs, np.ndarray) and archs.ndim == 1:
+            return self.ops_of(archs)
+        return np.asarray([self.to_ops(a) for a in archs], dtype=np.int64).reshape(-1, NUM_EDGES)
+
+    # ---- variation ---------------------------------------------------------------------------------
+    def neighbours(self, arch: ArchLike) -> list[Ops]:
+        """All 24 cells that differ from `arch` on exactly one edge."""
+        ops = self.to_ops(arch)
+        return [ops[:e] + (o,) + ops[e + 1:] for e in range(NUM_EDGES) for o in range(NUM_OPS) if o != ops[e]]
+
+    def mutate(self, arch: ArchLike, rng: np.random.Generator) -> Ops:
+        """A uniformly chosen single-edge neighbour."""
+        ops = list(self.to_ops(arch))
+        edge = int(rng.integers(NUM_EDGES))
+        ops[edge] = (ops[edge] + 1 + int(rng.integers(NUM_OPS - 1))) % NUM_OPS
+        return tuple(ops)
+
+    def sample(self, rng: np.random.Generator) -> Ops:
+        """One cell drawn uniformly from the whole space."""
+        return tuple(int(o) for o in rng.integers(NUM_OPS, size=NUM_EDGES))
+
+    def crossover_one_point(self, a: ArchLike, b: ArchLike, rng: np.random.Generator) -> Ops:
+        """Edges before a random cut point from `a`, the rest from `b`."""
+        cut = int(rng.integers(1, NUM_EDGES))
+        return self.to_ops(a)[:cut] + self.to_ops(b)[cut:]
+
+    def crossover_uniform(self, a: ArchLike, b: ArchLike, rng: np.random.Generator) -> Ops:
+        """Each edge from `a` or `b` with probability 1/2."""
+        pick = rng.random(NUM_EDGES) < 0.5
+        return tuple(x if p else y for x, y, p in zip(self.to_ops(a), self.to_ops(b), pick))
+
+
+def ops_to_code(ops: np.ndarray | Ops) -> np.ndarray | int:
+    """Base-5 code of op tuples (the first edge is the most significant digit)."""
+    arr = np.asarray(ops, dtype=np.int64)
+    code = arr @ _PLACE
+    return int(code) if arr.ndim == 1 else code
+
+
+def ops_from_codes(codes: np.ndarray) -> np.ndarray:
+    """Inverse of ops_to_code for an array of codes: (n, 6) op ids."""
+    codes = np.asarray(codes, dtype=np.int64)
+    return (codes[:, None] // _PLACE[None, :]) % NUM_OPS
+
+
+def _onehot(ops: np.ndarray) -> np.ndarray:
+    """6 edges x 5 ops = 30 binary features."""
+    return np.eye(NUM_OPS, dtype=np.float32)[ops].reshape(len(ops), -1)
+
+
+def _adjacency(ops: np.ndarray) -> np.ndarray:
+    """Ops-as-nodes graph (input, 6 edge-ops, output): flattened 8x8 adjacency + 8x7 node-label one-hot."""
+    n = len(ops)
+    adj = np.zeros((8, 8), dtype=np.float32)
+    for e, (src, dst) in enumerate(EDGES):
+        node = e + 1
+        for e_in, (_, dst_in) in enumerate(EDGES):  # edges ending at this edge's source feed it
+            if dst_in == src:
+                adj[e_in + 1, node] = 1
+        if src == 0:
+            adj[0, node] = 1
+        if dst == NUM_NODES - 1:
+            adj[node, 7] = 1
+    labels = np.zeros((n, 8, NUM_OPS + 2), dtype=np.float32)
+    labels[:, 0, NUM_OPS] = 1  # input
+    labels[:, 7, NUM_OPS + 1] = 1  # output
+    labels[np.arange(n)[:, None], np.arange(1, 7)[None, :], ops] = 1
+    return np.concatenate([np.broadcast_to(adj.ravel(), (n, 64)), labels.reshape(n, -1)], axis=1)
+
+
+def _path(ops: np.ndarray) -> np.ndarray:
+    """BANANAS path encoding: one bit per input->output op sequence (4 + 16 + 64 = 84) present in the cell.
+
+    A path carrying `none` computes nothing and sets no bit.
+    """
+    real = NUM_OPS - 1  # ops without `none`, renumbered 0..3
+    offsets = {1: 0, 2: real, 3: real + real**2}
+    out = np.zeros((len(ops), real + real**2 + real**3), dtype=np.float32)
+    rows = np.arange(len(ops))
+    for path in _PATHS:
+        path_ops = ops[:, path] - 1
+        alive = (path_ops >= 0).all(axis=1)
+        position = offsets[len(path)] + (path_ops.clip(0) @ (real ** np.arange(len(path) - 1, -1, -1)))
+        out[rows[alive], position[alive]] = 1
+    return out
+
+
+def _sequence(ops: np.ndarray) -> np.ndarray:
+    """Instruction sequence: per edge in string order the tokens (input node, op), 12 integer tokens.
+
+    Tokens 0..2 name the input node, 3..7 the op; a sequence model embeds them.
+    """
+    sources = np.array([src for src, _ in EDGES], dtype=np.int64)
+    seq = np.empty((len(ops), 2 * NUM_EDGES), dtype=np.float32)
+    seq[:, 0::2] = sources
+    seq[:, 1::2] = ops + 3
+    return seq
+
+
+ENCODINGS = {"onehot": _onehot, "adjacency": _adjacency, "path": _path, "sequence": _sequence}
+
+NB201 = NB201Space()

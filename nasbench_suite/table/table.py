@@ -1,0 +1,372 @@
+"""The benchmark table: dense per-architecture results in one HDF5 file, and its query API.
+
+Layout (schema 1)::
+
+    /                     attrs: format, schema_version, space, dataset, dataset_sha256, protocol (JSON),
+                                 provenance (JSON), software (JSON), hardware (JSON), created, description
+    /axes/archs           int32 [A]   official indices of the cells the table holds, sorted
+    /axes/seeds           int64 [S]   training seeds (-1: a published mean over seeds)
+    /axes/epochs          int32 [E]   epochs at which metrics were recorded, sorted
+    /metrics/<name>       float32 [A, S, E], NaN = not measured; attrs: description, unit, source
+    /columns/<name>       float64 [A] per-cell static values (params, FLOPs, latency, proxies); same attrs
+
+h5py is imported here and nowhere else in the package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Union
+
+import h5py
+import numpy as np
+
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.space import ArchLike, get_space
+
+FORMAT = "nasbench-suite-table"
+SCHEMA_VERSION = 1
+MEAN_SEED = -1
+JSON_ATTRS = ("protocol", "provenance", "software", "hardware")
+TEXT_ATTRS = ("space", "dataset", "dataset_sha256", "created", "description")
+
+SeedChoice = Union[str, int, np.random.Generator]
+
+
+class TableError(UserInputError):
+    """A table file or request that cannot be served."""
+
+
+@dataclass
+class Series:
+    """One stored array with what it means."""
+
+    values: np.ndarray
+    description: str = ""
+    unit: str = ""
+    source: str = ""
+
+    def attrs(self) -> dict[str, str]:
+        return {"description": self.description, "unit": self.unit, "source": self.source}
+
+
+@dataclass
+class Table:
+    """A benchmark table held in memory; `open_table` reads one, `save` writes one atomically."""
+
+    space: str
+    dataset: str
+    archs: np.ndarray
+    seeds: np.ndarray
+    epochs: np.ndarray
+    dataset_sha256: str = ""
+    protocol: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    software: dict[str, Any] = field(default_factory=dict)
+    hardware: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    created: str = ""
+    metrics: dict[str, Series] = field(default_factory=dict)
+    columns: dict[str, Series] = field(default_factory=dict)
+    path: Path | None = None
+
+    def __post_init__(self) -> None:
+        self.space_obj = get_space(self.space)
+        self.archs = np.asarray(self.archs, dtype=np.int64)
+        self.seeds = np.asarray(self.seeds, dtype=np.int64)
+        self.epochs = np.asarray(self.epochs, dtype=np.int64)
+        for name, axis in (("archs", self.archs), ("seeds", self.seeds), ("epochs", self.epochs)):
+            if axis.ndim != 1 or len(np.unique(axis)) != len(axis):
+                raise TableError(f"table axis {name} must be a 1-D array of distinct values")
+        if not np.all(np.diff(self.archs) > 0):
+            order = np.argsort(self.archs)
+            self.archs = self.archs[order]
+            for series in self.metrics.values():
+                series.values = series.values[order]
+            for series in self.columns.values():
+                series.values = series.values[order]
+        if len(self.archs) and not (0 <= self.archs[0] and self.archs[-1] < self.space_obj.size):
+            raise TableError(f"table archs must be indices 0..{self.space_obj.size - 1} of space {self.space}")
+        self._row = np.full(self.space_obj.size, -1, dtype=np.int64)
+        self._row[self.archs] = np.arange(len(self.archs))
+        self._seed_pos = {int(s): i for i, s in enumerate(self.seeds)}
+        self._epoch_pos = {int(e): i for i, e in enumerate(self.epochs)}
+        self._seed_mean_cache: dict[str, np.ndarray] = {}
+        for name, series in self.metrics.items():
+            self._check_shape(f"metric {name}", series.values, (len(self.archs), len(self.seeds), len(self.epochs)))
+        for name, series in self.columns.items():
+            self._check_shape(f"column {name}", series.values, (len(self.archs),))
+
+    @staticmethod
+    def _check_shape(what: str, values: np.ndarray, shape: tuple[int, ...]) -> None:
+        if values.shape != shape:
+            raise TableError(f"{what} has shape {values.shape}, expected {shape} (archs, seeds, epochs)")
+
+    # ---- building ----------------------------------------------------------------------------------
+    def set_metric(self, name: str, values: np.ndarray, description: str = "", unit: str = "",
+                   source: str = "") -> None:
+        """Store a [arch, seed, epoch] metric (NaN where not measured)."""
+        values = np.asarray(values, dtype=np.float32)
+        self._check_shape(f"metric {name}", values, (len(self.archs), len(self.seeds), len(self.epochs)))
+        self.metrics[name] = Series(values, description, unit, source)
+        self._seed_mean_cache.pop(name, None)
+
+    def set_column(self, name: str, values: np.ndarray, description: str = "", unit: str = "",
+                   source: str = "") -> None:
+        """Store a per-cell static column (NaN where unknown)."""
+        values = np.asarray(values, dtype=np.float64)
+        self._check_shape(f"column {name}", values, (len(self.archs),))
+        self.columns[name] = Series(values, description, unit, source)
+
+    # ---- queries -----------------------------------------------------------------------------------
+    def row(self, arch: ArchLike) -> int:
+        """Row of a cell in this table; TableError if the table does not hold it."""
+        index = self.space_obj.to_index(arch)
+        row = int(self._row[index])
+        if row < 0:
+            raise TableError(f"arch {index} is not in this table (it holds {len(self.archs)} of "
+                             f"{self.space_obj.size} cells)")
+        return row
+
+    def query(self, arch: ArchLike, metric: str = "test_acc", epoch: int | None = None,
+              seed: SeedChoice = "mean") -> float:
+        """One value; NaN if the table has the cell but that value was not measured.
+
+        seed: "mean" (over measured seeds), a seed label, or a numpy Generator that draws one measured seed.
+        epoch: None means the last epoch at which the metric was recorded.
+        """
+        row = self.row(arch)
+        epos = self._epoch_index(metric, epoch)
+        if isinstance(seed, str):
+            return float(self._seed_mean(metric, seed)[row, epos])
+        values = self.metrics[metric].values
+        if isinstance(seed, np.random.Generator):
+            measured = np.flatnonzero(~np.isnan(values[row, :, epos]))
+            return float(values[row, measured[seed.integers(len(measured))], epos]) if len(measured) else np.nan
+        return float(values[row, self._seed_index(seed), epos])
+
+    def query_many(self, archs: Iterable[ArchLike] | np.ndarray, metric: str = "test_acc",
+                   epoch: int | None = None, seed: str | int = "mean") -> np.ndarray:
+        """Vectorised query: archs as official indices (fast path) or any accepted forms."""
+        indices = np.asarray(archs) if isinstance(archs, np.ndarray) else self.space_obj.indices_of(archs)
+        rows = self._row[indices.astype(np.int64)]
+        if (rows < 0).any():
+            missing = indices[rows < 0]
+            raise TableError(f"{len(missing)} archs are not in this table, e.g. {int(missing[0])} (it holds "
+                             f"{len(self.archs)} of {self.space_obj.size} cells)")
+        epos = self._epoch_index(metric, epoch)
+        if isinstance(seed, str):
+            return self._seed_mean(metric, seed)[rows, epos].astype(np.float64)
+        return self.metrics[metric].values[rows, self._seed_index(seed), epos].astype(np.float64)
+
+    def column(self, name: str) -> np.ndarray:
+        """A per-cell static column, aligned with `archs`."""
+        if name not in self.columns:
+            raise TableError(f"table has no column {name!r}; columns: {', '.join(self.columns) or 'none'}")
+        return self.columns[name].values
+
+    def values(self, metric: str, epoch: int | None = None, seed: str | int = "mean") -> np.ndarray:
+        """A metric for every cell of the table, aligned with `archs`."""
+        return self.query_many(self.archs, metric, epoch, seed)
+
+    def best(self, metric: str = "test_acc", epoch: int | None = None, maximize: bool = True) -> tuple[int, float]:
+        """(official index, seed-mean value) of the best cell at that epoch."""
+        values = self.values(metric, epoch)
+        if np.isnan(values).all():
+            raise TableError(f"metric {metric!r} has no measured value at epoch {epoch}")
+        pos = int(np.nanargmax(values) if maximize else np.nanargmin(values))
+        return int(self.archs[pos]), float(values[pos])
+
+    def epochs_of(self, metric: str) -> list[int]:
+        """Epochs at which a metric has at least one measured value."""
+        self._require(metric)
+        measured = ~np.isnan(self.metrics[metric].values).all(axis=(0, 1))
+        return [int(e) for e in self.epochs[measured]]
+
+    def coverage(self) -> dict[str, dict[int, dict[int, float]]]:
+        """Fraction of cells measured, per metric -> epoch -> seed (only epochs with any data)."""
+        out: dict[str, dict[int, dict[int, float]]] = {}
+        for name, series in self.metrics.items():
+            measured = (~np.isnan(series.values)).mean(axis=0)  # [S, E]
+            out[name] = {int(e): {int(s): float(measured[si, ei]) for si, s in enumerate(self.seeds)}
+                         for ei, e in enumerate(self.epochs) if measured[:, ei].any()}
+        return out
+
+    def to_pandas(self):  # -> pandas.DataFrame
+        """One row per cell: arch string, seed-mean metric at every recorded epoch (`metric@epoch`), columns."""
+        import pandas as pd
+
+        data: dict[str, Any] = {"arch": [self.space_obj.to_str(int(i)) for i in self.archs]}
+        for name in self.metrics:
+            for epoch in self.epochs_of(name):
+                data[f"{name}@{epoch}"] = self.values(name, epoch)
+        for name, series in self.columns.items():
+            data[name] = series.values
+        return pd.DataFrame(data, index=pd.Index(self.archs, name="index"))
+
+    def _require(self, metric: str) -> None:
+        if metric not in self.metrics:
+            raise TableError(f"table has no metric {metric!r}; metrics: {', '.join(self.metrics) or 'none'}")
+
+    def _seed_mean(self, metric: str, seed: str) -> np.ndarray:
+        """[A, E] mean over measured seeds, computed once per metric."""
+        self._require(metric)
+        if seed != "mean":
+            raise TableError(f"seed must be 'mean', a seed label or a numpy Generator, got {seed!r}")
+        if metric not in self._seed_mean_cache:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
+                self._seed_mean_cache[metric] = np.nanmean(self.metrics[metric].values, axis=1)
+        return self._seed_mean_cache[metric]
+
+    def _epoch_index(self, metric: str, epoch: int | None) -> int:
+        self._require(metric)
+        if epoch is None:
+            measured = self.epochs_of(metric)
+            if not measured:
+                raise TableError(f"metric {metric!r} has no measured value")
+            epoch = measured[-1]
+        pos = self._epoch_pos.get(int(epoch))
+        if pos is None:
+            raise TableError(f"table has no epoch {epoch} for {metric!r}; epochs with data: "
+                             f"{', '.join(map(str, self.epochs_of(metric)))}")
+        return pos
+
+    def _seed_index(self, seed: int) -> int:
+        pos = self._seed_pos.get(int(seed))
+        if pos is None:
+            raise TableError(f"table has no seed {seed}; seeds: {', '.join(map(str, self.seeds))} or 'mean'")
+        return pos
+
+    # ---- combining ---------------------------------------------------------------------------------
+    def identity(self) -> dict[str, Any]:
+        """What two tables must share to be merged."""
+        return {"space": self.space, "dataset": self.dataset, "dataset_sha256": self.dataset_sha256,
+                "protocol": self.protocol}
+
+    def merged(self, other: "Table") -> "Table":
+        """A new table holding the union of both; refuses other identities or conflicting values."""
+        for key, value in self.identity().items():
+            if other.identity()[key] != value:
+                raise TableError(f"cannot merge tables with different {key}: {value!r} vs {other.identity()[key]!r}")
+        archs = np.union1d(self.archs, other.archs)
+        seeds = np.union1d(self.seeds, other.seeds)
+        epochs = np.union1d(self.epochs, other.epochs)
+        out = Table(space=self.space, dataset=self.dataset, dataset_sha256=self.dataset_sha256,
+                    archs=archs, seeds=seeds, epochs=epochs, protocol=self.protocol,
+                    provenance=_merge_dicts(self.provenance, other.provenance),
+                    software=_merge_dicts(self.software, other.software),
+                    hardware=_merge_dicts(self.hardware, other.hardware),
+                    description=self.description or other.description)
+        for kind in ("metrics", "columns"):
+            names = list(getattr(self, kind)) + [n for n in getattr(other, kind) if n not in getattr(self, kind)]
+            for name in names:
+                shape = (len(archs), len(seeds), len(epochs)) if kind == "metrics" else (len(archs),)
+                merged = np.full(shape, np.nan)
+                meta = None
+                for table in (self, other):
+                    series = getattr(table, kind).get(name)
+                    if series is None:
+                        continue
+                    meta = meta or series
+                    index = _positions(table, archs, seeds, epochs, kind)
+                    _place(merged, index, series.values, f"{kind[:-1]} {name}")
+                setter = out.set_metric if kind == "metrics" else out.set_column
+                setter(name, merged, meta.description, meta.unit, meta.source)
+        return out
+
+    # ---- persistence -------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write atomically: a temporary file in the same folder, then a rename over `path`."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        created = self.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            with h5py.File(tmp, "w") as f:
+                f.attrs["format"] = FORMAT
+                f.attrs["schema_version"] = SCHEMA_VERSION
+                for key in TEXT_ATTRS:
+                    f.attrs[key] = created if key == "created" else getattr(self, key)
+                for key in JSON_ATTRS:
+                    f.attrs[key] = json.dumps(getattr(self, key), sort_keys=True)
+                f.create_dataset("axes/archs", data=self.archs.astype(np.int32))
+                f.create_dataset("axes/seeds", data=self.seeds)
+                f.create_dataset("axes/epochs", data=self.epochs.astype(np.int32))
+                for group, items in (("metrics", self.metrics), ("columns", self.columns)):
+                    f.create_group(group)
+                    for name, series in items.items():
+                        ds = f.create_dataset(f"{group}/{name}", data=series.values, compression="gzip",
+                                              compression_opts=4, shuffle=True)
+                        ds.attrs.update(series.attrs())
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.created, self.path = created, path
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Table":
+        """Read and validate a table file; one clear TableError for anything that is not one."""
+        path = Path(path)
+        if not path.is_file():
+            raise TableError(f"table file not found: {path}")
+        try:
+            with h5py.File(path, "r") as f:
+                if f.attrs.get("format") != FORMAT:
+                    raise TableError(f"{path} is an HDF5 file but not a {FORMAT} (no format attribute)")
+                version = int(f.attrs.get("schema_version", -1))
+                if version != SCHEMA_VERSION:
+                    raise TableError(f"{path} has table schema {version}; this version reads schema "
+                                     f"{SCHEMA_VERSION}")
+                attrs = {k: str(f.attrs.get(k, "")) for k in TEXT_ATTRS}
+                attrs.update({k: json.loads(f.attrs.get(k, "{}")) for k in JSON_ATTRS})
+                axes = {name: f[f"axes/{name}"][()] for name in ("archs", "seeds", "epochs")}
+                groups = {group: {name: Series(ds[()], **{k: str(ds.attrs.get(k, "")) for k in
+                                                          ("description", "unit", "source")})
+                                  for name, ds in f[group].items()}
+                          for group in ("metrics", "columns")}
+        except TableError:
+            raise
+        except (OSError, KeyError, ValueError) as exc:
+            raise TableError(f"{path} is not a readable {FORMAT} file (not HDF5, truncated or missing "
+                             f"parts): {exc}") from None
+        table = cls(archs=axes["archs"], seeds=axes["seeds"], epochs=axes["epochs"],
+                    metrics=groups["metrics"], columns=groups["columns"], **attrs)
+        table.path = path
+        return table
+
+
+def _merge_dicts(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(b)
+    out.update(a)
+    return out
+
+
+def _positions(table: Table, archs: np.ndarray, seeds: np.ndarray, epochs: np.ndarray, kind: str):
+    rows = np.searchsorted(archs, table.archs)
+    if kind == "columns":
+        return (rows,)
+    return np.ix_(rows, np.searchsorted(seeds, table.seeds), np.searchsorted(epochs, table.epochs))
+
+
+def _place(target: np.ndarray, index: Sequence[np.ndarray], values: np.ndarray, what: str) -> None:
+    """Copy measured values into target, refusing a measured value that differs from one already there."""
+    current = target[index]
+    both = ~np.isnan(current) & ~np.isnan(values)
+    clash = both & ~np.isclose(current, values, rtol=1e-6, atol=0, equal_nan=True)
+    if clash.any():
+        raise TableError(f"cannot merge: {what} has {int(clash.sum())} conflicting values, e.g. "
+                         f"{float(current[clash][0])} vs {float(values[clash][0])}")
+    target[index] = np.where(np.isnan(values), current, values)

@@ -1,0 +1,1 @@
+"""Embedded benchmark tables (installed from the repository folder `tables/`)."""
