@@ -35,30 +35,30 @@ _PATHS: tuple[tuple[int, ...], ...] = ((3,), (0, 4), (1, 5), (0, 2, 5))
 
 
 def parse_arch_str(text: str) -> Ops:
-    """Parse an official arch string; raise ValueError naming the bad part and the expected form."""
+    """Parse an official arch string; raise UserInputError naming the bad part and the expected form."""
+    def bad(problem: str) -> UserInputError:
+        return UserInputError(f"bad arch string {text!r}: {problem}; expected {EXPECTED_FORM}")
+
     if not isinstance(text, str):
         raise UserInputError(f"arch string must be a str, got {type(text).__name__}; expected {EXPECTED_FORM}")
     nodes = text.split("+")
     if len(nodes) != NUM_NODES - 1:
-        raise UserInputError(f"arch string {text!r} has {len(nodes)} node groups separated by '+', expected 3: "
-                         f"{EXPECTED_FORM}")
+        raise bad(f"{len(nodes)} node groups separated by '+', not 3")
     ops: list[int] = []
     for node, group in enumerate(nodes, start=1):
         if not (group.startswith("|") and group.endswith("|") and len(group) > 1):
-            raise UserInputError(f"node {node} group {group!r} must start and end with '|': {EXPECTED_FORM}")
+            raise bad(f"node {node} group {group!r} must start and end with '|'")
         edges = group[1:-1].split("|")
         if len(edges) != node:
-            raise UserInputError(f"node {node} group {group!r} has {len(edges)} edges, expected {node}: "
-                             f"{EXPECTED_FORM}")
+            raise bad(f"node {node} group {group!r} has {len(edges)} edges, not {node}")
         for source, edge in enumerate(edges):
             name, sep, src = edge.partition("~")
             if not sep:
-                raise UserInputError(f"edge {edge!r} of node {node} lacks '~input': {EXPECTED_FORM}")
+                raise bad(f"edge {edge!r} of node {node} lacks '~input'")
             if name not in _OP_ID:
-                raise UserInputError(f"unknown op {name!r} in edge {edge!r}; valid ops: {', '.join(OPS)}")
+                raise bad(f"unknown op {name!r} in edge {edge!r} (valid ops: {', '.join(OPS)})")
             if src != str(source):
-                raise UserInputError(f"edge {edge!r} of node {node} has input {src!r}, expected {source}: "
-                                 f"{EXPECTED_FORM}")
+                raise bad(f"edge {edge!r} of node {node} has input {src!r}, not {source}")
             ops.append(_OP_ID[name])
     return tuple(ops)
 

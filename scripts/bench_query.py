@@ -1,0 +1,63 @@
+"""Time opening the embedded table and querying it, against a plain dict-of-dicts lookup in the same run.
+
+    python scripts/bench_query.py [TABLE]
+"""
+
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+from nasbench_suite import open_table
+from nasbench_suite.space import NB201
+from nasbench_suite.table import Table, resolve_table
+
+name = sys.argv[1] if len(sys.argv) > 1 else "nb201-cifar10"
+path = resolve_table(name)
+opens = []
+for _ in range(10):
+    start = time.perf_counter()
+    table = Table.load(path)
+    opens.append(time.perf_counter() - start)
+
+rng = np.random.default_rng(0)
+indices = rng.integers(0, NB201.size, size=20000)
+strings = [NB201.to_str(int(i)) for i in indices[:2000]]
+table.query(0, "test_acc", 200)  # first use computes the seed mean once
+
+plain = {int(i): {"test_acc": {200: float(v)}} for i, v in zip(table.archs, table.values("test_acc", 200))}
+
+
+def per_call(fn, items) -> float:
+    samples = []
+    for chunk in np.array_split(np.arange(len(items)), 20):
+        start = time.perf_counter()
+        for k in chunk:
+            fn(items[k])
+        samples.append((time.perf_counter() - start) / len(chunk))
+    return statistics.median(samples)
+
+
+index_list = [int(i) for i in indices]
+t_index = per_call(lambda i: table.query(i, "test_acc", 200), index_list)
+t_string = per_call(lambda s: table.query(s, "test_acc", 200), strings)
+t_dict = per_call(lambda i: plain[i]["test_acc"][200], index_list)
+start = time.perf_counter()
+for _ in range(20):
+    table.query_many(indices, "test_acc", 200)
+batched = 20 * len(indices) / (time.perf_counter() - start)
+
+print(f"table {path} ({path.stat().st_size / 1e6:.2f} MB), python {platform.python_version()}, "
+      f"{platform.processor() or platform.machine()}")
+print(f"open + validate (median of 10):         {statistics.median(opens) * 1e3:8.2f} ms")
+print("open_table by name:                      ", end="")
+start = time.perf_counter()
+open_table(name)
+print(f"{(time.perf_counter() - start) * 1e3:.2f} ms")
+print(f"single query by index (median):          {t_index * 1e6:8.2f} us")
+print(f"single query by arch string (median):    {t_string * 1e6:8.2f} us")
+print(f"plain dict-of-dicts lookup (median):     {t_dict * 1e6:8.2f} us   (ratio query/dict {t_index / t_dict:.1f}x)")
+print(f"batched query_many:                      {batched / 1e6:8.2f} M queries/s "
+      f"({batched * t_dict:.1f}x the dict lookup rate)")
