@@ -1,5 +1,18 @@
 """Search strategies behind one ask/tell interface; importing this package registers them all."""
 
+from nasbench_suite.strategies import (  # noqa: F401  (imported to register)
+    bananas,
+    bo,
+    evolution,
+    hyperband,
+    local_search,
+    optuna_adapter,
+    qlearning,
+    random_search,
+    reinforce,
+    tpe,
+    zero_cost,
+)
 from nasbench_suite.strategies.base import STRATEGIES, Context, Strategy, Trial, get_strategy, register
 
 __all__ = ["STRATEGIES", "Context", "Strategy", "Trial", "get_strategy", "register"]

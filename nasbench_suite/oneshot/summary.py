@@ -1,0 +1,130 @@
+"""Trajectories of weight-sharing searches as tables and plots: the leaderboard's "weight-sharing" section.
+
+Reads only CSV files (no torch), so the report code can call `leaderboard_frame` anywhere.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from nasbench_suite.errors import UserInputError
+
+RESULTS_DIR = Path("results") / "oneshot"
+TRAJECTORIES = "trajectories.csv"
+SUMMARY = "summary.csv"
+LEADERBOARD = "leaderboard.md"
+PLOT = "test_acc_vs_epoch"
+
+
+def collect(run_root: str | os.PathLike) -> pd.DataFrame:
+    """All per-run trajectory.csv files under `run_root` (<setting>/<method>/seed<k>/), one row per epoch."""
+    files = sorted(Path(run_root).glob("*/*/seed*/trajectory.csv"))
+    if not files:
+        raise UserInputError(f"no one-shot runs under {run_root} (expected <setting>/<method>/seed<k>/trajectory.csv)")
+    frame = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    return frame.sort_values(["setting", "method", "seed", "epoch"], ignore_index=True)
+
+
+def finals(trajectories: pd.DataFrame) -> pd.DataFrame:
+    """The last recorded epoch of every run."""
+    last = trajectories.groupby(["setting", "method", "seed"])["epoch"].transform("max")
+    return trajectories[trajectories["epoch"] == last].reset_index(drop=True)
+
+
+def summarize(trajectories: pd.DataFrame) -> pd.DataFrame:
+    """One row per (setting, method): final derived cells' looked-up accuracy (mean, std over seeds), search
+    seconds, the cells themselves and the hardware that produced them."""
+    rows = []
+    for (setting, method), runs in finals(trajectories).groupby(["setting", "method"], sort=True):
+        cells = runs["arch"].value_counts()
+        rows.append({
+            "setting": setting, "method": method, "runs": len(runs), "seeds": " ".join(map(str, runs["seed"])),
+            "epochs": int(runs["epoch"].max()), "epochs_planned": int(runs["epochs_planned"].max()),
+            "test_acc_200_mean": runs["test_acc_200"].mean(), "test_acc_200_std": runs["test_acc_200"].std(ddof=0),
+            "valid_acc_200_mean": runs["valid_acc_200"].mean(),
+            "valid_acc_200_std": runs["valid_acc_200"].std(ddof=0),
+            "search_seconds_mean": runs["search_seconds"].mean(),
+            "search_seconds_std": runs["search_seconds"].std(ddof=0),
+            "cells": "; ".join(f"{arch} x{n}" for arch, n in cells.items()),
+            "hardware": "; ".join(sorted(set(runs["hardware"]))),
+        })
+    return pd.DataFrame(rows)
+
+
+def leaderboard_frame(results_dir: str | os.PathLike = RESULTS_DIR) -> pd.DataFrame:
+    """The weight-sharing section as a DataFrame, from the committed `results/oneshot/trajectories.csv`."""
+    path = Path(results_dir) / TRAJECTORIES
+    if not path.is_file():
+        raise UserInputError(f"no one-shot results at {path}; run `nasbench-suite oneshot` first")
+    return summarize(pd.read_csv(path))
+
+
+def format_leaderboard(summary: pd.DataFrame) -> str:
+    """Markdown: looked-up accuracy of the derived cells next to the real search seconds and hardware."""
+    lines = ["# Weight-sharing search on NAS-Bench-201 (CIFAR-10)", "",
+             "Each run trains a supernet with the method and derives its cell after the last epoch; the cell's "
+             "200-epoch CIFAR-10 accuracies are looked up in `nb201-cifar10` (test = `test_acc@200`, trained on "
+             "50k; valid = `valid_acc@200`, cifar10-valid). Search seconds are real wall time on the hardware "
+             "named (derivation included, table lookups excluded). Mean +- std over seeds.", "",
+             "| setting | method | runs | epochs | test acc (%) | valid acc (%) | search s | hardware |",
+             "|---|---|---:|---:|---|---|---:|---|"]
+    for row in summary.itertuples():
+        epochs = f"{row.epochs}" if row.epochs == row.epochs_planned else f"{row.epochs} of {row.epochs_planned}"
+        lines.append(f"| {row.setting} | {row.method} | {row.runs} | {epochs} | "
+                     f"{row.test_acc_200_mean:.2f} +- {row.test_acc_200_std:.2f} | "
+                     f"{row.valid_acc_200_mean:.2f} +- {row.valid_acc_200_std:.2f} | "
+                     f"{row.search_seconds_mean:.0f} +- {row.search_seconds_std:.0f} | {row.hardware} |")
+    lines += ["", "Derived cells (final epoch, count over seeds):", ""]
+    for row in summary.itertuples():
+        lines.append(f"- {row.setting} / {row.method}: " + row.cells.replace("; ", ", "))
+    return "\n".join(lines) + "\n"
+
+
+def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
+    """trajectories.csv, summary.csv, leaderboard.md and the accuracy-vs-epoch plot (PNG + SVG)."""
+    from nasbench_suite.report.plots import save
+    from nasbench_suite.runner.runs import write_atomic
+
+    out = Path(results_dir)
+    summary = summarize(trajectories)
+    paths = [write_atomic(out / TRAJECTORIES, lambda fh: fh.write(_csv(trajectories))),
+             write_atomic(out / SUMMARY, lambda fh: fh.write(_csv(summary))),
+             write_atomic(out / LEADERBOARD, lambda fh: fh.write(format_leaderboard(summary).encode()))]
+    return paths + save(plot_trajectories(trajectories), out, PLOT)
+
+
+def plot_trajectories(trajectories: pd.DataFrame):  # -> matplotlib Figure
+    """Looked-up 200-epoch test accuracy of the derived cell after each search epoch: mean over seeds (line)
+    and every seed (thin lines), one panel per setting."""
+    from nasbench_suite.report.plots import colors  # sets the Agg backend
+
+    import matplotlib.pyplot as plt
+
+    settings = sorted(trajectories["setting"].unique())
+    methods = sorted(trajectories["method"].unique())
+    palette = colors(methods)
+    fig, axes = plt.subplots(1, len(settings), figsize=(6.5 * len(settings), 4.2), squeeze=False)
+    for ax, setting in zip(axes[0], settings):
+        part = trajectories[trajectories["setting"] == setting]
+        for method, runs in part.groupby("method"):
+            for _, run in runs.groupby("seed"):
+                ax.plot(run["epoch"], run["test_acc_200"], color=palette[method], lw=0.6, alpha=0.35)
+            mean = runs.groupby("epoch")["test_acc_200"].mean()
+            ax.plot(mean.index, mean.to_numpy(), color=palette[method], lw=2, marker="o", ms=3,
+                    label=f"{method} ({runs['seed'].nunique()} seeds)")
+        ax.set_xlabel("search epoch")
+        ax.set_ylabel("derived cell: CIFAR-10 test acc @200 (%)")
+        ax.set_title(f"setting {setting}", fontsize=10)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    text = io.StringIO()
+    frame.to_csv(text, index=False, float_format="%.4f")
+    return text.getvalue().encode()

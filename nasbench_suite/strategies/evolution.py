@@ -1,0 +1,118 @@
+"""Evolutionary strategies: regularized (aging) evolution and a fitness-proportional genetic algorithm."""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.space import NB201Space, Ops
+from nasbench_suite.space.nb201 import NUM_NODES
+from nasbench_suite.strategies._common import fitness
+from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+
+
+def mutate_node_edge(space: NB201Space, arch: Ops, rng: np.random.Generator) -> Ops:
+    """NAS-Bench-201's REA mutation: a uniform node, a uniform incoming edge of it, a uniform different op
+    (so node 1's single edge changes more often than each of node 3's three)."""
+    node = 1 + int(rng.integers(NUM_NODES - 1))
+    edge = [e for e, (_, dst) in enumerate(space.edges) if dst == node][int(rng.integers(node))]
+    child = list(arch)
+    child[edge] = (child[edge] + 1 + int(rng.integers(space.num_ops - 1))) % space.num_ops
+    return tuple(child)
+
+
+@register
+class RegularizedEvolution(Strategy):
+    """Regularized (aging) evolution, Real et al. 2019 (AmoebaNet), as run in NAS-Bench-201.
+
+    The first `population_size` asks are uniform cells; afterwards each ask samples `sample_size` members of
+    the population uniformly with replacement (the paper's pseudo-code) and mutates the best one as
+    NAS-Bench-201's script does (`mutate_node_edge`). Each told child joins the population while the
+    *oldest* member leaves. Defaults are NAS-Bench-201's:
+    population_size=10, sample_size=3. A failed (NaN) child ranks last but still ages out normally.
+    """
+
+    name = "rea"
+
+    def __init__(self, context: Context, population_size: int = 10, sample_size: int = 3,
+                 **hyperparameters) -> None:
+        super().__init__(context, **hyperparameters)
+        if population_size < 1 or sample_size < 1:
+            raise UserInputError(f"rea needs population_size >= 1 and sample_size >= 1, "
+                                 f"got {population_size} and {sample_size}")
+        self.population_size, self.sample_size = int(population_size), int(sample_size)
+        self.population: deque[tuple[Ops, float]] = deque()
+        self.initial_asked = 0
+
+    def ask(self) -> Trial:
+        if self.initial_asked < self.population_size or not self.population:
+            self.initial_asked += 1
+            return self.trial(self.space.sample(self.rng))
+        picks = self.rng.choice(len(self.population), size=self.sample_size)
+        parent = max((self.population[i] for i in picks), key=lambda member: member[1])[0]
+        return self.trial(mutate_node_edge(self.space, parent, self.rng))
+
+    def tell(self, trial: Trial, value: float) -> None:
+        self.population.append((trial.arch, fitness(value)))
+        if len(self.population) > self.population_size:
+            self.population.popleft()
+
+
+@register
+class GeneticAlgorithm(Strategy):
+    """A generational genetic algorithm with roulette-wheel selection (Holland 1975; Goldberg 1989).
+
+    Parents are drawn with probability P_i = f_i / sum_j f_j over the current generation (f = told value;
+    NaN counts 0; if any value is negative all are shifted by the minimum, Goldberg's windowing, since
+    roulette needs f >= 0). A child is the one-point crossover of two parents with probability
+    `crossover_rate` (else a copy of the first), then each edge is re-drawn to a different op with
+    probability `mutation_rate`. Once `population_size - elitism` children are told they form the next
+    generation together with the `elitism` best of the previous one (kept without re-evaluation).
+    The first generation is `population_size` uniform cells.
+    Defaults: population_size=20, crossover_rate=0.6 and elitism=1 (De Jong / Goldberg settings),
+    mutation_rate=1/6 (one edge per child on average).
+    """
+
+    name = "ga"
+
+    def __init__(self, context: Context, population_size: int = 20, crossover_rate: float = 0.6,
+                 mutation_rate: float = 1 / 6, elitism: int = 1, **hyperparameters) -> None:
+        super().__init__(context, **hyperparameters)
+        if population_size < 2 or not 0 <= elitism < population_size:
+            raise UserInputError(f"ga needs population_size >= 2 and 0 <= elitism < population_size, "
+                                 f"got {population_size} and {elitism}")
+        if not (0 <= crossover_rate <= 1 and 0 <= mutation_rate <= 1):
+            raise UserInputError(f"ga rates must lie in [0, 1], got crossover_rate={crossover_rate}, "
+                                 f"mutation_rate={mutation_rate}")
+        self.population_size, self.elitism = int(population_size), int(elitism)
+        self.crossover_rate, self.mutation_rate = float(crossover_rate), float(mutation_rate)
+        self.generation: list[tuple[Ops, float]] = []  # current parents: (cell, value)
+        self.offspring: list[tuple[Ops, float]] = []
+
+    def _roulette(self) -> Ops:
+        f = np.array([0.0 if np.isnan(v) else v for _, v in self.generation])
+        if f.min() < 0:
+            f = f - f.min()
+        total = f.sum()
+        p = f / total if total > 0 else np.full(len(f), 1 / len(f))
+        return self.generation[int(self.rng.choice(len(f), p=p))][0]
+
+    def ask(self) -> Trial:
+        if not self.generation:
+            return self.trial(self.space.sample(self.rng))
+        child = self._roulette()
+        if self.rng.random() < self.crossover_rate:
+            child = self.space.crossover_one_point(child, self._roulette(), self.rng)
+        flip = self.rng.random(self.space.num_edges) < self.mutation_rate
+        shift = self.rng.integers(1, self.space.num_ops, size=self.space.num_edges)
+        child = tuple(int((op + s) % self.space.num_ops) if f else op for op, s, f in zip(child, shift, flip))
+        return self.trial(child)
+
+    def tell(self, trial: Trial, value: float) -> None:
+        self.offspring.append((trial.arch, float(value)))
+        needed = self.population_size - (self.elitism if self.generation else 0)
+        if len(self.offspring) >= needed:
+            elites = sorted(self.generation, key=lambda member: fitness(member[1]), reverse=True)[:self.elitism]
+            self.generation, self.offspring = elites + self.offspring, []

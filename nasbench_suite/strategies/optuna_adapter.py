@@ -1,0 +1,59 @@
+"""Any Optuna sampler as a strategy, through Optuna's ask/tell interface (Optuna is an optional extra)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+
+
+def _import_optuna():
+    try:
+        import optuna
+    except ImportError as error:
+        raise UserInputError("Optuna strategies need optuna: pip install 'nasbench-suite[optuna]'") from error
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial would drown the runner's output
+    return optuna
+
+
+@register
+class OptunaStrategy(Strategy):
+    """A study maximising the told value over 6 categorical parameters (one per edge, choices = op names).
+
+    `sampler` is any optuna sampler; the default, registered as "optuna-tpe", is Optuna's TPESampler with
+    its defaults, seeded from the context's generator. Failed (NaN) runs are told as FAIL.
+    """
+
+    name = "optuna-tpe"
+
+    def __init__(self, context: Context, sampler: Any = None, **hyperparameters) -> None:
+        super().__init__(context, **hyperparameters)
+        optuna = _import_optuna()
+        if sampler is None:
+            sampler = optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31 - 1)))
+        elif not isinstance(sampler, optuna.samplers.BaseSampler):
+            raise UserInputError(f"sampler must be an optuna sampler instance, got {type(sampler).__name__}")
+        self._optuna = optuna
+        self.study = optuna.create_study(direction="maximize", sampler=sampler)
+        self.params = [f"edge{src}{dst}" for src, dst in self.space.edges]
+        distribution = optuna.distributions.CategoricalDistribution(list(self.space.ops))
+        self.distributions = {param: distribution for param in self.params}
+        self.pending: list[tuple[Trial, Any]] = []
+
+    def ask(self) -> Trial:
+        optuna_trial = self.study.ask(self.distributions)
+        trial = self.trial(tuple(self.space.ops.index(optuna_trial.params[p]) for p in self.params))
+        self.pending.append((trial, optuna_trial))
+        return trial
+
+    def tell(self, trial: Trial, value: float) -> None:
+        position = next((i for i, (t, _) in enumerate(self.pending) if t == trial), None)
+        if position is None:
+            raise UserInputError(f"{self.name} was told a trial it did not ask: {trial}")
+        _, optuna_trial = self.pending.pop(position)
+        if math.isnan(value):
+            self.study.tell(optuna_trial, state=self._optuna.trial.TrialState.FAIL)
+        else:
+            self.study.tell(optuna_trial, float(value))

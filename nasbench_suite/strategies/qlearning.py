@@ -1,0 +1,99 @@
+"""Tabular Q-learning over sequential op choices with epsilon-greedy exploration and experience replay
+(MetaQNN, Baker et al. 2017)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.strategies._common import MAX_TRIES
+from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+
+
+@register
+class QLearning(Strategy):
+    """An agent picks the 6 edge ops in order; the state is (edge, previous op), the reward the told value.
+
+    As in MetaQNN: episodes end in the only non-zero reward, Q is updated with learning rate `alpha` and
+    discount 1 by replaying `replay_size` episodes drawn uniformly from the replay memory after every told
+    value (each replayed episode's transitions from last to first; the batch is vectorised per step), and
+    a cell already evaluated is not asked again: its stored value is replayed and a new episode drawn.
+    Epsilon follows MetaQNN's staircase scaled to benchmark budgets: 1.0 for `explore_queries`, then
+    0.9, 0.8, ..., 0.1 for `queries_per_epsilon` each, then 0.1. Q starts at the first observed value
+    (MetaQNN's 0.5 is mid-range for accuracies in [0, 1]; a benchmark's metric has its own scale). Failed
+    (NaN) runs are remembered but not replayed. Defaults: alpha=0.01, replay_size=100 (MetaQNN's),
+    explore_queries=50, queries_per_epsilon=10.
+    """
+
+    name = "qlearning"
+
+    def __init__(self, context: Context, alpha: float = 0.01, replay_size: int = 100, explore_queries: int = 50,
+                 queries_per_epsilon: int = 10, **hyperparameters) -> None:
+        super().__init__(context, **hyperparameters)
+        if not 0 < alpha <= 1 or replay_size < 1 or explore_queries < 0 or queries_per_epsilon < 1:
+            raise UserInputError("qlearning needs 0 < alpha <= 1, replay_size >= 1, explore_queries >= 0 and "
+                                 f"queries_per_epsilon >= 1, got {alpha}, {replay_size}, {explore_queries}, "
+                                 f"{queries_per_epsilon}")
+        self.alpha, self.replay_size = float(alpha), int(replay_size)
+        self.explore_queries, self.queries_per_epsilon = int(explore_queries), int(queries_per_epsilon)
+        edges, ops = self.space.num_edges, self.space.num_ops
+        self.q: np.ndarray | None = None  # [edge, previous op (ops = start), op]
+        self.shape = (edges, ops + 1, ops)
+        self.memory: dict = {}  # cell -> told value
+        self.replay_archs: list = []
+        self.replay_values: list[float] = []
+        self.asked = 0
+
+    def epsilon(self) -> float:
+        """The exploration rate of the next episode."""
+        if self.asked < self.explore_queries:
+            return 1.0
+        step = (self.asked - self.explore_queries) // self.queries_per_epsilon
+        return max(0.1, round(0.9 - 0.1 * step, 10))
+
+    def _episode(self) -> tuple[int, ...]:
+        epsilon, previous, ops = self.epsilon(), self.space.num_ops, []
+        for edge in range(self.space.num_edges):
+            if self.q is None or self.rng.random() < epsilon:
+                op = int(self.rng.integers(self.space.num_ops))
+            else:
+                values = self.q[edge, previous]
+                op = int(self.rng.choice(np.flatnonzero(values == values.max())))
+            ops.append(op)
+            previous = op
+        return tuple(ops)
+
+    def ask(self) -> Trial:
+        arch = self._episode()
+        for _ in range(MAX_TRIES):
+            if arch not in self.memory:
+                break
+            self._remember(arch, self.memory[arch])
+            arch = self._episode()
+        self.asked += 1
+        return self.trial(arch)
+
+    def tell(self, trial: Trial, value: float) -> None:
+        self.memory[trial.arch] = float(value)
+        self._remember(trial.arch, float(value))
+
+    def _remember(self, arch: tuple[int, ...], value: float) -> None:
+        if math.isnan(value):
+            return
+        if self.q is None:
+            self.q = np.full(self.shape, value)
+        self.replay_archs.append(arch)
+        self.replay_values.append(value)
+        picks = self.rng.integers(len(self.replay_archs), size=self.replay_size)
+        archs = np.asarray(self.replay_archs)[picks]
+        rewards = np.asarray(self.replay_values)[picks]
+        previous = np.concatenate([np.full((len(picks), 1), self.space.num_ops), archs[:, :-1]], axis=1)
+        for edge in reversed(range(self.space.num_edges)):
+            if edge == self.space.num_edges - 1:
+                target = rewards
+            else:
+                target = self.q[edge + 1, archs[:, edge]].max(axis=1)
+            current = self.q[edge, previous[:, edge], archs[:, edge]]
+            np.add.at(self.q, (edge, previous[:, edge], archs[:, edge]), self.alpha * (target - current))

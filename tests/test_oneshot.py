@@ -1,0 +1,201 @@
+"""Weight-sharing search: supernet == discrete network under one-hot weights, finite non-zero architecture
+gradients, valid derived cells, exact resume after an interruption, CLI errors."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nasbench_suite.errors import UserInputError  # noqa: E402
+from nasbench_suite.model import build_network  # noqa: E402
+from nasbench_suite.oneshot.methods import GDAS, make_method  # noqa: E402
+from nasbench_suite.oneshot.search import SearchConfig, SearchData, run_search  # noqa: E402
+from nasbench_suite.oneshot.supernet import Supernet, one_hot  # noqa: E402
+from nasbench_suite.space import NB201  # noqa: E402
+
+ARCHS = ["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|",
+         "|none~0|+|avg_pool_3x3~0|skip_connect~1|+|nor_conv_1x1~0|none~1|avg_pool_3x3~2|"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    torch.set_num_threads(1)
+
+
+def _randomise_bn(net: torch.nn.Module, gen: torch.Generator) -> None:
+    """Non-trivial BN affine parameters and running statistics, so copying them is really tested."""
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            with torch.no_grad():
+                if m.affine:
+                    m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=gen))
+                if m.track_running_stats:
+                    m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen))
+                    m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+
+
+@pytest.mark.parametrize("arch", ARCHS)
+def test_one_hot_supernet_computes_the_discrete_network(arch):
+    torch.manual_seed(0)
+    supernet = Supernet(channels=4, cells_per_stage=2, affine=True, track_running_stats=True)
+    _randomise_bn(supernet, torch.Generator().manual_seed(1))
+    net = build_network(arch, channels=4, cells_per_stage=2)
+    net.load_state_dict(supernet.discrete_state_dict(arch))  # strict: every tensor of the network is matched
+    x = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(2))
+    for train in (False, True):
+        supernet.train(train)
+        net.train(train)
+        expected = net(x)
+        assert torch.equal(supernet(x, weights=one_hot(arch)), expected)
+        assert torch.equal(supernet(x, arch=arch), expected)
+        gdas_weights = one_hot(arch).requires_grad_()
+        assert torch.equal(supernet(x, weights=gdas_weights, arch=arch), expected)
+    # the weights really matter: another cell gives other outputs
+    supernet.eval()
+    assert not torch.allclose(supernet(x, arch=ARCHS[1 - ARCHS.index(arch)]), net.eval()(x))
+
+
+def test_search_setting_supernet_matches_network_in_training_mode():
+    """NB201's search BN (no affine, batch statistics) equals a fresh network's BN in training mode."""
+    torch.manual_seed(0)
+    supernet = Supernet(channels=4, cells_per_stage=1)
+    net = build_network(ARCHS[0], channels=4, cells_per_stage=1)
+    net.load_state_dict(supernet.discrete_state_dict(ARCHS[0]), strict=False)
+    x = torch.randn(8, 3, 32, 32)
+    torch.testing.assert_close(supernet.train()(x, weights=one_hot(ARCHS[0])), net.train()(x))
+
+
+@pytest.mark.parametrize("name", ["darts", "darts2", "gdas"])
+def test_architecture_gradients_are_finite_and_non_zero(name):
+    torch.manual_seed(0)
+    net = Supernet(channels=4, cells_per_stage=1)
+    method = make_method(name, net, epochs=2, steps_per_epoch=1, device=torch.device("cpu"), seed=0)
+    method.start_epoch(0)
+    gen = torch.Generator().manual_seed(0)
+    batch = lambda s: (torch.randn(16, 3, 32, 32, generator=torch.Generator().manual_seed(s)),  # noqa: E731
+                       torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(s)))
+    before = method.alphas.detach().clone()
+    method.step(batch(1), batch(2), gen)
+    grad = method.alphas.grad
+    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+    if name == "gdas":  # straight-through: every op's logit gets gradient, not only the sampled one
+        assert (grad != 0).sum() > 6
+    assert not torch.equal(method.alphas.detach(), before)
+
+
+def test_gdas_samples_are_hard_and_follow_temperature():
+    net = Supernet(channels=4, cells_per_stage=1)
+    method = GDAS(net, epochs=5, steps_per_epoch=1, device=torch.device("cpu"))
+    method.start_epoch(0)
+    assert method.tau == pytest.approx(10.0)
+    hard, arch = method.sample(torch.Generator().manual_seed(0))
+    assert torch.allclose(hard.detach(), one_hot(arch))
+    method.start_epoch(4)
+    assert method.tau == pytest.approx(0.1)
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    """Real CIFAR-10 images if present (a few hundred), else a seeded random stand-in of the same form."""
+    from conftest import SHARED
+
+    tarball = SHARED / "data" / "cifar10" / "cifar10-jpeg.tar.gz"
+    if tarball.is_file():
+        from nasbench_suite.data import load_cifar10, make_split
+
+        data = load_cifar10(tarball)
+        split = make_split(data, "cifar10-valid", seed=0)
+        return SearchData(data.train_images, data.train_labels, split["train"], split["valid"])
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, (400, 32, 32, 3), dtype=np.uint8)
+    return SearchData(images, rng.integers(0, 10, 400), np.arange(200), np.arange(200, 400))
+
+
+def _tiny(method: str) -> SearchConfig:
+    config = SearchConfig.from_setting(method, "micro", seed=3, epochs=2)
+    return replace(config, channels=2, train_images=32, valid_images=32, batch_size=16, samples=3,
+                   controller_steps=1, aggregate=2)
+
+
+@pytest.mark.parametrize("method", ["darts", "gdas", "rsps", "enas"])  # darts2 keeps the same state as darts
+def test_search_derives_valid_cells_and_resumes_exactly(method, tiny_data, nb201_table, tmp_path):
+    config = _tiny(method)
+    straight = run_search(config, tiny_data, nb201_table, tmp_path / "a", progress=False)
+    assert [row["epoch"] for row in straight] == [1, 2]
+    for row in straight:
+        ops = NB201.to_ops(row["arch"])
+        assert NB201.to_index(ops) == row["index"]
+        assert row["test_acc_200"] == pytest.approx(nb201_table.query(row["index"], "test_acc", 200))
+        assert 0 < row["valid_acc_200"] <= 100 and row["search_seconds"] > 0
+    first = run_search(config, tiny_data, nb201_table, tmp_path / "b", stop_after=1, progress=False)
+    assert len(first) == 1
+    resumed = run_search(config, tiny_data, nb201_table, tmp_path / "b", progress=False)
+    keys = ("epoch", "arch", "train_loss", "train_acc")
+    assert [{k: r[k] for k in keys} for r in resumed] == [{k: r[k] for k in keys} for r in straight]
+    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=False)
+    b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
+    for key, value in a["net"].items():
+        assert torch.equal(value, b["net"][key]), key
+
+
+def test_resume_refuses_a_different_config(tiny_data, nb201_table, tmp_path):
+    config = _tiny("rsps")
+    run_search(config, tiny_data, nb201_table, tmp_path, stop_after=1, progress=False)
+    with pytest.raises(UserInputError, match="different config"):
+        run_search(replace(config, epochs=3), tiny_data, nb201_table, tmp_path, progress=False)
+
+
+def test_bad_inputs_are_one_line_errors():
+    with pytest.raises(UserInputError, match="unknown one-shot method"):
+        SearchConfig.from_setting("dartz")
+    with pytest.raises(UserInputError, match="unknown setting"):
+        SearchConfig.from_setting("darts", "huge")
+    with pytest.raises(UserInputError, match="epochs"):
+        SearchConfig.from_setting("darts", epochs=0)
+    if not torch.cuda.is_available():
+        from nasbench_suite.oneshot.search import resolve_device
+
+        with pytest.raises(UserInputError, match="no CUDA"):
+            resolve_device("cuda")
+
+
+def test_report_summarises_runs_by_lookup(tiny_data, nb201_table, tmp_path):
+    from nasbench_suite.oneshot.search import run_dir_of
+    from nasbench_suite.oneshot.summary import collect, format_leaderboard, leaderboard_frame, write_report
+
+    finals = []
+    for seed in (0, 1):
+        config = replace(_tiny("rsps"), seed=seed, epochs=1)
+        finals.append(run_search(config, tiny_data, nb201_table, run_dir_of(tmp_path / "runs", config),
+                                 progress=False)[-1])
+    trajectories = collect(tmp_path / "runs")
+    assert len(trajectories) == 2 and set(trajectories["method"]) == {"rsps"}
+    paths = write_report(trajectories, tmp_path / "results")
+    assert {p.name for p in paths} >= {"trajectories.csv", "leaderboard.md", "test_acc_vs_epoch.png"}
+    board = leaderboard_frame(tmp_path / "results")
+    row = board.iloc[0]
+    accs = [f["test_acc_200"] for f in finals]
+    assert row["runs"] == 2 and row["test_acc_200_mean"] == pytest.approx(np.mean(accs), abs=1e-3)
+    assert row["test_acc_200_std"] == pytest.approx(np.std(accs), abs=1e-3)
+    assert all(f["arch"] in row["cells"] for f in finals)
+    assert "| micro | rsps | 2 | 1 |" in format_leaderboard(board)
+    with pytest.raises(UserInputError, match="no one-shot"):
+        collect(tmp_path / "nothing")
+
+
+def test_cli_parses_seeds_and_reports_bad_input_in_one_line():
+    from click.testing import CliRunner
+
+    from nasbench_suite.cli.app import cli
+    from nasbench_suite.cli.oneshot import parse_seeds
+
+    assert parse_seeds("0-2,5,1") == [0, 1, 2, 5]
+    with pytest.raises(UserInputError, match="expected e.g."):
+        parse_seeds("a,b")
+    result = CliRunner().invoke(cli, ["oneshot", "--method", "darts,bogus", "--epochs", "1"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == ["error: unknown one-shot method 'bogus'; valid: darts, darts2, "
+                                                  "gdas, rsps, enas"]
