@@ -1,0 +1,95 @@
+"""`surrogate eval|build|info`: score surrogate models on a table, fit one beside a table, show a saved one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import numpy as np
+
+from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.surrogate import DEFAULT_FEATURES, DEFAULT_TARGET, Surrogate, default_path
+from nasbench_suite.surrogate.api import read_metadata
+from nasbench_suite.table import open_table
+
+
+def _int_list(text: str, what: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UserInputError(f"{what} must be comma-separated integers, e.g. 25,50,100; got {text!r}") from None
+    if not values or min(values) < 1:
+        raise UserInputError(f"{what} must be positive integers; got {text!r}")
+    return values
+
+
+def _names(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+@cli.group("surrogate")
+def surrogate_group() -> None:
+    """Surrogate models: evaluate, build beside a table, inspect."""
+
+
+@surrogate_group.command("eval")
+@click.argument("table")
+@click.option("--models", default="xgb,rf,gp,mlp", show_default=True, help="comma-separated: xgb, rf, gp, mlp, gin")
+@click.option("--train-sizes", default="25,50,100,200,500,1000", show_default=True)
+@click.option("--repeats", type=int, default=5, show_default=True)
+@click.option("--target", default=DEFAULT_TARGET, show_default=True, help="metric@epoch to predict")
+@click.option("--features", default=",".join(DEFAULT_FEATURES), show_default=True,
+              help="encodings and/or table columns")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/surrogates", show_default=True)
+@json_option
+def eval_command(table: str, models: str, train_sizes: str, repeats: int, target: str, features: str, seed: int,
+                 out_dir: str, as_json: bool) -> None:
+    """Fit on random training sets of each size, score on all unseen cells; CSV, Markdown and plots to --out."""
+    from nasbench_suite.surrogate.evaluation import evaluate, summary, write_report
+
+    t = open_table(table)
+    frame = evaluate(t, _names(models), _int_list(train_sizes, "--train-sizes"), repeats, target,
+                     _names(features), seed, out_dir)
+    title = f"Surrogates on {Path(t.path).stem}: {target}"
+    written = write_report(frame, out_dir, title)
+    result = {"summary": summary(frame).to_dict("records"), "files": [str(p) for p in written]}
+    emit(result, as_json, lambda r: (Path(out_dir) / "surrogate_eval.md").read_text()
+         + "\n".join(f"wrote {p}" for p in r["files"]))
+
+
+@surrogate_group.command("build")
+@click.argument("table")
+@click.option("--train-size", type=int, required=True, help="number of random training cells")
+@click.option("--model", default="xgb", show_default=True)
+@click.option("--target", default="valid_acc,test_acc", show_default=True,
+              help="metrics (whole curves) / metric@epoch / columns to predict")
+@click.option("--features", default=",".join(DEFAULT_FEATURES), show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="picks the training cells and seeds the model")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="default: beside the table, TABLE.surrogate")
+@json_option
+def build_command(table: str, train_size: int, model: str, target: str, features: str, seed: int,
+                  out_path: str | None, as_json: bool) -> None:
+    """Fit a surrogate on --train-size random cells of TABLE and save it (beside the table by default)."""
+    t = open_table(table)
+    if not 1 <= train_size <= len(t.archs):
+        raise UserInputError(f"--train-size must be 1..{len(t.archs)} (the table's cells); got {train_size}")
+    cells = np.sort(np.random.default_rng(seed).choice(t.archs, size=train_size, replace=False))
+    surrogate = Surrogate(model=model, features=_names(features), target=target, seed=seed).fit(t, cells)
+    path = surrogate.save(out_path or default_path(t))
+    meta = {**surrogate.metadata(), "path": str(path)}
+    meta["train_cells"] = len(meta["train_cells"])
+    emit(meta, as_json, lambda m: f"wrote {m['path']}: {m['model']} on {m['train_cells']} cells of {m['table']}, "
+                                  f"predicts {', '.join(m['targets'])} from {', '.join(m['features'])}")
+
+
+@surrogate_group.command("info")
+@click.argument("path", type=click.Path(dir_okay=False))
+@json_option
+def info_command(path: str, as_json: bool) -> None:
+    """Metadata of a saved surrogate file (model, features, targets, training cells, table checksum)."""
+    header, _ = read_metadata(path)
+    header["train_cells"] = len(header["train_cells"])
+    emit(header, as_json, lambda h: "\n".join(f"{k:<16} {v}" for k, v in h.items()))

@@ -1,0 +1,256 @@
+"""Surrogates on the real nb201-cifar10 table: fit/predict quality, never peeking, files, bad input, benchmarks."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from scipy.stats import kendalltau
+
+from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark, TableBenchmark
+from nasbench_suite.cli.app import cli
+from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.strategies import Context, get_strategy
+from nasbench_suite.surrogate import Surrogate, SurrogateFileError, load, table_checksum
+from nasbench_suite.surrogate.evaluation import noise_ceiling, score
+from nasbench_suite.surrogate.features import effective_ops, live_edges
+from nasbench_suite.table import Series, Table
+
+FAST_XGB = {"members": 2, "n_estimators": 150, "n_jobs": 1}
+
+
+def subset(table: Table, archs: np.ndarray) -> Table:
+    """A real partial table: the embedded table's rows for `archs` only."""
+    rows = np.searchsorted(table.archs, np.sort(archs))
+    pick = lambda series: Series(series.values[rows], series.description, series.unit, series.source)  # noqa: E731
+    return Table(space=table.space, dataset=table.dataset, archs=table.archs[rows], seeds=table.seeds,
+                 epochs=table.epochs, protocol=table.protocol, provenance=table.provenance,
+                 metrics={k: pick(v) for k, v in table.metrics.items()},
+                 columns={k: pick(v) for k, v in table.columns.items()})
+
+
+@pytest.fixture(scope="module")
+def split():
+    rng = np.random.default_rng(0)
+    order = rng.permutation(15625)
+    return order[:300], order[300:1500]
+
+
+@pytest.fixture(scope="module")
+def fitted(nb201_table, split):
+    train, _ = split
+    return Surrogate(target="valid_acc,test_acc@200", params=FAST_XGB).fit(nb201_table, train)
+
+
+def test_live_edges_follow_none_cuts():
+    # 0->1 none and 0->2 none: nodes 1, 2 are dead, so only the direct 0->3 edge computes something.
+    ops = np.array([[0, 0, 3, 3, 3, 3], [3, 3, 3, 3, 3, 3], [3, 0, 0, 0, 3, 2]])
+    assert live_edges(ops).tolist() == [[False, False, False, True, False, False], [True] * 6,
+                                        [True, False, False, False, True, False]]
+    assert effective_ops(ops)[2].tolist() == [3, 0, 0, 0, 3, 0]
+
+
+def test_fit_predict_ranks_unseen_cells(nb201_table, fitted, split):
+    _, unseen = split
+    mean, std = fitted.predict(unseen)
+    assert mean.shape == std.shape == (len(unseen), 3)
+    assert (std >= 0).all() and std.max() > 0
+    truth = nb201_table.query_many(unseen, "valid_acc", 200)
+    assert kendalltau(mean[:, fitted.output("valid_acc@200")], truth)[0] > 0.7
+    single, _ = Surrogate(params=FAST_XGB).fit(nb201_table, split[0]).predict(unseen[:5])
+    assert single.shape == (5,)
+
+
+def test_predict_accepts_any_arch_form(fitted):
+    by_index = fitted.predict(np.array([6111]))[0]
+    by_string = fitted.predict(["|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+"
+                                "|skip_connect~0|nor_conv_3x3~1|nor_conv_1x1~2|"])[0]
+    np.testing.assert_array_equal(by_index, by_string)
+
+
+def test_never_peeks_at_unseen_cells(nb201_table, split):
+    train, unseen = split
+    changed = copy.deepcopy(nb201_table)
+    rows = np.setdiff1d(np.arange(15625), train)
+    values = changed.metrics["valid_acc"].values
+    values[rows] = np.random.default_rng(1).uniform(0, 100, size=values[rows].shape)
+    a = Surrogate(params=FAST_XGB).fit(nb201_table, train).predict(unseen)[0]
+    b = Surrogate(params=FAST_XGB).fit(changed, train).predict(unseen)[0]
+    np.testing.assert_array_equal(a, b)
+    assert table_checksum(changed) != table_checksum(nb201_table)
+
+
+def test_sample_is_noisy_and_seeded(fitted):
+    cells = np.arange(50)
+    mean, sd = fitted.observation_sd(cells)
+    a = fitted.sample(cells, np.random.default_rng(3))
+    assert not np.allclose(a, mean)
+    np.testing.assert_array_equal(a, fitted.sample(cells, np.random.default_rng(3)))
+    assert np.abs((a - mean) / sd).max() < 6
+    assert set(fitted.metadata()["noise"].values()) == {"ensemble"}  # the embedded table has one seed
+
+
+def test_seed_noise_where_the_table_has_two_measurements(nb201_table):
+    # Two real measurements of each cell (the validation and the valid-test halves) stand in for two seeds.
+    cells = nb201_table.archs[:400]
+    part = subset(nb201_table, cells)
+    pair = np.stack([part.values("valid_acc", 200), part.values("valid_test_acc", 200)], axis=1)
+    metric = np.full((len(cells), 2, len(part.epochs)), np.nan)
+    metric[:, :, list(part.epochs).index(200)] = pair
+    two = Table(space=part.space, dataset=part.dataset, archs=part.archs, seeds=[777, 888], epochs=part.epochs,
+                columns=part.columns)
+    two.set_metric("valid_acc", metric)
+    surrogate = Surrogate(params=FAST_XGB).fit(two, cells[:200])
+    expected = np.sqrt(np.mean(np.var(pair[:200], axis=1, ddof=1)))
+    assert surrogate.metadata()["noise"] == {"valid_acc@200": "seeds"}
+    np.testing.assert_allclose(surrogate.noise_sd_[0], expected, rtol=1e-5)
+    ceiling = noise_ceiling(two, "valid_acc@200")
+    assert ceiling["kendall_tau"] == pytest.approx(score(pair[:, 1], pair[:, 0])["kendall_tau"], abs=0.02)
+
+
+def test_save_load_round_trip(nb201_table, fitted, split, tmp_path):
+    path = fitted.save(tmp_path / "s.surrogate")
+    again = load(path, table=nb201_table)
+    cells = np.arange(0, 15625, 97)
+    np.testing.assert_array_equal(again.predict(cells)[0], fitted.predict(cells)[0])
+    meta = again.metadata()
+    assert meta["train_cells"] == split[0].tolist()
+    assert meta["table_checksum"] == table_checksum(nb201_table)
+    assert meta["features"] == ["effective_onehot", "effective_counts", "params_m", "naswot_score"]
+    assert meta["params"]["members"] == 2 and "xgboost" in meta["software"]
+    assert not list(tmp_path.glob(".*tmp"))  # atomic write leaves no temporary file
+
+
+@pytest.mark.parametrize("target, message", [("nope@200", "not in the table"), ("valid_acc@7", "at epochs"),
+                                             ("", "non-empty")])
+def test_target_the_table_lacks(nb201_table, split, target, message):
+    with pytest.raises(UserInputError, match=message):
+        Surrogate(target=target).fit(nb201_table, split[0])
+
+
+def test_too_few_cells(nb201_table):
+    with pytest.raises(UserInputError, match="needs at least 10 training cells"):
+        Surrogate().fit(nb201_table, np.arange(5))
+
+
+def test_unknown_model_feature_or_setting(nb201_table, split):
+    with pytest.raises(UserInputError, match="unknown surrogate model"):
+        Surrogate(model="svm")
+    with pytest.raises(UserInputError, match="unknown settings"):
+        Surrogate(params={"depth": 3})
+    with pytest.raises(UserInputError, match="unknown feature 'valid_acc'"):
+        Surrogate(features=["onehot", "valid_acc"]).fit(nb201_table, split[0])
+
+
+def test_file_from_another_table(nb201_table, fitted, tmp_path):
+    path = fitted.save(tmp_path / "s.surrogate")
+    other = subset(nb201_table, nb201_table.archs[:1000])
+    with pytest.raises(SurrogateFileError, match="not on this table"):
+        load(path, table=other)
+    with pytest.raises(SurrogateFileError, match="not on this table"):
+        SurrogateBenchmark(fitted, other)
+
+
+@pytest.mark.parametrize("damage, message", [(lambda b: b[:-100], "do not match their checksum"),
+                                             (lambda b: b"garbage" + b, "wrong magic"),
+                                             (lambda b: b[:40], "unreadable metadata")])
+def test_corrupt_file(fitted, tmp_path, damage, message):
+    path = fitted.save(tmp_path / "s.surrogate")
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(SurrogateFileError, match=message):
+        load(path)
+    with pytest.raises(SurrogateFileError, match="not found"):
+        load(tmp_path / "missing.surrogate")
+
+
+def test_surrogate_benchmark_answers_every_cell(nb201_table, fitted):
+    bench = SurrogateBenchmark(fitted, nb201_table)
+    assert bench.fidelities == (12, 200) and bench.report_epoch == 200
+    obs = bench.evaluate(1234, 200, np.random.default_rng(0))
+    assert obs.source == "surrogate"
+    table_obs = TableBenchmark(nb201_table).evaluate(1234, 200, np.random.default_rng(0))
+    assert obs.cost == pytest.approx(table_obs.cost)  # priced by the table's columns
+    assert bench.report(1234) == pytest.approx(fitted.predict(np.array([1234]))[0][0, 2])
+    assert bench.optimum() == bench.report_values().max()
+    quiet = SurrogateBenchmark(fitted, nb201_table, noise=False)
+    values = {quiet.evaluate(7, 12, np.random.default_rng(seed)).value for seed in range(3)}
+    assert len(values) == 1 and len({bench.evaluate(7, 12, np.random.default_rng(s)).value for s in range(3)}) == 3
+    with pytest.raises(UserInputError, match="fidelity 50"):
+        bench.evaluate(7, 50, np.random.default_rng(0))
+    with pytest.raises(UserInputError, match="report metric 'train_acc'"):
+        SurrogateBenchmark(fitted, nb201_table, report_metric="train_acc")
+
+
+def test_hybrid_benchmark_says_which_source_answered(nb201_table):
+    measured = np.sort(np.random.default_rng(5).choice(15625, 2000, replace=False))
+    part = subset(nb201_table, measured)
+    targets = "valid_acc,test_acc@200"
+    with pytest.raises(UserInputError, match="cannot price"):
+        HybridBenchmark(Surrogate(target=targets, params=FAST_XGB).fit(part, measured[:300]), part)
+    surrogate = Surrogate(target=targets + ",train_seconds_per_epoch,eval_seconds", params=FAST_XGB)
+    bench = HybridBenchmark(surrogate.fit(part, measured[:300]), part)
+    rng = np.random.default_rng(0)
+    inside, outside = int(measured[1500]), int(np.setdiff1d(np.arange(15625), measured)[0])
+    obs = bench.evaluate(inside, 200, rng)
+    assert obs.source == "table" and obs.value == pytest.approx(part.query(inside, "valid_acc", 200))
+    assert bench.evaluate(outside, 200, rng).source == "surrogate"
+    assert bench.report(inside) == pytest.approx(part.query(inside, "test_acc", 200))
+    assert bench.describe()["report_from_table"] == 2000
+    assert bench.describe()["cost_source"]["train_seconds_per_epoch"] == "table+surrogate"
+    assert bench.evaluate(outside, 12, rng).cost > 0
+
+
+@pytest.mark.parametrize("name", ["rea", "hyperband"])
+def test_strategies_run_unchanged_on_a_surrogate_benchmark(nb201_table, fitted, name):
+    bench = SurrogateBenchmark(fitted, nb201_table)
+    strategy = get_strategy(name)(Context(rng=np.random.default_rng(0), fidelities=bench.fidelities))
+    rng, best, spent = np.random.default_rng(1), None, 0.0
+    for _ in range(40):
+        trial = strategy.ask()
+        obs = bench.evaluate(trial.arch, trial.fidelity, rng)
+        strategy.tell(trial, obs.value)
+        spent += obs.cost
+        if trial.fidelity == bench.max_fidelity and (best is None or obs.value > best[1]):
+            best = (trial.arch, obs.value)
+    assert spent > 0 and best is not None
+    assert bench.report(best[0]) <= bench.optimum()
+
+
+@pytest.mark.parametrize("model", ["rf", "gp", "mlp"])
+def test_other_models_rank_unseen_cells(nb201_table, split, model):
+    train, unseen = split
+    params = {"members": 2, "hidden": (64, 64), "max_iter": 200} if model == "mlp" else {}
+    mean, std = Surrogate(model=model, params=params).fit(nb201_table, train[:150]).predict(unseen)
+    assert np.isfinite(mean).all() and (std >= 0).all()
+    assert kendalltau(mean, nb201_table.query_many(unseen, "valid_acc", 200))[0] > 0.5
+
+
+def test_gin_surrogate(nb201_table, split):
+    pytest.importorskip("torch")
+    train, unseen = split
+    surrogate = Surrogate(model="gin", params={"members": 1, "epochs": 60}).fit(nb201_table, train[:150])
+    mean, _ = surrogate.predict(unseen)
+    assert kendalltau(mean, nb201_table.query_many(unseen, "valid_acc", 200))[0] > 0.5
+
+
+def test_cli_build_info_eval(nb201_table, tmp_path):
+    table_path = subset(nb201_table, np.arange(0, 15625, 50)).save(tmp_path / "part.h5")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["surrogate", "build", str(table_path), "--train-size", "60"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "part.surrogate").is_file()
+    info = runner.invoke(cli, ["surrogate", "info", str(tmp_path / "part.surrogate"), "--json"])
+    assert '"train_cells": 60' in info.output
+    bad = runner.invoke(cli, ["surrogate", "build", str(table_path), "--train-size", "60", "--target", "x@1"])
+    assert bad.exit_code == 2 and "target 'x@1' is not in the table" in bad.output
+    out = tmp_path / "eval"
+    result = runner.invoke(cli, ["surrogate", "eval", str(table_path), "--models", "xgb", "--train-sizes", "20,40",
+                                 "--repeats", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    for name in ("surrogate_eval.csv", "surrogate_eval.md", "tau_vs_train_size.png", "tau_vs_train_size.svg",
+                 "predicted_vs_true.png"):
+        assert (out / name).is_file(), name
+    assert (out / "surrogate_eval.csv").read_text().count("\nxgb,") == 4
