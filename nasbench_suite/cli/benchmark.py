@@ -1,0 +1,81 @@
+"""`benchmark`: run strategies x seeds on a table under a preset protocol and write the leaderboard + plots."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+
+from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.table import open_table
+from nasbench_suite.table.registry import DEFAULT_TABLE
+
+RESULTS_DIR = Path("results")
+EXIT_INTERRUPTED = 130
+
+
+def default_out(preset: str, table: str) -> Path:
+    """results/ for the default preset on the default table, results/<preset>[-<table>]/ otherwise."""
+    from nasbench_suite.runner import DEFAULT_PRESET
+
+    parts = [p for p in (preset if preset != DEFAULT_PRESET else "",
+                         Path(table).stem if table != DEFAULT_TABLE else "") if p]
+    return RESULTS_DIR / "-".join(parts) if parts else RESULTS_DIR
+
+
+@cli.command("benchmark")
+@click.option("--strategies", default=None, help="comma-separated strategy names; default: every registered one")
+@click.option("--seeds", type=click.IntRange(min=1), default=None, help="runs per strategy (seeds 0..n-1); "
+              "default: the preset's")
+@click.option("--budget", default=None, help="simulated seconds (12000 or 12000s) or queries (100q); "
+              "default: the preset's")
+@click.option("--preset", "preset_name", default="default", show_default=True, help="search protocol")
+@click.option("--table", "table_name", default=DEFAULT_TABLE, show_default=True, help="embedded table name or path")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="output folder; default: results/ (default preset) or results/<preset>/")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
+@click.option("--resume", is_flag=True, help="keep finished runs found in the output folder, run only the missing")
+@json_option
+def benchmark_command(strategies: str | None, seeds: int | None, budget: str | None, preset_name: str,
+                      table_name: str, out: Path | None, jobs: int | None, resume: bool, as_json: bool) -> None:
+    """Run search strategies on a table and write leaderboard.{csv,md,json} and plots to the output folder."""
+    from nasbench_suite.report import format_leaderboard, write_report
+    from nasbench_suite.runner import Budget, get_preset, run
+    from nasbench_suite.strategies import STRATEGIES, get_strategy
+
+    preset = get_preset(preset_name)
+    names = sorted(STRATEGIES) if strategies is None else [s.strip() for s in strategies.split(",") if s.strip()]
+    for name in names:
+        get_strategy(name)
+    budget_ = Budget.parse(budget) if budget is not None else preset.budget
+    seeds = seeds or preset.seeds
+    table = open_table(table_name)
+    benchmark = preset.benchmark(table)
+    proxy = table.column(preset.proxy_column) if preset.proxy_column in table.columns else None
+    out = out or default_out(preset_name, table_name)
+    jobs = jobs or os.cpu_count() or 1
+    command = (f"nasbench-suite benchmark --preset {preset_name} --table {table_name} --strategies "
+               f"{','.join(names)} --seeds {seeds} --budget {budget_.amount:g}{budget_.unit[0]}")
+    protocol = {"preset": preset.name, "preset_description": preset.description,
+                "proxy_column": preset.proxy_column if proxy is not None else None}
+    click.echo(f"{len(names)} strategies x {seeds} seeds on {table_name} ({preset_name}: {budget_}) -> {out}",
+               err=True)
+    start = time.perf_counter()
+    try:
+        runs = run(benchmark, names, seeds, budget_, default_fidelity=preset.search_fidelity,
+                   fidelities=preset.multi_fidelities, proxy=proxy, jobs=jobs, out_dir=out, resume=resume,
+                   progress=not as_json, protocol=protocol)
+    except KeyboardInterrupt:
+        saved = len(list((out / "runs").glob("*/seed-*.npz")))
+        click.echo(f"interrupted: {saved} finished runs are saved under {out / 'runs'}; rerun with --resume "
+                   "to run only the missing ones", err=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    wall = time.perf_counter() - start
+    report = write_report(runs, out, extra={"command": command, "jobs": jobs, "wall_seconds": round(wall, 2)})
+    board = report["leaderboard"]
+    emit({"out": str(out), "wall_seconds": wall, "leaderboard": board.reset_index().to_dict(orient="records")},
+         as_json, lambda data: f"{format_leaderboard(board)}\n\n{len(runs)} runs in {wall:.1f} s wall; "
+                               f"wrote {out}/leaderboard.{{csv,md,json}} and {out}/plots/")
+

@@ -1,0 +1,8 @@
+"""Leaderboards and plots of simulated searches."""
+
+from nasbench_suite.report.stats import (Curves, anytime, common_seeds, critical_difference, final_scores,
+                                         leaderboard, rank_curves, ranks)
+from nasbench_suite.report.write import environment, format_leaderboard, write_report
+
+__all__ = ["Curves", "anytime", "common_seeds", "critical_difference", "environment", "final_scores",
+           "format_leaderboard", "leaderboard", "rank_curves", "ranks", "write_report"]

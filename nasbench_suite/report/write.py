@@ -1,0 +1,154 @@
+"""Writing a leaderboard: CSV, Markdown and JSON (with the protocol, provenance, software and hardware) + plots."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nasbench_suite.report import plots
+from nasbench_suite.report.stats import (anytime, common_seeds, critical_difference, final_scores, leaderboard,
+                                         rank_curves)
+from nasbench_suite.runner.runs import Runs, write_atomic
+
+PLOTS_DIR = "plots"
+SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "matplotlib", "h5py", "click", "tqdm")
+
+
+def environment() -> dict[str, Any]:
+    """Software versions and the hardware the leaderboard was computed on."""
+    software = {"python": platform.python_version()}
+    for name in SOFTWARE:
+        try:
+            software[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            software[name] = "not installed"
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
+                    if line.startswith("model name")), cpu)
+    hardware = {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
+                "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()]}
+    return {"software": software, "hardware": hardware}
+
+
+def _seed_summary(seeds: list[int]) -> str:
+    if seeds == list(range(seeds[0], seeds[0] + len(seeds))):
+        return f"{len(seeds)} seeds ({seeds[0]}..{seeds[-1]})"
+    return f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
+
+
+def _number(value: float, digits: int = 2) -> str:
+    if np.isnan(value):
+        return "-"
+    return "never" if np.isinf(value) else f"{value:,.{digits}f}"
+
+
+def format_leaderboard(board: pd.DataFrame) -> str:
+    """The leaderboard as a Markdown table (also what the CLI prints)."""
+    header = ["#", "strategy", "final mean ± std", "95% CI", "median", "regret", "mean rank", "regret AUC",
+              "top-1% hit", "queries to top-1%", "sim. s to top-1%", "optimum hit", "queries to opt.",
+              "sim. s to opt.", "queries/run", "wall ms/run", "CPU ms/run"]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for place, (name, r) in enumerate(board.iterrows(), start=1):
+        ci = (f"[{_number(r.final_mean - r.final_ci95)}, {_number(r.final_mean + r.final_ci95)}]"
+              if np.isfinite(r.final_ci95) else "-")
+        cells = [str(place), name, f"{_number(r.final_mean)} ± {_number(r.final_std)}", ci, _number(r.final_median),
+                 _number(r.regret_mean, 3), _number(r.mean_rank), _number(r.regret_auc, 3), f"{r.top1_hit:.0%}",
+                 _number(r.top1_queries, 0), _number(r.top1_seconds, 0), f"{r.opt_hit:.0%}",
+                 _number(r.opt_queries, 0), _number(r.opt_seconds, 0), _number(r.queries_mean, 1),
+                 _number(r.wall_ms, 1), _number(r.cpu_ms, 1)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write leaderboard.{csv,md,json} and the plots under `out_dir`; returns the header and the leaderboard.
+
+    extra: more header entries (e.g. the command line, jobs, total wall time).
+    """
+    out_dir = Path(out_dir)
+    board = leaderboard(runs)
+    protocol, reference = runs.meta["protocol"], runs.meta["reference"]
+    bench = protocol["benchmark"]
+    metric = bench.get("report_metric", "report metric")
+    seeds = common_seeds(runs)
+    scores = final_scores(runs).loc[seeds]
+    cd = critical_difference(scores)
+    header = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "protocol": protocol,
+              "protocol_hash": runs.meta["protocol_hash"], "strategies": runs.strategies, "seeds": runs.seeds,
+              "runs": len(runs), "reference": reference, **environment(),
+              "friedman": None if cd is None else {"statistic": cd.statistic, "pvalue": cd.pvalue,
+                                                     "nemenyi_cd": cd.cd, "alpha": cd.alpha, "seeds": cd.blocks},
+              **(extra or {})}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(out_dir / "leaderboard.csv", lambda fh: fh.write(board.to_csv(float_format="%.6g").encode()))
+    rows = json.loads(board.reset_index().to_json(orient="records"))
+    write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(
+        json.dumps({"header": header, "leaderboard": rows}, indent=2, default=str).encode()))
+
+    palette = plots.colors(runs.strategies)
+    title = f"{bench.get('dataset', '')} {protocol.get('preset', '')}: {_seed_summary(runs.seeds)}".strip()
+    plot_dir = out_dir / PLOTS_DIR
+    time_curves = anytime(runs, "time")
+    figures = {"regret_time": plots.plot_anytime(time_curves, palette, metric, title),
+               "regret_queries": plots.plot_anytime(anytime(runs, "queries"), palette, metric, title),
+               "final_scores": plots.plot_final(scores, list(board.index), palette, metric, reference["optimum"],
+                                                title),
+               "rank_time": plots.plot_ranks(time_curves, rank_curves(time_curves, seeds), palette, title)}
+    if cd is not None:
+        figures["critical_difference"] = plots.plot_cd(cd, title)
+    for name, fig in figures.items():
+        plots.save(fig, plot_dir, name)
+
+    text = _markdown(header, board, list(figures))
+    write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(text.encode()))
+    return {"header": header, "leaderboard": board}
+
+
+def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -> str:
+    protocol, bench, ref = header["protocol"], header["protocol"]["benchmark"], header["reference"]
+    provenance = bench.get("table_provenance", {})
+    repos: dict[str, int] = {}
+    for source in provenance.get("sources", {}).values():
+        key = f"{source['repo']}@{source['commit'][:10]}"
+        repos[key] = repos.get(key, 0) + 1
+    sources = ", ".join(f"{repo} ({n} file{'s' * (n > 1)})" for repo, n in repos.items()) or "-"
+    friedman = header["friedman"]
+    lines = [f"# Leaderboard: {bench.get('dataset', '')}, preset `{protocol.get('preset', 'custom')}`", "",
+             f"- protocol: {protocol.get('preset_description', '')}".rstrip(": "),
+             f"- search metric (seen): {bench.get('search_metric')} at {protocol['default_fidelity']} epochs "
+             f"(multi-fidelity strategies: {', '.join(map(str, protocol['fidelities']))}); seed mode "
+             f"{bench.get('seed_mode')}; report metric (scored, never seen): {bench.get('report_metric')}",
+             f"- budget: {protocol['budget']['amount']:g} {protocol['budget']['unit']}; cost: {bench.get('cost')}; "
+             f"{protocol['rules']['budget']}; incumbent = {protocol['rules']['incumbent']}",
+             f"- runs: {header['runs']} = {len(header['strategies'])} strategies x {_seed_summary(header['seeds'])}",
+             f"- reference: optimum {ref['optimum']:.4f}, top-1% threshold {ref['top_threshold']:.4f}, "
+             f"worst {ref['worst']:.4f} over {ref['cells']} cells",
+             f"- table: {bench.get('table_file', bench.get('kind'))} sha256 {bench.get('table_file_sha256', '-')}; "
+             f"dataset {bench.get('dataset')} (sha256 {bench.get('dataset_sha256') or 'none published'}); "
+             f"provenance: {provenance.get('kind', '-')}: {sources}",
+             f"- software: " + ", ".join(f"{k} {v}" for k, v in header["software"].items()),
+             f"- hardware: {header['hardware']['cpu']}, {header['hardware']['cores']} cores, "
+             f"{header['hardware']['platform']}; load average when written "
+             f"{header['hardware']['load_average_1_5_15min']} (wall times grow with other load)"]
+    lines += [f"- {key}: {header[key]}" for key in ("command", "jobs", "wall_seconds") if key in header]
+    if friedman:
+        lines.append(f"- Friedman test over {friedman['seeds']} seeds: chi2 = {friedman['statistic']:.2f}, "
+                     f"p = {friedman['pvalue']:.3g}; Nemenyi critical difference of mean ranks "
+                     f"(alpha {friedman['alpha']}): {friedman['nemenyi_cd']:.3f}")
+    lines += ["", format_leaderboard(board), "",
+              "Columns: regret = optimum - final (report-metric points); mean rank over seeds of the final value "
+              "(1 = best); regret AUC = mean regret over a log-spaced simulated-time grid from when every run has "
+              "a result to the budget; queries / simulated seconds to the top 1% or the optimum are medians over "
+              "runs ('never' when most runs did not get there).", ""]
+    lines += [f"![{name}]({PLOTS_DIR}/{name}.png)" for name in figures]
+    return "\n".join(lines) + "\n"

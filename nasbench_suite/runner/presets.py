@@ -1,0 +1,113 @@
+"""Search protocols by name: which metric strategies see, which one scores them, the budget and the seeds.
+
+`nb201-paper` is NAS-Bench-201's simulated protocol; `default` is this suite's recommended setting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.table import Table
+
+BUDGET_UNITS = {"s": "seconds", "q": "queries"}
+_BUDGET_FORM = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*(s|q)?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A search budget: simulated seconds (sum of query costs) or a number of queries."""
+
+    amount: float
+    unit: str = "seconds"
+
+    def __post_init__(self) -> None:
+        if self.unit not in BUDGET_UNITS.values():
+            raise UserInputError(f"unknown budget unit {self.unit!r}; valid: {', '.join(BUDGET_UNITS.values())}")
+        if not self.amount > 0:
+            raise UserInputError(f"budget must be positive, got {self.amount}")
+
+    @classmethod
+    def parse(cls, text: str | float | Budget) -> Budget:
+        """'12000' or '12000s' (simulated seconds), '100q' (queries)."""
+        if isinstance(text, Budget):
+            return text
+        match = _BUDGET_FORM.match(str(text))
+        if not match:
+            raise UserInputError(f"cannot read budget {text!r}; expected simulated seconds like 12000 or "
+                                 "12000s, or a number of queries like 100q")
+        unit = BUDGET_UNITS[(match.group(2) or "s").lower()]
+        amount = float(match.group(1))
+        if unit == "queries" and amount != int(amount):
+            raise UserInputError(f"a query budget must be a whole number, got {text!r}")
+        return cls(amount, unit)
+
+    @property
+    def max_seconds(self) -> float:
+        return self.amount if self.unit == "seconds" else float("inf")
+
+    @property
+    def max_queries(self) -> int:
+        return int(self.amount) if self.unit == "queries" else 2**62
+
+    def __str__(self) -> str:
+        return f"{self.amount:g} simulated seconds" if self.unit == "seconds" else f"{int(self.amount)} queries"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A complete simulated-search protocol for a table benchmark."""
+
+    name: str
+    description: str
+    search_metric: str
+    search_fidelity: int  # epochs every single-fidelity strategy queries
+    multi_fidelities: tuple[int, ...]  # epochs a multi-fidelity strategy may choose from
+    report_metric: str
+    report_epoch: int
+    budget: Budget
+    seeds: int
+    seed_mode: str  # "random": each query draws one measured training seed; "mean": seed average
+    proxy_column: str | None
+
+    def benchmark(self, table: Table):  # -> TableBenchmark
+        """The table benchmark this preset searches; a clear error if the table lacks a needed metric."""
+        from nasbench_suite.benchmark import TableBenchmark
+
+        benchmark = TableBenchmark(table, self.search_metric, self.report_metric, self.report_epoch,
+                                   self.seed_mode)
+        for fidelity in (self.search_fidelity, *self.multi_fidelities):
+            benchmark.check_fidelity(fidelity)
+        return benchmark
+
+    def settings(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["budget"] = str(self.budget)
+        return out
+
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (
+    Preset(name="nb201-paper",
+           description="NAS-Bench-201's simulated protocol (Dong & Yang 2020): search on 12-epoch validation "
+                       "accuracy (cifar10-valid), each query costs 12 training epochs plus one validation pass, "
+                       "12,000 simulated seconds, score = 200-epoch CIFAR-10 test accuracy of the incumbent, "
+                       "500 runs per method",
+           search_metric="valid_acc", search_fidelity=12, multi_fidelities=(12,), report_metric="test_acc",
+           report_epoch=200, budget=Budget(12000), seeds=500, seed_mode="random", proxy_column="naswot_score"),
+    Preset(name="default",
+           description="full-fidelity search: single-fidelity strategies see 200-epoch validation accuracy "
+                       "(cifar10-valid), multi-fidelity ones choose 12 or 200 epochs; 200,000 simulated seconds "
+                       "(about 110 full trainings); score = 200-epoch CIFAR-10 test accuracy of the incumbent",
+           search_metric="valid_acc", search_fidelity=200, multi_fidelities=(12, 200), report_metric="test_acc",
+           report_epoch=200, budget=Budget(200_000), seeds=25, seed_mode="random", proxy_column="naswot_score"),
+)}
+DEFAULT_PRESET = "default"
+
+
+def get_preset(name: str) -> Preset:
+    """The named preset, or a clear error listing the valid names."""
+    if name not in PRESETS:
+        raise UserInputError(f"unknown preset {name!r}; valid: {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,103 @@
+"""Leaderboard statistics and report files, checked on a small hand-made set of runs."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nasbench_suite.report import (anytime, critical_difference, final_scores, format_leaderboard, leaderboard,
+                                   rank_curves, write_report)
+from nasbench_suite.runner import Run, Runs
+
+NAN = float("nan")
+# (strategy, seed): (costs, reported value of the incumbent after each query); optimum 10, top-1% at 9, worst 0
+TRAJECTORIES = {
+    ("A", 0): ([10, 10, 10], [5, 9, 10]),
+    ("A", 1): ([20, 20], [8, 9.5]),
+    ("B", 0): ([5, 5, 5, 5], [7, 7, 8, 8]),
+    ("B", 1): ([50], [10]),
+    ("C", 0): ([30], [6]),
+    ("C", 1): ([10, 10], [NAN, 4]),
+}
+
+
+def make_runs() -> Runs:
+    runs = []
+    for (name, seed), (cost, reported) in TRAJECTORIES.items():
+        n = len(cost)
+        reported = np.array(reported, dtype=float)
+        runs.append(Run(name, seed, arch=np.arange(n, dtype=np.int32), fidelity=np.full(n, 12, dtype=np.int32),
+                        cost=np.array(cost, dtype=float), seen=reported / 2,
+                        incumbent=np.where(np.isnan(reported), -1, 0).astype(np.int32), reported=reported,
+                        wall_seconds=0.01 * n, cpu_seconds=0.002 * n))
+    protocol = {"benchmark": {"dataset": "hand-made", "search_metric": "seen", "report_metric": "score",
+                              "seed_mode": "mean", "cost": "given"},
+                "budget": {"amount": 100.0, "unit": "seconds"}, "default_fidelity": 12, "fidelities": [12],
+                "rules": {"budget": "no overshoot", "incumbent": "best seen"}, "preset": "hand"}
+    meta = {"protocol": protocol, "protocol_hash": "0" * 16, "strategies": ["A", "B", "C"], "seeds": [0, 1],
+            "reference": {"optimum": 10.0, "top_fraction": 0.01, "top_threshold": 9.0, "worst": 0.0, "cells": 10}}
+    return Runs(runs, meta)
+
+
+def test_final_scores_and_leaderboard_columns():
+    runs = make_runs()
+    scores = final_scores(runs)
+    assert scores.to_dict() == {"A": {0: 10.0, 1: 9.5}, "B": {0: 8.0, 1: 10.0}, "C": {0: 6.0, 1: 4.0}}
+    board = leaderboard(runs)
+    assert list(board.index) == ["A", "B", "C"]  # A and B tie on mean rank 1.5; A has the higher mean
+    a, b, c = (board.loc[s] for s in "ABC")
+    assert a.final_mean == 9.75 and a.final_median == 9.75 and a.regret_mean == pytest.approx(0.25)
+    assert a.final_std == pytest.approx(np.sqrt(0.125))
+    assert a.final_ci95 == pytest.approx(12.7062047 * np.sqrt(0.125) / np.sqrt(2))
+    assert (a.mean_rank, b.mean_rank, c.mean_rank) == (1.5, 1.5, 3.0)
+    assert (a.top1_hit, a.top1_queries, a.top1_seconds) == (1.0, 2.0, 30.0)
+    assert a.opt_hit == 0.5 and np.isinf(a.opt_queries)  # one run of two never found the optimum
+    assert b.top1_hit == 0.5 and np.isinf(b.top1_seconds)
+    assert c.regret_median == 5.0 and c.top1_hit == 0.0
+    assert a.queries_mean == 2.5 and b.queries_mean == 2.5
+    assert a.wall_ms == pytest.approx(25.0) and a.cpu_ms == pytest.approx(5.0)
+    # log-time grid from 50 s (when every run has a result) to the 100 s budget
+    assert (a.regret_auc, b.regret_auc, c.regret_auc) == pytest.approx((0.25, 1.0, 5.0))
+
+
+def test_anytime_curves_and_ranks_over_queries():
+    runs = make_runs()
+    curves = anytime(runs, "queries")
+    np.testing.assert_array_equal(curves.grid, [1, 2, 3, 4])
+    np.testing.assert_array_equal(curves.regret["A"], [[5, 1, 0, 0], [2, 0.5, 0.5, 0.5]])
+    np.testing.assert_array_equal(curves.regret["C"], [[4, 4, 4, 4], [10, 6, 6, 6]])  # no incumbent: worst
+    ranks = rank_curves(curves, [0, 1])
+    assert (ranks["A"][0], ranks["B"][0], ranks["C"][0]) == (2.5, 1.0, 2.5)
+    timed = anytime(runs, "time", points=5)
+    assert timed.grid[0] == 5 and timed.grid[-1] == 100
+    assert timed.regret["B"][1][0] == 10  # B seed 1 has no result before its first query ends at 50 s
+
+
+def test_friedman_and_nemenyi_by_hand():
+    scores = pd.DataFrame({"x": [3, 3, 2, 3], "y": [2, 1, 3, 2], "z": [1, 2, 1, 1]}, dtype=float)
+    cd = critical_difference(scores)
+    k, n = 3, 4
+    mean_ranks = np.array([1.25, 2.0, 2.75])  # x: ranks 1,1,2,1; y: 2,3,1,2; z: 3,2,3,3
+    chi2 = 12 * n / (k * (k + 1)) * (np.sum(mean_ranks**2) - k * (k + 1) ** 2 / 4)
+    assert cd.statistic == pytest.approx(chi2)
+    assert cd.cd == pytest.approx(2.343 * np.sqrt(k * (k + 1) / (6 * n)), abs=1e-3)  # Demsar 2006, table 5
+    assert list(cd.mean_ranks.index) == ["x", "y", "z"] and list(cd.mean_ranks) == list(mean_ranks)
+    assert critical_difference(scores[["x", "y"]]) is None
+
+
+def test_write_report_files(tmp_path):
+    runs = make_runs()
+    out = write_report(runs, tmp_path, extra={"command": "hand-made"})
+    csv = pd.read_csv(tmp_path / "leaderboard.csv", index_col=0)
+    assert list(csv.index) == ["A", "B", "C"] and csv.loc["A", "final_mean"] == 9.75
+    header = json.loads((tmp_path / "leaderboard.json").read_text())["header"]
+    assert header["software"]["numpy"] == np.__version__ and header["hardware"]["cores"] >= 1
+    assert header["protocol"]["preset"] == "hand" and header["friedman"]["seeds"] == 2
+    text = (tmp_path / "leaderboard.md").read_text()
+    assert format_leaderboard(out["leaderboard"]) in text and "- command: hand-made" in text
+    for name in ("regret_time", "regret_queries", "final_scores", "rank_time", "critical_difference"):
+        for ext in ("png", "svg"):
+            assert (tmp_path / "plots" / f"{name}.{ext}").stat().st_size > 1000

@@ -1,0 +1,274 @@
+"""The simulated-search runner: determinism, no test-set leak, budget accounting, resume, setup errors, CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+import nasbench_suite as ns
+from nasbench_suite.benchmark import TableBenchmark
+from nasbench_suite.cli import cli
+from nasbench_suite.cli import commands  # noqa: F401  (registers the benchmark command)
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.runner import Budget, get_preset, load_runs, run
+from nasbench_suite.strategies import STRATEGIES, Context, Strategy, Trial, register
+
+
+class Walk(Strategy):
+    """Test strategy: random cells; records every value it is told."""
+
+    name = "test-walk"
+    told: list[tuple[Trial, float]] = []
+
+    def ask(self) -> Trial:
+        return self.trial(self.space.sample(self.rng))
+
+    def tell(self, trial: Trial, value: float) -> None:
+        Walk.told.append((trial, value))
+
+
+class TwoFidelity(Walk):
+    """Test strategy: odd queries at the lowest fidelity, even ones at the highest."""
+
+    name = "test-mf"
+    multi_fidelity = True
+
+    def __init__(self, context: Context, **hp) -> None:
+        super().__init__(context, **hp)
+        self.count = 0
+
+    def ask(self) -> Trial:
+        self.count += 1
+        fidelity = self.context.fidelities[0] if self.count % 2 else self.context.fidelities[-1]
+        return Trial(self.space.sample(self.rng), fidelity)
+
+
+class Bomb(Walk):
+    """Test strategy that simulates Ctrl-C when its `fuse`-th instance is built."""
+
+    name = "test-bomb"
+    built = 0
+    fuse = 0
+
+    def __init__(self, context: Context, **hp) -> None:
+        super().__init__(context, **hp)
+        Bomb.built += 1
+        if Bomb.built == Bomb.fuse:
+            raise KeyboardInterrupt
+
+
+class Fault(Walk):
+    """Test strategy whose asks raise KeyboardInterrupt with probability 1/50 (which runs do depends on the seed)."""
+
+    name = "test-fault"
+
+    def ask(self) -> Trial:
+        if self.rng.random() < 0.02:
+            raise KeyboardInterrupt
+        return super().ask()
+
+
+class NeedsProxy(Walk):
+    name = "test-proxy"
+    needs_proxy = True
+
+
+for cls in (Walk, TwoFidelity, Bomb, Fault, NeedsProxy):
+    if cls.name not in STRATEGIES:
+        register(cls)
+
+
+@pytest.fixture(scope="module")
+def table():
+    return ns.open_table("nb201-cifar10")
+
+
+@pytest.fixture(scope="module")
+def paper(table):
+    return TableBenchmark(table, "valid_acc", "test_acc", 200, "mean")
+
+
+def test_same_seed_same_trajectory_whatever_the_jobs(paper):
+    one = run(paper, ["test-walk", "test-mf"], [3, 4], 3000, default_fidelity=12, jobs=1)
+    two = run(paper, ["test-walk", "test-mf"], [3, 4], 3000, default_fidelity=12, jobs=2)
+    assert len(one) == len(two) == 4
+    assert all(a.same_trajectory(b) for a, b in zip(one, two))
+    assert not np.array_equal(one.get("test-walk", 3).arch, one.get("test-walk", 4).arch)
+
+
+def test_strategy_is_told_the_search_metric_only(paper, table):
+    Walk.told.clear()
+    runs = run(paper, ["test-walk"], [0], 5000, default_fidelity=12, jobs=1)
+    trajectory = runs.get("test-walk", 0)
+    told = np.array([value for _, value in Walk.told])
+    archs = [ns.NB201.to_index(trial.arch) for trial, _ in Walk.told]
+    assert len(told) == trajectory.queries > 10
+    np.testing.assert_array_equal(told, [table.query(a, "valid_acc", 12) for a in archs])
+    np.testing.assert_array_equal(trajectory.seen, told)
+    test_values = np.array([table.query(a, "test_acc", 200) for a in archs])
+    assert not np.isin(told, test_values).any()  # the report metric never reached the strategy
+    # the reported value is the 200-epoch test accuracy of the best-seen cell so far
+    best = np.maximum.accumulate(told)
+    np.testing.assert_array_equal(trajectory.seen[trajectory.incumbent >= 0].max(), best[-1])
+    incumbent_tests = [table.query(int(i), "test_acc", 200) for i in trajectory.incumbent]
+    np.testing.assert_array_equal(trajectory.reported, incumbent_tests)
+
+
+def test_budget_is_never_exceeded_and_query_budget_is_exact(paper, table):
+    budget = 2500.0
+    runs = run(paper, ["test-walk", "test-mf"], range(4), budget, default_fidelity=12, fidelities=(12, 200), jobs=1)
+    per_epoch, evaluation = table.column("train_seconds_per_epoch"), table.column("eval_seconds")
+    cost = 12 * per_epoch + evaluation
+    for r in runs:
+        assert r.elapsed[-1] <= budget
+        np.testing.assert_allclose(r.cost, r.fidelity * per_epoch[r.arch] + evaluation[r.arch])
+    assert set(runs.get("test-mf", 0).fidelity) == {12, 200}
+    walk = runs.get("test-walk", 0)
+    assert budget - walk.elapsed[-1] < cost.max()  # it stopped because the next query did not fit
+    counted = run(paper, ["test-walk"], [0], "7q", default_fidelity=200, jobs=1)
+    assert counted.get("test-walk", 0).queries == 7
+
+
+def test_incumbent_prefers_the_highest_fidelity(paper):
+    runs = run(paper, ["test-mf"], [1], "6q", default_fidelity=200, fidelities=(12, 200), jobs=1)
+    r = runs.get("test-mf", 1)
+    assert list(r.fidelity) == [12, 200, 12, 200, 12, 200]
+    high = np.flatnonzero(r.fidelity == 200)
+    assert r.incumbent[0] == r.arch[0]
+    for q in range(1, 6):
+        seen_high = high[high <= q]
+        assert r.incumbent[q] == r.arch[seen_high[np.argmax(r.seen[seen_high])]]
+
+
+def test_random_seed_mode_draws_measured_seeds_reproducibly(table):
+    noisy = ns.Table(space="nb201", dataset="cifar10", archs=table.archs, seeds=[777, 888], epochs=[12, 200],
+                     columns=table.columns)
+    base = table.metrics["valid_acc"].values[:, :1, :]
+    noisy.set_metric("valid_acc", np.concatenate([base - 1.0, base + 1.0], axis=1))
+    noisy.set_metric("test_acc", np.repeat(table.metrics["test_acc"].values, 2, axis=1))
+    benchmark = TableBenchmark(noisy, "valid_acc", "test_acc", 200, "random")
+    a = run(benchmark, ["test-walk"], [5], "40q", default_fidelity=12, jobs=1).get("test-walk", 5)
+    b = run(benchmark, ["test-walk"], [5], "40q", default_fidelity=12, jobs=1).get("test-walk", 5)
+    assert a.same_trajectory(b)
+    mean = table.values("valid_acc", 12)[a.arch]
+    offsets = np.round(a.seen - mean, 3)
+    assert set(offsets) == {-1.0, 1.0}
+
+
+def test_interrupted_run_keeps_finished_runs_and_resume_runs_only_the_missing(paper, tmp_path):
+    Bomb.built, Bomb.fuse = 0, 5  # one setup check, then seeds 0, 1, 2 finish, the 4th run is "Ctrl-C"
+    with pytest.raises(KeyboardInterrupt):
+        run(paper, ["test-bomb"], 6, "5q", default_fidelity=12, jobs=1, out_dir=tmp_path)
+    assert sorted(p.name for p in (tmp_path / "runs" / "test-bomb").glob("*.npz")) == [
+        "seed-0.npz", "seed-1.npz", "seed-2.npz"]
+    assert not list((tmp_path / "runs" / "test-bomb").glob(".*tmp"))
+    Bomb.built, Bomb.fuse = 0, 0
+    resumed = run(paper, ["test-bomb"], 6, "5q", default_fidelity=12, jobs=1, out_dir=tmp_path, resume=True)
+    assert Bomb.built == 1 + 3  # setup check + the three missing seeds
+    fresh = run(paper, ["test-bomb"], 6, "5q", default_fidelity=12, jobs=1)
+    assert all(a.same_trajectory(b) for a, b in zip(resumed, fresh))
+    assert len(load_runs(tmp_path)) == 6
+    with pytest.raises(UserInputError, match="another protocol"):
+        run(paper, ["test-bomb"], 6, "6q", default_fidelity=12, jobs=1, out_dir=tmp_path, resume=True)
+
+
+def test_interrupt_in_parallel_keeps_finished_runs(paper, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run(paper, ["test-walk", "test-fault"], 40, 3000, default_fidelity=12, jobs=2, out_dir=tmp_path)
+    assert not list((tmp_path / "runs").glob("*/.*.tmp"))
+    stored = load_runs(tmp_path)
+    assert len(stored) < 80
+    for r in stored:  # what was saved is exactly what a run on its own gives
+        assert run(paper, [r.strategy], [r.seed], 3000, default_fidelity=12, jobs=1).runs[0].same_trajectory(r)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"strategies": ["nope"]}, "unknown strategy 'nope'; valid: .*test-walk"),
+    ({"budget": 30}, "too small for one query: the cheapest query costs 34.3"),
+    ({"default_fidelity": 50}, "fidelity 50 epochs is not available .*12, 200"),
+    ({"strategies": ["test-proxy"]}, "needs a proxy"),
+    ({"budget": "ten"}, "cannot read budget"),
+    ({"seeds": [-1]}, "non-negative"),
+])
+def test_bad_settings_fail_before_any_work(paper, tmp_path, kwargs, message):
+    settings = {"strategies": ["test-walk"], "seeds": 2, "budget": 5000, "default_fidelity": 12} | kwargs
+    with pytest.raises(UserInputError, match=message):
+        run(paper, out_dir=tmp_path, **settings)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_proxy_reaches_the_strategy_as_a_lookup(paper, table):
+    proxy = table.column("naswot_score")
+    runs = run(paper, ["test-proxy"], [0], "3q", default_fidelity=12, proxy=proxy, jobs=1)
+    assert runs.get("test-proxy", 0).queries == 3
+
+
+def test_budget_parsing():
+    assert Budget.parse("12000") == Budget(12000, "seconds") == Budget.parse("1.2e4s")
+    assert Budget.parse("100q") == Budget(100, "queries")
+    with pytest.raises(UserInputError, match="whole number"):
+        Budget.parse("2.5q")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, ["benchmark", *args])
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--preset", "nope"], "unknown preset 'nope'; valid: nb201-paper, default"),
+    (["--strategies", "random,nope"], "unknown strategy 'nope'; valid: "),
+    (["--strategies", "test-walk", "--budget", "10"], "too small for one query"),
+    (["--strategies", "test-walk", "--preset", "nb201-paper", "--seeds", "2", "--budget", "5q", "--table",
+      "nb201-cifar100"], "table has no column 'eval_seconds'"),
+    (["--strategies", "test-walk", "--budget", "1h"], "cannot read budget '1h'"),
+])
+def test_cli_errors_are_one_line(args, message, tmp_path):
+    result = invoke(*args, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert "error: " in result.output and len(result.output.strip().splitlines()) <= 2
+    assert re.search(message, result.output)
+    assert not (tmp_path / "out" / "runs").exists()
+
+
+def test_cli_table_without_the_search_metric(table, tmp_path):
+    small = ns.Table(space="nb201", dataset="cifar10", archs=table.archs, seeds=table.seeds, epochs=table.epochs,
+                     columns={k: table.columns[k] for k in ("train_seconds_per_epoch", "eval_seconds")},
+                     metrics={"test_acc": table.metrics["test_acc"]})
+    path = small.save(tmp_path / "no-valid.h5")
+    result = invoke("--strategies", "test-walk", "--table", str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "has no metric 'valid_acc'" in result.output
+
+
+def test_cli_runs_writes_and_resumes(tmp_path):
+    out = tmp_path / "bench"
+    args = ["--strategies", "test-walk,test-mf", "--seeds", "3", "--budget", "20q", "--preset", "default",
+            "--out", str(out), "--jobs", "1", "--json"]
+    first = invoke(*args)
+    assert first.exit_code == 0, first.output
+    board = json.loads(first.output[first.output.index("{"):])["leaderboard"]
+    assert {row["strategy"] for row in board} == {"test-walk", "test-mf"}
+    for name in ("leaderboard.csv", "leaderboard.md", "leaderboard.json", "plots/regret_time.png",
+                 "plots/regret_time.svg", "runs/test-mf/seed-2.npz"):
+        assert (out / name).is_file(), name
+    (out / "runs" / "test-walk" / "seed-1.npz").unlink()
+    stamp = (out / "runs" / "test-mf" / "seed-0.npz").stat().st_mtime_ns
+    again = invoke(*args, "--resume")
+    assert again.exit_code == 0, again.output
+    assert (out / "runs" / "test-walk" / "seed-1.npz").is_file()
+    assert (out / "runs" / "test-mf" / "seed-0.npz").stat().st_mtime_ns == stamp  # not rerun
+    header = json.loads((out / "leaderboard.json").read_text())["header"]
+    assert header["protocol"]["preset"] == "default" and header["hardware"]["cores"] >= 1
+
+
+def test_presets_match_the_documented_protocols(table):
+    paper = get_preset("nb201-paper")
+    assert (paper.search_metric, paper.search_fidelity, paper.report_metric, paper.report_epoch) == (
+        "valid_acc", 12, "test_acc", 200)
+    assert paper.budget == Budget(12000) and paper.seeds == 500
+    default = get_preset("default")
+    assert default.multi_fidelities == (12, 200) and 25 <= default.seeds <= 50
+    assert paper.benchmark(table).fidelities == (12, 200)
