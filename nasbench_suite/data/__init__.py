@@ -1,0 +1,7 @@
+"""CIFAR-10 loading (JPEG tarball, ImageFolder, cifar-10-batches-py), cached decode, fixed splits."""
+
+from nasbench_suite.data.cifar10 import CLASSES, MEAN, STD, Cifar10, DatasetError, load_cifar10
+from nasbench_suite.data.splits import SPLITS, fixed_batch, make_split, normalize
+
+__all__ = ["CLASSES", "MEAN", "SPLITS", "STD", "Cifar10", "DatasetError", "fixed_batch", "load_cifar10",
+           "make_split", "normalize"]

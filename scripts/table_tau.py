@@ -1,0 +1,58 @@
+"""Kendall tau (and Spearman rho) between a trained table's accuracies and NAS-Bench-201's 200-epoch accuracies.
+
+    python scripts/table_tau.py tables/cifar10-jpeg75-micro.h5 --plot results/micro_vs_nb201
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import kendalltau, spearmanr
+
+from nasbench_suite import open_table
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("table")
+    ap.add_argument("--metric", default="test_acc")
+    ap.add_argument("--epoch", type=int, default=None, help="default: the last epoch with data")
+    ap.add_argument("--reference", default="nb201-cifar10")
+    ap.add_argument("--reference-metric", default="test_acc")
+    ap.add_argument("--reference-epoch", type=int, default=200)
+    ap.add_argument("--plot", type=Path, default=None, help="write PREFIX.png/.svg scatter and PREFIX.csv")
+    args = ap.parse_args()
+    table, ref = open_table(args.table), open_table(args.reference)
+    ours = table.values(args.metric, args.epoch)
+    theirs = ref.query_many(table.archs, args.reference_metric, args.reference_epoch)
+    ok = np.isfinite(ours) & np.isfinite(theirs)
+    tau, rho = kendalltau(ours[ok], theirs[ok])[0], spearmanr(ours[ok], theirs[ok])[0]
+    epoch = args.epoch or table.epochs_of(args.metric)[-1]
+    print(f"{args.table}: {ok.sum()} cells ({(~ok).sum()} without a finite value), protocol "
+          f"{table.protocol.get('name')}, dataset {table.dataset}")
+    print(f"Kendall tau {tau:.3f}, Spearman rho {rho:.3f}: {args.metric}@{epoch} vs {args.reference} "
+          f"{args.reference_metric}@{args.reference_epoch}")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        args.plot.parent.mkdir(parents=True, exist_ok=True)
+        np.savetxt(args.plot.with_suffix(".csv"), np.column_stack([table.archs, ours, theirs]), delimiter=",",
+                   header=f"arch,{args.metric}@{epoch},reference_{args.reference_metric}@{args.reference_epoch}",
+                   comments="", fmt=["%d", "%.4f", "%.4f"])
+        fig, ax = plt.subplots(figsize=(5, 4))
+        ax.scatter(theirs[ok], ours[ok], s=8)
+        ax.set_xlabel(f"{args.reference} {args.reference_metric}@{args.reference_epoch} (%)")
+        ax.set_ylabel(f"{table.protocol.get('name')} {args.metric}@{epoch} (%)")
+        ax.set_title(f"{ok.sum()} cells: Kendall tau {tau:.3f}")
+        fig.tight_layout()
+        for suffix in (".png", ".svg"):
+            fig.savefig(args.plot.with_suffix(suffix), dpi=120)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""Trainer paths, protocols, shards, kill/resume and merge, on real CIFAR-10 images (tiny networks)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from nasbench_suite.data import load_cifar10  # noqa: E402
+from nasbench_suite.errors import UserInputError  # noqa: E402
+from nasbench_suite.table import Table  # noqa: E402
+from nasbench_suite.table.table import TableError  # noqa: E402
+from nasbench_suite.train.protocols import PROTOCOLS, Protocol, get_protocol  # noqa: E402
+from nasbench_suite.train.run import RunSpec, parse_seeds, parse_shard, resolve_archs, run_local  # noqa: E402
+from nasbench_suite.train.shards import merge_shards  # noqa: E402
+from nasbench_suite.train.trainer import DeviceData, lr_at, train_reference, train_stacked  # noqa: E402
+
+from conftest import REPO, SHARED  # noqa: E402
+
+TINY = {"name": "tiny", "epochs": 1, "batch_size": 50, "channels": 4, "cells_per_stage": 1, "train_images": 200,
+        "valid_images": 100, "test_images": 100, "eval_batch_size": 100}
+CELLS = [1462, 6111, 11000]
+
+
+@pytest.fixture(scope="module")
+def cifar():
+    if not (SHARED / "data" / "cifar10").is_dir():
+        pytest.skip("../shared/data/cifar10 is not present")
+    torch.set_num_threads(1)
+    return load_cifar10()
+
+
+@pytest.fixture
+def tiny_file(tmp_path):
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(TINY))
+    return path
+
+
+def test_nb201_protocols_have_the_published_hyperparameters():
+    p = PROTOCOLS["nb201-200"]
+    assert (p.epochs, p.batch_size, p.lr, p.momentum, p.nesterov, p.weight_decay, p.eta_min, p.channels,
+            p.cells_per_stage, p.augment) == (200, 256, 0.1, 0.9, True, 5e-4, 0.0, 16, 5, True)
+    assert PROTOCOLS["nb201-12"].epochs == 12 and PROTOCOLS["nb201-12"].lr == 0.1
+    assert Protocol.from_json(json.loads(json.dumps(PROTOCOLS["fast"].to_json()))) == PROTOCOLS["fast"]
+    with pytest.raises(UserInputError, match="unknown protocol 'slow'"):
+        get_protocol("slow")
+    with pytest.raises(UserInputError, match="unknown: colour"):
+        Protocol.from_json({"name": "x", "epochs": 1, "colour": "red"})
+
+
+def test_learning_rate_schedule():
+    p = PROTOCOLS["nb201-12"]
+    assert lr_at(p, 0, 100) == pytest.approx(0.1)
+    assert lr_at(p, 600, 100) == pytest.approx(0.05)
+    assert lr_at(p, 1200, 100) == pytest.approx(0.0, abs=1e-12)
+    warm = Protocol("warm", epochs=4, lr=0.2, warmup_epochs=1)
+    assert lr_at(warm, 50, 100) == pytest.approx(0.1) and lr_at(warm, 100, 100) == pytest.approx(0.2)
+    assert lr_at(warm, 250, 100) == pytest.approx(0.1)
+
+
+def test_augmentation_is_seeded_and_crops_the_padded_image(cifar):
+    data = DeviceData(cifar, Protocol(**{**TINY, "batch_size": 200}))
+    (x1, y1), = data.train_batches(seed=0, epoch=0)
+    (x2, _), = data.train_batches(seed=0, epoch=0)
+    (x3, _), = data.train_batches(seed=0, epoch=1)
+    assert torch.equal(x1, x2) and not torch.equal(x1, x3)
+    assert sorted(y1.tolist()) == sorted(data.train_y.tolist())  # a permutation of the training subset
+    plain = DeviceData(cifar, Protocol(**{**TINY, "batch_size": 200, "augment": False}))
+    (x0, y0), = plain.train_batches(seed=0, epoch=0)
+    # with 4-pixel zero padding some crops show padding: exactly the normalised value of a black pixel
+    black = (-torch.tensor([125.3, 123.0, 113.9]) / torch.tensor([63.0, 62.1, 66.7]))[None, :, None, None]
+    padded_pixels = torch.isclose(x1, black.expand_as(x1), atol=1e-4).all(1)
+    assert padded_pixels.any() and not torch.isclose(x0, black.expand_as(x0), atol=1e-4).all(1).any(dim=(1, 2)).all()
+
+
+def test_reference_and_stacked_paths_agree_on_first_steps(cifar):
+    data = DeviceData(cifar, Protocol(**TINY))
+    stacked = train_stacked(CELLS, seed=5, data=data, record_steps=4)
+    for result in stacked:
+        ref = train_reference(result.arch, seed=5, data=data, record_steps=4)
+        assert len(ref.step_losses) == 4
+        np.testing.assert_allclose(result.step_losses, ref.step_losses, rtol=1e-4)
+        np.testing.assert_allclose(result.records["valid_loss"], ref.records["valid_loss"], rtol=1e-3)
+        assert np.isfinite(ref.records["test_acc"]).all() and not ref.diverged
+    # different cells learn differently from the same data
+    assert len({round(r.step_losses[-1], 4) for r in stacked}) == len(CELLS)
+
+
+def test_reference_loop_is_deterministic_and_records_every_epoch(cifar):
+    data = DeviceData(cifar, Protocol(**{**TINY, "epochs": 2}))
+    a, b = train_reference(6111, 0, data), train_reference(6111, 0, data)
+    for name in ("train_loss", "train_acc", "valid_acc", "test_loss", "test_acc"):
+        assert a.records[name].shape == (2,)
+        np.testing.assert_array_equal(a.records[name], b.records[name])
+    assert (a.records["train_seconds"] > 0).all() and (a.records["eval_seconds"] > 0).all()
+    c = train_reference(6111, 1, data)
+    assert not np.array_equal(a.records["train_loss"], c.records["train_loss"])
+
+
+def test_a_diverging_run_is_recorded_not_raised(cifar):
+    data = DeviceData(cifar, Protocol(**{**TINY, "epochs": 2, "lr": float("inf")}))
+    for result in train_stacked([6111, 1462], seed=0, data=data) + [train_reference(6111, 0, data)]:
+        assert result.diverged
+        for name in ("train_loss", "train_acc", "valid_acc", "test_acc"):
+            assert np.isnan(result.records[name]).all()
+
+
+def test_run_arguments():
+    assert len(resolve_archs("sample:10:3")) == 10 and np.array_equal(resolve_archs("sample:10:3"),
+                                                                       resolve_archs("sample:10:3"))
+    assert len(resolve_archs("all")) == 15625 and len(resolve_archs("stratified:16")) == 16
+    assert parse_seeds("0-2,5") == [0, 1, 2, 5] and parse_shard("1/4") == (1, 4)
+    for bad, call in (("sample:x", resolve_archs), ("nope", resolve_archs), ("4/4", parse_shard),
+                      ("a", parse_seeds)):
+        with pytest.raises(UserInputError):
+            call(bad)
+
+
+def _cli(*args, **kwargs):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([str(Path(sys.executable).parent / "nasbench-suite"), *args], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+
+
+def test_killed_run_resumes_without_loss_and_shards_merge(cifar, tiny_file, tmp_path):
+    cells = tmp_path / "cells.txt"
+    cells.write_text("\n".join(map(str, [0, 1462, 6111, 11000])) + "\n")
+    out = tmp_path / "run"
+    args = ["train", "--protocol", str(tiny_file), "--archs", str(cells), "--out", str(out), "--threads", "1",
+            "--shard"]
+    proc = _cli(*args, "0/2")
+    shard = out / "shard-0-of-2.h5"
+    deadline = time.time() + 120
+    while not shard.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first = Table.load(shard)
+    assert len(first.archs) >= 1
+    seconds = first.metrics["train_seconds"].values.copy()
+    for part in ("0/2", "1/2"):
+        done = _cli(*args, part)
+        assert done.wait(timeout=300) == 0, done.stderr.read()
+    resumed = Table.load(shard)
+    assert resumed.archs.tolist() == [0, 6111]
+    kept = np.searchsorted(resumed.archs, first.archs)
+    np.testing.assert_array_equal(resumed.metrics["train_seconds"].values[kept], seconds)  # not retrained
+    # an uninterrupted run of the stacked trainer gives the same numbers (to float tolerance)
+    straight = Table.load(run_local(RunSpec(str(tiny_file), np.array([0, 6111]), [0], tmp_path / "straight",
+                                            trainer="stacked", threads=1), (0, 1), progress=False))
+    assert straight.provenance["trainer"] == "stacked" and resumed.provenance["trainer"] == "reference"
+    for name in ("train_loss", "valid_loss", "test_loss"):
+        np.testing.assert_allclose(resumed.metrics[name].values, straight.metrics[name].values, rtol=1e-3)
+    np.testing.assert_allclose(resumed.metrics["test_acc"].values, straight.metrics["test_acc"].values, atol=2.0)
+    merged = tmp_path / "merged.h5"
+    rc = _cli("merge", str(out), "--out", str(merged)).wait(timeout=120)
+    assert rc == 0
+    table = Table.load(merged)
+    assert table.archs.tolist() == [0, 1462, 6111, 11000] and table.dataset == cifar.name
+    assert table.dataset_sha256 == cifar.sha256 and table.protocol["name"] == "tiny"
+    assert {"torch", "numpy", "nasbench_suite"} <= set(table.software) and "cpu" in table.hardware
+    assert {"params_m", "flops_m", "train_seconds_per_epoch", "eval_seconds"} <= set(table.columns)
+    assert np.isfinite(table.values("test_acc", 1)).all()
+    # shards of another protocol are refused
+    other = json.loads(tiny_file.read_text())
+    other["lr"] = 0.05
+    other_file = tmp_path / "other.json"
+    other_file.write_text(json.dumps(other))
+    run_local(RunSpec(str(other_file), np.array([0]), [0], tmp_path / "other", threads=1), progress=False)
+    with pytest.raises(TableError, match="different protocol"):
+        merge_shards([out, tmp_path / "other"])
+    with pytest.raises(TableError, match="trained with protocol"):
+        run_local(RunSpec(str(other_file), np.array([0]), [0], out, threads=1), progress=False)
+
+
+def test_cli_reports_bad_input_in_one_line(tmp_path):
+    proc = _cli("train", "--protocol", "micro", "--archs", "sample:0", "--out", str(tmp_path))
+    assert proc.wait(timeout=120) == 2
+    err = proc.stderr.read().strip().splitlines()
+    assert len(err) == 1 and "N must be 1..15625" in err[0]
