@@ -11,13 +11,13 @@ import io
 import os
 import pickle
 import tarfile
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 
 CLASSES: tuple[str, ...] = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
@@ -238,16 +238,9 @@ def _cache_path(cache_dir: str | os.PathLike | None, sha256: str) -> Path:
 
 
 def _save_cache(path: Path, data: Cifar10) -> None:
-    """Atomic: temporary file in the same folder, then rename; an unwritable cache only costs a re-decode."""
+    """Atomic; an unwritable cache only costs a re-decode next time."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_atomic(path, lambda fh: np.savez(fh, train_images=data.train_images, train_labels=data.train_labels,
+                                               test_images=data.test_images, test_labels=data.test_labels))
     except OSError:
         return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, train_images=data.train_images, train_labels=data.train_labels,
-                     test_images=data.test_images, test_labels=data.test_labels)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)

@@ -22,7 +22,7 @@ from nasbench_suite.errors import UserInputError
 from nasbench_suite.oneshot.methods import METHODS, Batch, SearchMethod, make_method
 from nasbench_suite.oneshot.supernet import Supernet
 from nasbench_suite.report.write import environment
-from nasbench_suite.runner.runs import write_atomic
+from nasbench_suite.atomic import write_atomic
 from nasbench_suite.space import NB201
 from nasbench_suite.table import Table
 

@@ -87,7 +87,7 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
 def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
     """trajectories.csv, summary.csv, leaderboard.md and the accuracy-vs-epoch plot (PNG + SVG)."""
     from nasbench_suite.report.plots import save
-    from nasbench_suite.runner.runs import write_atomic
+    from nasbench_suite.atomic import write_atomic
 
     out = Path(results_dir)
     summary = summarize(trajectories)

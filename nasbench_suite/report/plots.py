@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from nasbench_suite.report.stats import CriticalDifference, Curves  # noqa: E402
-from nasbench_suite.runner.runs import write_atomic  # noqa: E402
+from nasbench_suite.atomic import write_atomic  # noqa: E402
 
 FORMATS = ("png", "svg")
 LINTHRESH = 0.01  # regret below this is drawn on a linear scale, so a regret of exactly 0 stays visible

@@ -16,7 +16,8 @@ import pandas as pd
 from nasbench_suite.report import plots
 from nasbench_suite.report.stats import (anytime, common_seeds, critical_difference, final_scores, leaderboard,
                                          rank_curves)
-from nasbench_suite.runner.runs import Runs, write_atomic
+from nasbench_suite.atomic import write_atomic
+from nasbench_suite.runner.runs import Runs
 
 PLOTS_DIR = "plots"
 SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "matplotlib", "h5py", "click", "tqdm")
@@ -136,7 +137,7 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
              f"- table: {bench.get('table_file', bench.get('kind'))} sha256 {bench.get('table_file_sha256', '-')}; "
              f"dataset {bench.get('dataset')} (sha256 {bench.get('dataset_sha256') or 'none published'}); "
              f"provenance: {provenance.get('kind', '-')}: {sources}",
-             f"- software: " + ", ".join(f"{k} {v}" for k, v in header["software"].items()),
+             "- software: " + ", ".join(f"{k} {v}" for k, v in header["software"].items()),
              f"- hardware: {header['hardware']['cpu']}, {header['hardware']['cores']} cores, "
              f"{header['hardware']['platform']}; load average when written "
              f"{header['hardware']['load_average_1_5_15min']} (wall times grow with other load)"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 
 RUNS_DIR = "runs"
@@ -102,22 +102,6 @@ def fingerprint(protocol: dict[str, Any]) -> str:
 
 def run_path(out_dir: str | os.PathLike, strategy: str, seed: int) -> Path:
     return Path(out_dir) / RUNS_DIR / strategy / f"seed-{seed}.npz"
-
-
-def write_atomic(path: Path, write) -> Path:
-    """Call write(file object) on a temporary file next to `path`, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def save_run(run: Run, out_dir: str | os.PathLike, protocol_hash: str) -> Path:

@@ -16,7 +16,6 @@ import json
 import os
 import pickle
 import platform
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike, NB201Space, get_space
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES, check_features, feature_matrix
@@ -231,17 +231,8 @@ class Surrogate:
         path = Path(path)
         payload = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
         header = {**self.metadata(), "payload_sha256": hashlib.sha256(payload).hexdigest()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(MAGIC + json.dumps(header, default=_to_builtin).encode() + b"\n" + payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, lambda fh: fh.write(MAGIC + json.dumps(header, default=_to_builtin).encode() + b"\n"
+                                               + payload))
         return path
 
 

@@ -10,7 +10,6 @@ medians, and plots.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import warnings
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nasbench_suite.atomic import atomic_path
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.surrogate.api import DEFAULT_TARGET, Surrogate, parse_targets
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES
@@ -207,12 +207,5 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def _atomic(path: Path, write: Any) -> None:
     """Run write(tmp) on a temporary file in the same folder, then rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from typing import Any, Union
 import h5py
 import numpy as np
 
+from nasbench_suite.atomic import atomic_path
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike, get_space
 
@@ -286,33 +286,23 @@ class Table:
     def save(self, path: str | os.PathLike) -> Path:
         """Write atomically: a temporary file in the same folder, then a rename over `path`."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         created = self.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            with h5py.File(tmp, "w") as f:
-                f.attrs["format"] = FORMAT
-                f.attrs["schema_version"] = SCHEMA_VERSION
-                for key in TEXT_ATTRS:
-                    f.attrs[key] = created if key == "created" else getattr(self, key)
-                for key in JSON_ATTRS:
-                    f.attrs[key] = json.dumps(getattr(self, key), sort_keys=True)
-                f.create_dataset("axes/archs", data=self.archs.astype(np.int32))
-                f.create_dataset("axes/seeds", data=self.seeds)
-                f.create_dataset("axes/epochs", data=self.epochs.astype(np.int32))
-                for group, items in (("metrics", self.metrics), ("columns", self.columns)):
-                    f.create_group(group)
-                    for name, series in items.items():
-                        ds = f.create_dataset(f"{group}/{name}", data=series.values, compression="gzip",
-                                              compression_opts=4, shuffle=True)
-                        ds.attrs.update(series.attrs())
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FORMAT
+            f.attrs["schema_version"] = SCHEMA_VERSION
+            for key in TEXT_ATTRS:
+                f.attrs[key] = created if key == "created" else getattr(self, key)
+            for key in JSON_ATTRS:
+                f.attrs[key] = json.dumps(getattr(self, key), sort_keys=True)
+            f.create_dataset("axes/archs", data=self.archs.astype(np.int32))
+            f.create_dataset("axes/seeds", data=self.seeds)
+            f.create_dataset("axes/epochs", data=self.epochs.astype(np.int32))
+            for group, items in (("metrics", self.metrics), ("columns", self.columns)):
+                f.create_group(group)
+                for name, series in items.items():
+                    ds = f.create_dataset(f"{group}/{name}", data=series.values, compression="gzip",
+                                          compression_opts=4, shuffle=True)
+                    ds.attrs.update(series.attrs())
         self.created, self.path = created, path
         return path
 
