@@ -1,3 +1,7 @@
 """Imports every module that adds commands to the `nasbench-suite` group; add yours here."""
 
 from nasbench_suite.cli import tables  # noqa: F401
+from nasbench_suite.cli import benchmark  # noqa: F401
+from nasbench_suite.cli import surrogate  # noqa: F401
+from nasbench_suite.cli import oneshot  # noqa: F401
+from nasbench_suite.cli import train  # noqa: F401
