@@ -19,23 +19,8 @@ TRAIN_LIMIT=${TRAIN_LIMIT:-330}
 OUT=${OUT:-.}
 PY=${PY:-python3}
 RES="$OUT/results/gpu-check"
-export NASBENCH_SUITE_CIFAR10=${NASBENCH_SUITE_CIFAR10:-.data/cifar10-jpeg.tar.gz}
-export NASBENCH_SUITE_CACHE=${NASBENCH_SUITE_CACHE:-.data}
-export PYTHONPATH=.${PYTHONPATH:+:$PYTHONPATH}
 mkdir -p "$RES"
-
-if [ ! -e "$NASBENCH_SUITE_CIFAR10" ]; then
-  echo "error: no CIFAR-10 at $NASBENCH_SUITE_CIFAR10; copy ../shared/data/cifar10/cifar10-jpeg.tar.gz to .data/" >&2
-  exit 2
-fi
-if ! $PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
-  echo "error: $PY's torch sees no CUDA GPU" >&2
-  exit 2
-fi
-if ! $PY -c "import nasbench_suite.cli.commands, PIL, h5py"; then
-  echo "error: $PY lacks the project's dependencies; pip install -e '.[train]'" >&2
-  exit 2
-fi
+source "$(dirname "$0")/gpu_env.sh"
 CLI=($PY -c "from nasbench_suite.cli import main; main()")
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$RES/gpu.txt"
 

@@ -23,22 +23,7 @@ SEEDS=${SEEDS:-0}
 LIMIT=${LIMIT:-110}
 OUT=${OUT:-.}
 PY=${PY:-python3}
-export NASBENCH_SUITE_CIFAR10=${NASBENCH_SUITE_CIFAR10:-.data/cifar10-jpeg.tar.gz}
-export NASBENCH_SUITE_CACHE=${NASBENCH_SUITE_CACHE:-.data}
-export PYTHONPATH=.${PYTHONPATH:+:$PYTHONPATH}
-
-if [ ! -e "$NASBENCH_SUITE_CIFAR10" ]; then
-  echo "error: no CIFAR-10 at $NASBENCH_SUITE_CIFAR10; copy ../shared/data/cifar10/cifar10-jpeg.tar.gz to .data/" >&2
-  exit 2
-fi
-if ! $PY -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
-  echo "error: $PY's torch sees no CUDA GPU" >&2
-  exit 2
-fi
-if ! $PY -c "import nasbench_suite.cli.commands, PIL"; then
-  echo "error: $PY lacks the project's dependencies; pip install -e '.[train]' (offline: from a wheelhouse in .whl/)" >&2
-  exit 2
-fi
+source "$(dirname "$0")/gpu_env.sh"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader || true
 $PY -c "from nasbench_suite.data import load_cifar10; print(load_cifar10().name)"  # decode once, outside LIMIT
 RUNS=runs/oneshot-gpu

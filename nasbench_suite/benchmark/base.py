@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201, ArchLike, NB201Space
+from nasbench_suite.space.nb201 import ops_to_code
 
 
 @dataclass(frozen=True)
@@ -25,34 +27,47 @@ class Observation:
 
 
 class Benchmark(ABC):
-    """Answers queries about cells of one space; strategies never see it, the runner does."""
+    """Answers queries about cells of one space; strategies never see it, the runner does.
+
+    Subclasses fill `_report` (report metric per official index) and `_train_seconds` / `_eval_seconds` (per-cell
+    cost columns); pricing, report lookups and the optimum are shared here.
+    """
 
     space: NB201Space = NB201
     fidelities: tuple[int, ...]  # epochs at which the search metric can be observed, ascending
     search_metric: str
     report_metric: str
+    _report: np.ndarray
+    _train_seconds: np.ndarray
+    _eval_seconds: np.ndarray
 
     @abstractmethod
     def evaluate(self, arch: ArchLike, fidelity: int, rng: np.random.Generator) -> Observation:
         """Simulate training `arch` for `fidelity` epochs and observing the search metric."""
 
     @abstractmethod
-    def report(self, arch: ArchLike) -> float:
-        """The report metric of a cell (never shown to a strategy)."""
-
-    @abstractmethod
-    def optimum(self) -> float:
-        """The best report value over the space, for regret."""
-
-    @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Settings and provenance, recorded next to every leaderboard."""
+
+    def report(self, arch: ArchLike) -> float:
+        """The report metric of a cell (never shown to a strategy)."""
+        return float(self._report[self._index(arch)])
+
+    def report_values(self) -> np.ndarray:
+        """Report metric of every cell of the space, in official index order (NaN where unknown)."""
+        return self._report
+
+    def optimum(self) -> float:
+        """The best report value over the space, for regret."""
+        return float(np.nanmax(self._report))
+
+    def cost(self, index: int, fidelity: int) -> float:
+        """Simulated seconds to train cell `index` for `fidelity` epochs and evaluate it once."""
+        return fidelity * float(self._train_seconds[index]) + float(self._eval_seconds[index])
 
     def check_fidelity(self, fidelity: int) -> int:
         """The fidelity itself, or a clear error naming the ones this benchmark has."""
         if int(fidelity) not in self.fidelities:
-            from nasbench_suite.errors import UserInputError
-
             raise UserInputError(f"fidelity {fidelity} epochs is not available for {self.search_metric!r}; "
                                  f"available: {', '.join(map(str, self.fidelities))}")
         return int(fidelity)
@@ -63,9 +78,10 @@ class Benchmark(ABC):
 
     def top_fraction_threshold(self, fraction: float) -> float:
         """Report value a cell must reach to be in the best `fraction` of the space."""
-        values = self.report_values()
-        return float(np.nanquantile(values, 1 - fraction))
+        return float(np.nanquantile(self.report_values(), 1 - fraction))
 
-    @abstractmethod
-    def report_values(self) -> np.ndarray:
-        """Report metric of every cell of the space, in official index order (NaN where unknown)."""
+    def _index(self, arch: ArchLike) -> int:
+        """Official index; op tuples (what strategies ask) take a fast path."""
+        if isinstance(arch, tuple) and len(arch) == 6 and all(type(o) is int and 0 <= o < 5 for o in arch):
+            return int(self.space._code_to_index[ops_to_code(arch)])
+        return self.space.to_index(arch)

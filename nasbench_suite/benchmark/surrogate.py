@@ -18,7 +18,6 @@ from nasbench_suite.benchmark.base import Benchmark, Observation
 from nasbench_suite.benchmark.tabular import EVAL_SECONDS, SEED_MODES, TRAIN_SECONDS
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike, get_space
-from nasbench_suite.space.nb201 import ops_to_code
 from nasbench_suite.surrogate.api import Surrogate, check_table
 from nasbench_suite.table import Table
 
@@ -54,7 +53,6 @@ class SurrogateBenchmark(Benchmark):
         self._train_seconds, train_src = self._cost_column(TRAIN_SECONDS)
         self._eval_seconds, eval_src = self._cost_column(EVAL_SECONDS)
         self.cost_source = {TRAIN_SECONDS: train_src, EVAL_SECONDS: eval_src}
-        self._code_to_index = self.space._code_to_index
 
     def _cost_column(self, name: str) -> tuple[np.ndarray, str]:
         """A cost column for every cell: the table's where it has one, else the surrogate's prediction."""
@@ -70,11 +68,6 @@ class SurrogateBenchmark(Benchmark):
         values[missing] = np.maximum(self._mean[missing, self.surrogate.output(name)], 0.0)
         return values, "table+surrogate" if (~missing).any() else "surrogate"
 
-    def _index(self, arch: ArchLike) -> int:
-        if isinstance(arch, tuple) and len(arch) == 6 and all(type(o) is int and 0 <= o < 5 for o in arch):
-            return int(self._code_to_index[ops_to_code(arch)])
-        return self.space.to_index(arch)
-
     def _measured(self, index: int, fidelity: int, rng: np.random.Generator) -> float | None:
         """The table's value for this query, or None to ask the surrogate (surrogate mode: always None)."""
         return None
@@ -83,22 +76,13 @@ class SurrogateBenchmark(Benchmark):
         index = self._index(arch)
         if fidelity not in self._search_out:
             self.check_fidelity(fidelity)
-        cost = fidelity * float(self._train_seconds[index]) + float(self._eval_seconds[index])
+        cost = self.cost(index, fidelity)
         measured = self._measured(index, fidelity, rng)
         if measured is not None:
             return Observation(measured, cost, "table")
         k = self._search_out[fidelity]
         value = self._mean[index, k] + (self._sd[index, k] * rng.standard_normal() if self.noise else 0.0)
         return Observation(float(value), cost, "surrogate")
-
-    def report(self, arch: ArchLike) -> float:
-        return float(self._report[self._index(arch)])
-
-    def report_values(self) -> np.ndarray:
-        return self._report
-
-    def optimum(self) -> float:
-        return float(np.nanmax(self._report))
 
     def describe(self) -> dict[str, Any]:
         meta = self.surrogate.metadata()

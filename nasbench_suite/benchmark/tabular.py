@@ -9,7 +9,6 @@ import numpy as np
 from nasbench_suite.benchmark.base import Benchmark, Observation
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike
-from nasbench_suite.space.nb201 import ops_to_code
 from nasbench_suite.table import Table, TableError
 
 TRAIN_SECONDS = "train_seconds_per_epoch"
@@ -44,12 +43,6 @@ class TableBenchmark(Benchmark):
         self._epoch_pos = {f: list(table.epochs).index(f) for f in self.fidelities}
         self._train_seconds = np.nan_to_num(table.column(TRAIN_SECONDS))
         self._eval_seconds = np.nan_to_num(table.column(EVAL_SECONDS))
-        self._code_to_index = self.space._code_to_index
-
-    def _index(self, arch: ArchLike) -> int:
-        if isinstance(arch, tuple) and len(arch) == 6 and all(type(o) is int and 0 <= o < 5 for o in arch):
-            return int(self._code_to_index[ops_to_code(arch)])
-        return self.space.to_index(arch)
 
     def evaluate(self, arch: ArchLike, fidelity: int, rng: np.random.Generator) -> Observation:
         index = self._index(arch)
@@ -61,17 +54,7 @@ class TableBenchmark(Benchmark):
             value = float(measured[rng.integers(len(measured))]) if len(measured) else np.nan
         else:
             value = float(self._seen_mean[fidelity][index])
-        cost = fidelity * float(self._train_seconds[index]) + float(self._eval_seconds[index])
-        return Observation(value, cost, "table")
-
-    def report(self, arch: ArchLike) -> float:
-        return float(self._report[self._index(arch)])
-
-    def report_values(self) -> np.ndarray:
-        return self._report
-
-    def optimum(self) -> float:
-        return float(np.nanmax(self._report))
+        return Observation(value, self.cost(index, fidelity), "table")
 
     def describe(self) -> dict[str, Any]:
         return {"kind": "table", "table": str(self.table.path), "dataset": self.table.dataset,
