@@ -4,4 +4,5 @@ from nasbench_suite.cli import tables  # noqa: F401
 from nasbench_suite.cli import benchmark  # noqa: F401
 from nasbench_suite.cli import surrogate  # noqa: F401
 from nasbench_suite.cli import oneshot  # noqa: F401
+from nasbench_suite.cli import proxies  # noqa: F401
 from nasbench_suite.cli import train  # noqa: F401
