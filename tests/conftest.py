@@ -7,6 +7,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 EXTERNAL = SHARED / "data" / "external"
+CIFAR10_TARBALL = SHARED / "data" / "cifar10" / "cifar10-jpeg.tar.gz"
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +22,13 @@ def nb201_table():
     from nasbench_suite import open_table
 
     return open_table("nb201-cifar10")
+
+
+@pytest.fixture(scope="session")
+def cifar():
+    """The real CIFAR-10 (JPEG variant) from ../shared, decoded once per session (cached on disk after that)."""
+    from nasbench_suite.data import load_cifar10
+
+    if not CIFAR10_TARBALL.is_file():
+        pytest.skip("../shared/data/cifar10 is not present")
+    return load_cifar10(CIFAR10_TARBALL)

@@ -10,16 +10,7 @@ import pytest
 from nasbench_suite.data import CLASSES, DatasetError, fixed_batch, load_cifar10, make_split
 from nasbench_suite.data.cifar10 import JPEG75_SHA256
 
-from conftest import SHARED
-
-TARBALL = SHARED / "data" / "cifar10" / "cifar10-jpeg.tar.gz"
-
-
-@pytest.fixture(scope="module")
-def cifar():
-    if not TARBALL.is_file():
-        pytest.skip("../shared/data/cifar10 is not present")
-    return load_cifar10(TARBALL)
+from conftest import CIFAR10_TARBALL as TARBALL
 
 
 def test_jpeg_tarball_is_the_known_variant(cifar):

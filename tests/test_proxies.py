@@ -21,19 +21,6 @@ from nasbench_suite.proxies.runner import ProxySettings, run_proxies, select_arc
 from nasbench_suite.space import NB201  # noqa: E402
 from nasbench_suite.table import Table  # noqa: E402
 
-from conftest import SHARED  # noqa: E402
-
-TARBALL = SHARED / "data" / "cifar10" / "cifar10-jpeg.tar.gz"
-
-
-@pytest.fixture(scope="module")
-def cifar():
-    from nasbench_suite.data import load_cifar10
-
-    if not TARBALL.is_file():
-        pytest.skip("../shared/data/cifar10 is not present")
-    return load_cifar10(TARBALL)
-
 
 @pytest.fixture(scope="module")
 def batch(cifar):
