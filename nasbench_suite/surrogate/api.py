@@ -91,11 +91,16 @@ def table_checksum(table: Table) -> str:
 def software_versions() -> dict[str, str]:
     """Versions of the packages a saved surrogate depends on."""
     out = {"python": platform.python_version()}
-    for package in ("nasbench-suite", "numpy", "scikit-learn", "xgboost", "torch"):
-        try:
-            out[package] = importlib_metadata.version(package)
-        except importlib_metadata.PackageNotFoundError:
-            pass
+    # package -> the distributions that install it (Linux gets xgboost from the CPU-only `xgboost-cpu`)
+    for package, distributions in (("nasbench-suite", ("nasbench-suite",)), ("numpy", ("numpy",)),
+                                   ("scikit-learn", ("scikit-learn",)), ("xgboost", ("xgboost", "xgboost-cpu")),
+                                   ("torch", ("torch",))):
+        for distribution in distributions:
+            try:
+                out[package] = importlib_metadata.version(distribution)
+                break
+            except importlib_metadata.PackageNotFoundError:
+                continue
     return out
 
 
