@@ -1,4 +1,4 @@
-"""Any Optuna sampler as a strategy, through Optuna's ask/tell interface (Optuna is an optional extra)."""
+"""Any Optuna sampler as a strategy, through Optuna's ask/tell interface (Optuna imported only when used)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def _import_optuna():
     try:
         import optuna
     except ImportError as error:
-        raise UserInputError("Optuna strategies need optuna: pip install 'nasbench-suite[optuna]'") from error
+        raise UserInputError("Optuna strategies need optuna: pip install optuna") from error
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial would drown the runner's output
     return optuna
 
