@@ -6,7 +6,6 @@ import json
 import os
 import platform
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +17,16 @@ from nasbench_suite.report.stats import (anytime, common_seeds, critical_differe
                                          rank_curves)
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.runner.runs import Runs
+from nasbench_suite.versions import package_versions
 
 PLOTS_DIR = "plots"
-SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "matplotlib", "h5py", "click", "tqdm")
+SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "scikit-learn", "xgboost", "optuna", "matplotlib", "h5py",
+            "click", "tqdm")
 
 
 def environment() -> dict[str, Any]:
     """Software versions and the hardware the leaderboard was computed on."""
-    software = {"python": platform.python_version()}
-    for name in SOFTWARE:
-        try:
-            software[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            software[name] = "not installed"
+    software = package_versions(SOFTWARE)
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():

@@ -15,17 +15,16 @@ import hashlib
 import json
 import os
 import pickle
-import platform
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nasbench_suite.atomic import write_atomic
+from nasbench_suite.versions import package_versions
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike, NB201Space, get_space
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES, check_features, feature_matrix
@@ -90,18 +89,8 @@ def table_checksum(table: Table) -> str:
 
 def software_versions() -> dict[str, str]:
     """Versions of the packages a saved surrogate depends on."""
-    out = {"python": platform.python_version()}
-    # package -> the distributions that install it (Linux gets xgboost from the CPU-only `xgboost-cpu`)
-    for package, distributions in (("nasbench-suite", ("nasbench-suite",)), ("numpy", ("numpy",)),
-                                   ("scikit-learn", ("scikit-learn",)), ("xgboost", ("xgboost", "xgboost-cpu")),
-                                   ("torch", ("torch",))):
-        for distribution in distributions:
-            try:
-                out[package] = importlib_metadata.version(distribution)
-                break
-            except importlib_metadata.PackageNotFoundError:
-                continue
-    return out
+    versions = package_versions(("nasbench-suite", "numpy", "scikit-learn", "xgboost", "torch"))
+    return {k: v for k, v in versions.items() if v != "not installed"}
 
 
 class Surrogate:
