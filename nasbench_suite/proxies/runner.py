@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -21,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.proxies.measures import PROXIES, PROXY_INFO, check_proxies, compute_proxies
 from nasbench_suite.space import NB201
@@ -88,19 +87,12 @@ class ProxyStore:
 
     def save(self) -> None:
         """Atomic rewrite: temporary file in the same folder, then rename."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         indices = np.array(sorted(self.values), dtype=np.int64)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, settings=json.dumps(asdict(self.settings), sort_keys=True), indices=indices,
-                         values=np.array([self.values[i] for i in indices]).reshape(len(indices), len(self.settings.proxies)),
-                         seconds=np.array([self.seconds[i] for i in indices]),
-                         cpu_seconds=np.array([self.cpu_seconds[i] for i in indices]))
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, lambda fh: np.savez(
+            fh, settings=json.dumps(asdict(self.settings), sort_keys=True), indices=indices,
+            values=np.array([self.values[i] for i in indices]).reshape(len(indices), len(self.settings.proxies)),
+            seconds=np.array([self.seconds[i] for i in indices]),
+            cpu_seconds=np.array([self.cpu_seconds[i] for i in indices])))
 
 
 def store_paths(cache_dir: Path, settings: ProxySettings) -> list[Path]:

@@ -21,6 +21,14 @@ def fitness(value: float) -> float:
     return -math.inf if math.isnan(value) else float(value)
 
 
+def pop_pending(pending: list, trial: Trial, name: str):
+    """Remove and return the bookkeeping stored with an asked trial; a trial never asked is a clear error."""
+    position = next((i for i, (t, _) in enumerate(pending) if t == trial), None)
+    if position is None:
+        raise UserInputError(f"{name} was told a trial it did not ask: {trial}")
+    return pending.pop(position)[1]
+
+
 def sample_unseen(space: NB201Space, rng: np.random.Generator, seen: Container[Ops]) -> Ops:
     """A uniform cell not in `seen`, or a repeat after MAX_TRIES draws (the space is finite)."""
     arch = space.sample(rng)

@@ -9,7 +9,7 @@ import numpy as np
 
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
-from nasbench_suite.strategies._common import fitness, sample_unseen
+from nasbench_suite.strategies._common import fitness, pop_pending, sample_unseen
 from nasbench_suite.strategies.base import Context, Strategy, Trial, register
 
 
@@ -107,10 +107,7 @@ class Hyperband(Strategy):
         return trial
 
     def tell(self, trial: Trial, value: float) -> None:
-        position = next((i for i, (t, _) in enumerate(self.pending) if t == trial), None)
-        if position is None:
-            raise UserInputError(f"{self.name} was told a trial it did not ask: {trial}")
-        _, bracket = self.pending.pop(position)
+        bracket = pop_pending(self.pending, trial, self.name)
         self.observe(trial, value)
         bracket.tell(trial.arch, value)
         self.brackets = [b for b in self.brackets if b.queue or b.to_sample or b.rung + 1 < len(b.sizes)

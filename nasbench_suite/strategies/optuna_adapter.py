@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.strategies._common import pop_pending
 from nasbench_suite.strategies.base import Context, Strategy, Trial, register
 
 
@@ -49,10 +50,7 @@ class OptunaStrategy(Strategy):
         return trial
 
     def tell(self, trial: Trial, value: float) -> None:
-        position = next((i for i, (t, _) in enumerate(self.pending) if t == trial), None)
-        if position is None:
-            raise UserInputError(f"{self.name} was told a trial it did not ask: {trial}")
-        _, optuna_trial = self.pending.pop(position)
+        optuna_trial = pop_pending(self.pending, trial, self.name)
         if math.isnan(value):
             self.study.tell(optuna_trial, state=self._optuna.trial.TrialState.FAIL)
         else:
