@@ -1,8 +1,8 @@
 """Report on the zero-cost proxy columns of a table: rank correlations with 200-epoch accuracy next to the
 published values, the cross-check against the published NASWOT v1 (Jacobian-correlation) scores, a scatter plot
-per proxy, the surrogate's Kendall tau with and without proxy features, and the cost per cell.
+per proxy, the surrogate's Kendall tau with and without proxy features, proxy-guided search, and the cost per cell.
 
-    python scripts/proxy_report.py [--table nb201-cifar10] [--out results/proxies] [--repeats 5]
+    python scripts/proxy_report.py [--table nb201-cifar10] [--out results/proxies] [--repeats 5] [--seeds 500]
 
 Correlations use the cells whose canonical class has been computed (the coverage is printed and recorded).
 """
@@ -23,10 +23,12 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from nasbench_suite import open_table  # noqa: E402
+from nasbench_suite.runner import get_preset, run  # noqa: E402
 from nasbench_suite.runner.runs import write_atomic  # noqa: E402
 from nasbench_suite.space import NB201  # noqa: E402
 from nasbench_suite.surrogate import DEFAULT_FEATURES, Surrogate  # noqa: E402
 from nasbench_suite.surrogate.evaluation import score  # noqa: E402
+from nasbench_suite.surrogate.features import live_edges  # noqa: E402
 
 # Spearman with final CIFAR-10 accuracy over all NB201 cells, Abdelfattah et al. 2021 (../shared/docs/anchors.md).
 PUBLISHED_SPEARMAN = {"synflow": 0.737, "jacob_cov": 0.731, "snip": 0.596, "grad_norm": 0.594, "grasp": 0.514,
@@ -36,23 +38,34 @@ PUBLISHED_XGB_ZC_TAU_400 = 0.794
 ACCURACIES = ("test_acc@200", "valid_acc@200")
 COST_COLUMNS = ("params_m", "flops_m")
 PUBLISHED_NASWOT = "naswot_score"
+PROXY_PREFIX = "proxy_"  # the columns `nasbench-suite proxies` writes
 SURROGATE_TARGET = "valid_acc@200"
 MIN_TEST_CELLS = 50
 
 
-def correlations(table, proxies: list[str], covered: np.ndarray) -> pd.DataFrame:
-    """Spearman and Kendall tau of every proxy (and cost column) with 200-epoch test and validation accuracy."""
+def correlations(table, proxies: list[str], covered: np.ndarray, partial: set[str]) -> pd.DataFrame:
+    """Spearman and Kendall tau of every proxy (and cost column) with 200-epoch test and validation accuracy over
+    the cells where the score is defined, plus Spearman over all covered cells with NaN scores ranked last (as the
+    zero-cost strategy ranks them), and how many NaN cells are dead (no input->output path: chance accuracy)."""
     acc = {a: table.values(*_metric(a)) for a in ACCURACIES}
+    dead = ~live_edges(NB201.ops_of(table.archs)).any(axis=1)
     rows = []
     for name in proxies + [c for c in COST_COLUMNS + (PUBLISHED_NASWOT,) if c in table.columns]:
         x = table.column(name)
-        row = {"score": name, "published_spearman": PUBLISHED_SPEARMAN.get(name.removeprefix("proxy_"), np.nan)}
+        row = {"score": name, "published_spearman": PUBLISHED_SPEARMAN.get(name.removeprefix(PROXY_PREFIX), np.nan)}
         for a, y in acc.items():
             ok = covered & ~np.isnan(x) & ~np.isnan(y)
             row["cells"] = int(ok.sum())
             row[f"spearman_{a}"] = float(stats.spearmanr(x[ok], y[ok])[0])
             row[f"kendall_{a}"] = float(stats.kendalltau(x[ok], y[ok])[0])
-        row["nan_cells"] = int((covered & np.isnan(x)).sum())
+        if name in partial:  # NaN also marks cells not computed yet: only the defined cells can be scored
+            row |= {f"spearman_{ACCURACIES[0]}_nan_last": np.nan, "nan_cells": "", "nan_cells_dead": ""}
+        else:
+            ok = covered & ~np.isnan(acc[ACCURACIES[0]])
+            row[f"spearman_{ACCURACIES[0]}_nan_last"] = float(stats.spearmanr(np.nan_to_num(x[ok], nan=-np.inf),
+                                                                              acc[ACCURACIES[0]][ok])[0])
+            row["nan_cells"] = int((covered & np.isnan(x)).sum())
+            row["nan_cells_dead"] = int((covered & np.isnan(x) & dead).sum())
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -117,6 +130,45 @@ def surrogate_gain(table, proxies: list[str], covered: np.ndarray, sizes: list[i
     return pd.DataFrame(rows, columns=["features", "train_cells", "repeat", "test_cells", *score_keys()])
 
 
+def guided_search(table, guides: list[str], preset_name: str, seeds: int, jobs: int) -> pd.DataFrame:
+    """Final test accuracy of zero-cost search ranking cells by each guide column, under the preset's protocol, at
+    one query (the best-scoring cell of the sampled pool: NASWOT's protocol) and at the preset's budget; random
+    search is the baseline."""
+    preset = get_preset(preset_name)
+    benchmark = preset.benchmark(table)
+    rows = []
+    for budget in ("1q", preset.budget):
+        for guide in [None, *guides]:
+            runs = run(benchmark, ["random" if guide is None else "zero-cost"], seeds, budget, jobs=jobs,
+                       default_fidelity=preset.search_fidelity, fidelities=preset.multi_fidelities,
+                       proxy=None if guide is None else table.column(guide))
+            final = np.array([r.final for r in runs])
+            rows.append({"guide": guide or "none (random search)", "budget": str(budget), "runs": len(final),
+                         "mean_test_acc": final.mean(), "std": final.std(ddof=1),
+                         "median_queries": float(np.median([r.queries for r in runs])), "finals": final})
+    return pd.DataFrame(rows)
+
+
+def search_plot(search: pd.DataFrame, out: Path) -> list[str]:
+    """Box plots of the final test accuracy per guide, one panel per budget (PNG + SVG)."""
+    budgets = list(dict.fromkeys(search["budget"]))
+    fig, axes = plt.subplots(1, len(budgets), figsize=(5 * len(budgets), 0.35 * search["guide"].nunique() + 1.5),
+                             sharey=True)
+    for ax, budget in zip(np.atleast_1d(axes), budgets):
+        part = search[search["budget"] == budget]
+        ax.boxplot(list(part["finals"]), orientation="horizontal", showfliers=False)
+        ax.set_yticks(range(1, len(part) + 1), part["guide"], fontsize=8)
+        ax.set_xlabel("final test accuracy @200 (%)")
+        ax.set_title(f"budget {budget}, {part['runs'].iloc[0]} runs each", fontsize=9)
+    fig.tight_layout()
+    files = []
+    for ext in ("png", "svg"):
+        write_atomic(out / f"guided_search.{ext}", lambda fh, ext=ext: fig.savefig(fh, format=ext, dpi=130))
+        files.append(f"guided_search.{ext}")
+    plt.close(fig)
+    return files
+
+
 def score_keys() -> list[str]:
     return list(score(np.arange(3.0), np.arange(3.0)))
 
@@ -144,22 +196,35 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/proxies"))
     parser.add_argument("--sizes", default="25,100,400")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--preset", default="nb201-paper", help="search protocol of the guided-search section")
+    parser.add_argument("--seeds", type=int, default=500, help="runs per guide in the guided-search section")
+    parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     table = open_table(args.table)
-    proxies = sorted(c for c in table.columns if c.startswith("proxy_"))
+    proxies = sorted(c for c in table.columns if c.startswith(PROXY_PREFIX))
     if not proxies:
         raise SystemExit(f"error: {args.table} has no proxy_* columns; run `nasbench-suite proxies` first")
-    covered = ~np.isnan(table.column("proxy_snip") if "proxy_snip" in proxies else table.column(proxies[0]))
     provenance = table.provenance.get("proxies", {})
+    partial = {p for p in proxies
+               if provenance.get(p.removeprefix(PROXY_PREFIX), {}).get("fraction_of_written_cells_computed", 1.0) < 1}
+    complete = [p for p in proxies if p not in partial]  # the only ones surrogates and search may use
+    if not complete:
+        raise SystemExit(f"error: no proxy column of {args.table} is complete; finish `nasbench-suite proxies`")
+    covered = ~np.isnan(table.column("proxy_snip") if "proxy_snip" in complete else table.column(complete[0]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        corr = correlations(table, proxies, covered)
+        corr = correlations(table, proxies, covered, partial)
     check = crosscheck(table, covered)
     plots = scatter_plots(table, proxies, covered, args.out)
-    gains = surrogate_gain(table, proxies, covered, [int(s) for s in args.sizes.split(",")], args.repeats)
+    gains = surrogate_gain(table, complete, covered, [int(s) for s in args.sizes.split(",")], args.repeats)
     gain_summary = (gains.groupby(["features", "train_cells"])["kendall_tau"].agg(["mean", "std", "count"])
                     .reset_index())
+    guides = complete + [c for c in (PUBLISHED_NASWOT,) + COST_COLUMNS if c in table.columns]
+    search = guided_search(table, guides, args.preset, args.seeds, args.jobs)
+    plots += search_plot(search, args.out)
+    search = search.drop(columns="finals")
+    _write_text(args.out / "guided_search.csv", search.to_csv(index=False))
     _write_text(args.out / "correlations.csv", corr.to_csv(index=False))
     _write_text(args.out / "surrogate_kendall.csv", gains.to_csv(index=False))
     summary = {"table": str(table.path), "cells_covered": int(covered.sum()), "cells": len(table.archs),
@@ -167,6 +232,8 @@ def main() -> None:
                "published_xgb_zc_kendall_400": PUBLISHED_XGB_ZC_TAU_400, "plots": plots}
     _write_text(args.out / "summary.json", json.dumps(summary, indent=2, default=float))
     first = next(iter(provenance.values()), {})
+    partial_text = ", ".join(f"{p} ({provenance[p.removeprefix(PROXY_PREFIX)]['classes_computed']} classes)"
+                             for p in sorted(partial))
     lines = [
         "# Zero-cost proxies on NAS-Bench-201 CIFAR-10",
         "",
@@ -175,13 +242,27 @@ def main() -> None:
         f"members). Settings: batch {first.get('batch_size')} of {first.get('dataset')} "
         f"(sha256 {str(first.get('dataset_sha256'))[:16]}...), split {first.get('split')}, batch seed "
         f"{first.get('seed')}, init seed {first.get('init_seed')}, C={first.get('channels')} "
-        f"N={first.get('cells_per_stage')}, {first.get('device')}. Per canonical class (all listed proxies in one "
-        f"pass): median {first.get('cpu_seconds_per_class_median')} CPU seconds on one thread, median "
-        f"{first.get('seconds_per_class_median')} wall seconds (niced, on a shared 2-core machine).",
+        f"N={first.get('cells_per_stage')}, {first.get('device')}.",
+        "",
+        *([f"Partial columns (classes are computed in a seeded random order, so these cover a uniform random "
+           f"sample of canonical classes; rerun `nasbench-suite proxies` to extend them): {partial_text}. Their "
+           "correlations use the computed cells only; surrogates and search use complete columns only.", ""]
+          if partial else []),
+        "## Cost per canonical class",
+        "",
+        "Proxies computed in one pass share its time (one CPU thread, niced, on a shared 2-core machine).",
+        "",
+        _markdown(pd.DataFrame([{"proxy": name, "classes_computed": p.get("classes_computed"),
+                                 "median_cpu_seconds": p.get("cpu_seconds_per_class_median"),
+                                 "median_wall_seconds": p.get("seconds_per_class_median")}
+                                for name, p in provenance.items()])),
         "",
         "## Rank correlation with 200-epoch accuracy (seed mean)",
         "",
-        "`published_spearman`: Abdelfattah et al. 2021, Spearman with final accuracy over all cells.",
+        "`published_spearman`: Abdelfattah et al. 2021, Spearman with final accuracy over all cells. Columns "
+        "`cells`..`kendall_valid`: over the cells where the score is defined; `_nan_last`: over all covered cells "
+        "with NaN scores ranked last. `nan_cells_dead`: NaN cells that are dead (no input-to-output path in the "
+        "cell, so the network ignores its input and scores chance accuracy).",
         "",
         _markdown(corr),
         "",
@@ -197,6 +278,15 @@ def main() -> None:
         f"400 training cells, Kendall tau {PUBLISHED_XGB_ZC_TAU_400} (NAS-Bench-Suite-Zero).",
         "",
         _markdown(gain_summary),
+        "",
+        "## Proxy-guided search",
+        "",
+        f"`zero-cost` search ({args.seeds} seeds, preset `{args.preset}`) ranking its sampled pool of cells by each "
+        "column; `1q` evaluates only the top-ranked cell (NASWOT's protocol), the preset budget spends the rest on "
+        "the next-ranked cells. Final 200-epoch test accuracy of the incumbent. Plot: `guided_search.png`. "
+        "Reproduce one row: `nasbench-suite benchmark --preset nb201-paper --strategies zero-cost --proxy COLUMN`.",
+        "",
+        _markdown(search),
         "",
     ]
     _write_text(args.out / "README.md", "\n".join(lines))

@@ -16,6 +16,7 @@ from nasbench_suite.cli import commands  # noqa: F401  (registers the benchmark 
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner import Budget, get_preset, load_runs, run
 from nasbench_suite.strategies import STRATEGIES, Context, Strategy, Trial, register
+from nasbench_suite.surrogate import Surrogate
 
 
 class Walk(Strategy):
@@ -225,6 +226,7 @@ def invoke(*args: str):
     (["--strategies", "test-walk", "--preset", "nb201-paper", "--seeds", "2", "--budget", "5q", "--table",
       "nb201-cifar100"], "table has no column 'eval_seconds'"),
     (["--strategies", "test-walk", "--budget", "1h"], "cannot read budget '1h'"),
+    (["--strategies", "test-proxy", "--proxy", "proxy_nope"], "--proxy 'proxy_nope': .* has no such per-cell column"),
 ])
 def test_cli_errors_are_one_line(args, message, tmp_path):
     result = invoke(*args, "--out", str(tmp_path / "out"))
@@ -262,6 +264,48 @@ def test_cli_runs_writes_and_resumes(tmp_path):
     assert (out / "runs" / "test-mf" / "seed-0.npz").stat().st_mtime_ns == stamp  # not rerun
     header = json.loads((out / "leaderboard.json").read_text())["header"]
     assert header["protocol"]["preset"] == "default" and header["hardware"]["cores"] >= 1
+
+
+def test_cli_proxy_option_picks_the_column_the_strategy_ranks_by(tmp_path):
+    out = tmp_path / "bench"
+    result = invoke("--strategies", "test-proxy", "--seeds", "1", "--budget", "3q", "--proxy", "params_m",
+                    "--out", str(out), "--jobs", "1", "--json")
+    assert result.exit_code == 0, result.output
+    header = json.loads((out / "leaderboard.json").read_text())["header"]
+    assert header["protocol"]["proxy_column"] == "params_m" and "--proxy params_m" in header["command"]
+
+
+@pytest.fixture(scope="module")
+def surrogate_file(table, tmp_path_factory):
+    cells = np.random.default_rng(0).choice(table.archs, 80, replace=False)
+    fitted = Surrogate(model="xgb", target="valid_acc,test_acc", seed=0).fit(table, cells)
+    return fitted.save(tmp_path_factory.mktemp("surrogate") / "nb201.surrogate")
+
+
+@pytest.mark.parametrize("mode", ["surrogate", "hybrid"])
+def test_cli_runs_on_a_surrogate_and_records_it(surrogate_file, mode, tmp_path):
+    out = tmp_path / mode
+    result = invoke("--strategies", "test-walk", "--seeds", "2", "--budget", "5q", "--surrogate", str(surrogate_file),
+                    *(["--hybrid"] if mode == "hybrid" else []), "--out", str(out), "--jobs", "1", "--json")
+    assert result.exit_code == 0, result.output
+    header = json.loads((out / "leaderboard.json").read_text())["header"]
+    described = header["protocol"]["benchmark"]
+    assert described["kind"] == mode and described["surrogate"]["train_cells"] == 80
+    assert f"--surrogate {surrogate_file}" in header["command"]
+    assert [r.queries for r in load_runs(out)] == [5, 5]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--hybrid"], "a hybrid benchmark needs a surrogate"),
+    (["--surrogate", "no-such.surrogate"], "surrogate file not found: no-such.surrogate"),
+    (["--table", "nb201-cifar100", "--preset", "default"], "was fitted on table nb201-cifar10"),
+])
+def test_cli_surrogate_errors_are_one_line(surrogate_file, args, message, tmp_path):
+    if "--surrogate" not in args and "--hybrid" not in args:
+        args = [*args, "--surrogate", str(surrogate_file)]
+    result = invoke("--strategies", "test-walk", *args, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) <= 2, result.output
+    assert message in result.output
 
 
 def test_presets_match_the_documented_protocols(table):

@@ -33,6 +33,7 @@ class Benchmark(ABC):
     cost columns); pricing, report lookups and the optimum are shared here.
     """
 
+    kind: str  # what answers the queries: "table", "surrogate" or "hybrid"
     space: NB201Space = NB201
     fidelities: tuple[int, ...]  # epochs at which the search metric can be observed, ascending
     search_metric: str

@@ -23,6 +23,8 @@ class TableBenchmark(Benchmark):
     seed_mode "random" draws one measured training seed per query (noisy, like a real run); "mean" averages.
     """
 
+    kind = "table"
+
     def __init__(self, table: Table, search_metric: str = "valid_acc", report_metric: str = "test_acc",
                  report_epoch: int | None = None, seed_mode: str = "mean") -> None:
         if seed_mode not in SEED_MODES:
@@ -57,7 +59,7 @@ class TableBenchmark(Benchmark):
         return Observation(value, self.cost(index, fidelity), "table")
 
     def describe(self) -> dict[str, Any]:
-        return {"kind": "table", "table": str(self.table.path), "dataset": self.table.dataset,
+        return {"kind": self.kind, "table": str(self.table.path), "dataset": self.table.dataset,
                 "dataset_sha256": self.table.dataset_sha256, "search_metric": self.search_metric,
                 "report_metric": f"{self.report_metric}@{self.report_epoch}", "fidelities": list(self.fidelities),
                 "seed_mode": self.seed_mode, "cost": f"epochs * {TRAIN_SECONDS} + {EVAL_SECONDS}",

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.errors import UserInputError
 from nasbench_suite.table import open_table
 from nasbench_suite.table.registry import DEFAULT_TABLE
 
@@ -16,12 +17,14 @@ RESULTS_DIR = Path("results")
 EXIT_INTERRUPTED = 130
 
 
-def default_out(preset: str, table: str) -> Path:
-    """results/ for the default preset on the default table, results/<preset>[-<table>]/ otherwise."""
+def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
+    """results/ for the default preset on the default table, results/<preset>[-<table>][-<surrogate|hybrid>]/
+    otherwise."""
     from nasbench_suite.runner import DEFAULT_PRESET
 
     parts = [p for p in (preset if preset != DEFAULT_PRESET else "",
-                         Path(table).stem if table != DEFAULT_TABLE else "") if p]
+                         Path(table).stem if table != DEFAULT_TABLE else "",
+                         answered_by if answered_by != "table" else "") if p]
     return RESULTS_DIR / "-".join(parts) if parts else RESULTS_DIR
 
 
@@ -36,14 +39,22 @@ def default_out(preset: str, table: str) -> Path:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="output folder; default: results/ (default preset) or results/<preset>/")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
+@click.option("--proxy", "proxy_column", default=None, help="table column the proxy-guided strategies (zero-cost) "
+              "rank cells by, e.g. proxy_synflow; default: the preset's (naswot_score)")
+@click.option("--surrogate", "surrogate_path", type=click.Path(dir_okay=False), default=None,
+              help="answer every query from this surrogate file (`nasbench-suite surrogate build TABLE`), fitted on "
+                   "--table")
+@click.option("--hybrid", is_flag=True, help="with --surrogate: the table where it measured, the surrogate elsewhere")
 @click.option("--resume", is_flag=True, help="keep finished runs found in the output folder, run only the missing")
 @json_option
 def benchmark_command(strategies: str | None, seeds: int | None, budget: str | None, preset_name: str,
-                      table_name: str, out: Path | None, jobs: int | None, resume: bool, as_json: bool) -> None:
+                      table_name: str, out: Path | None, jobs: int | None, proxy_column: str | None,
+                      surrogate_path: str | None, hybrid: bool, resume: bool, as_json: bool) -> None:
     """Run search strategies on a table and write leaderboard.{csv,md,json} and plots to the output folder."""
     from nasbench_suite.report import format_leaderboard, write_report
     from nasbench_suite.runner import Budget, get_preset, run
     from nasbench_suite.strategies import STRATEGIES, get_strategy
+    from nasbench_suite.surrogate import load as load_surrogate
 
     preset = get_preset(preset_name)
     names = sorted(STRATEGIES) if strategies is None else [s.strip() for s in strategies.split(",") if s.strip()]
@@ -52,14 +63,21 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
     budget_ = Budget.parse(budget) if budget is not None else preset.budget
     seeds = seeds or preset.seeds
     table = open_table(table_name)
-    benchmark = preset.benchmark(table)
-    proxy = table.column(preset.proxy_column) if preset.proxy_column in table.columns else None
-    out = out or default_out(preset_name, table_name)
+    surrogate = load_surrogate(surrogate_path, table=table) if surrogate_path is not None else None
+    benchmark = preset.benchmark(table, surrogate, hybrid)
+    if proxy_column is not None and proxy_column not in table.columns:
+        raise UserInputError(f"--proxy {proxy_column!r}: {table_name} has no such per-cell column; expected one "
+                             f"such as naswot_score or proxy_synflow (list them: nasbench-suite info {table_name})")
+    proxy_column = proxy_column or preset.proxy_column
+    proxy = table.column(proxy_column) if proxy_column in table.columns else None
+    out = out or default_out(preset_name, table_name, benchmark.kind)
     jobs = jobs or os.cpu_count() or 1
     command = (f"nasbench-suite benchmark --preset {preset_name} --table {table_name} --strategies "
-               f"{','.join(names)} --seeds {seeds} --budget {budget_.amount:g}{budget_.unit[0]}")
+               f"{','.join(names)} --seeds {seeds} --budget {budget_.amount:g}{budget_.unit[0]}"
+               f"{f' --proxy {proxy_column}' if proxy is not None else ''}"
+               f"{f' --surrogate {surrogate_path}' if surrogate is not None else ''}{' --hybrid' if hybrid else ''}")
     protocol = {"preset": preset.name, "preset_description": preset.description,
-                "proxy_column": preset.proxy_column if proxy is not None else None}
+                "proxy_column": proxy_column if proxy is not None else None}
     click.echo(f"{len(names)} strategies x {seeds} seeds on {table_name} ({preset_name}: {budget_}) -> {out}",
                err=True)
     start = time.perf_counter()

@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.table import Table
+
+if TYPE_CHECKING:
+    from nasbench_suite.benchmark import Benchmark
+    from nasbench_suite.surrogate import Surrogate
 
 BUDGET_UNITS = {"s": "seconds", "q": "queries"}
 _BUDGET_FORM = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*(s|q)?\s*$", re.IGNORECASE)
@@ -72,12 +76,20 @@ class Preset:
     seed_mode: str  # "random": each query draws one measured training seed; "mean": seed average
     proxy_column: str | None
 
-    def benchmark(self, table: Table):  # -> TableBenchmark
-        """The table benchmark this preset searches; a clear error if the table lacks a needed metric."""
-        from nasbench_suite.benchmark import TableBenchmark
+    def benchmark(self, table: Table, surrogate: Surrogate | None = None, hybrid: bool = False) -> Benchmark:
+        """The benchmark this preset searches: the table, or a surrogate fitted on it (`hybrid`: the table where it
+        measured, the surrogate elsewhere); a clear error if a needed metric or fidelity is missing."""
+        from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark, TableBenchmark
 
-        benchmark = TableBenchmark(table, self.search_metric, self.report_metric, self.report_epoch,
-                                   self.seed_mode)
+        metrics = (self.search_metric, self.report_metric, self.report_epoch)
+        if surrogate is None:
+            if hybrid:
+                raise UserInputError("a hybrid benchmark needs a surrogate (--surrogate FILE)")
+            benchmark = TableBenchmark(table, *metrics, self.seed_mode)
+        elif hybrid:
+            benchmark = HybridBenchmark(surrogate, table, *metrics, seed_mode=self.seed_mode)
+        else:
+            benchmark = SurrogateBenchmark(surrogate, table, *metrics)
         for fidelity in (self.search_fidelity, *self.multi_fidelities):
             benchmark.check_fidelity(fidelity)
         return benchmark
