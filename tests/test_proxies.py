@@ -212,6 +212,7 @@ def test_resume_after_interrupt_loses_nothing_and_members_share_values(small_tab
     snip = resumed.column("proxy_snip")
     assert len(members) == 3 and np.all(snip[members] == snip[members[0]]) and np.isfinite(snip[members[0]])
     assert resumed.provenance["proxies"]["snip"]["batch_size"] == 8
+    assert "Computed for" not in resumed.columns["proxy_snip"].description  # complete columns say nothing more
     assert np.array_equal(resumed.column("params_m"), np.arange(len(archs)))
 
 
@@ -221,8 +222,10 @@ def test_cli_writes_columns_and_rejects_bad_input(small_table, tmp_path):
     result = runner.invoke(cli, ["proxies", str(small_table), "--archs", "0", "--proxies", "synflow",
                                  "--cache-dir", str(tmp_path / "c"), "--output", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    column = Table.load(out).column("proxy_synflow")
+    written = Table.load(out)
+    column = written.column("proxy_synflow")
     assert math.isfinite(column[0]) and np.isnan(column[1:]).all()
+    assert f"Computed for 1 of {len(column)} cells" in written.columns["proxy_synflow"].description
     for args, needle in ((["--archs", "random:0"], "random:N"), (["--proxies", "synflow,foo"], "'foo'"),
                          (["--archs", "7"], "not in this table"), (["--shard", "2/2"], "K/N")):
         bad = runner.invoke(cli, ["proxies", str(small_table), "--cache-dir", str(tmp_path / "c"), *args])

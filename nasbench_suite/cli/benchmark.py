@@ -40,7 +40,7 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
               help="output folder; default: results/ (default preset) or results/<preset>/")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
 @click.option("--proxy", "proxy_column", default=None, help="table column the proxy-guided strategies (zero-cost) "
-              "rank cells by, e.g. proxy_synflow; default: the preset's (naswot_score)")
+              "rank cells by, e.g. proxy_synflow; default: the preset's (proxy_naswot)")
 @click.option("--surrogate", "surrogate_path", type=click.Path(dir_okay=False), default=None,
               help="answer every query from this surrogate file (`nasbench-suite surrogate build TABLE`), fitted on "
                    "--table")

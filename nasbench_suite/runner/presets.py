@@ -105,15 +105,16 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            description="NAS-Bench-201's simulated protocol (Dong & Yang 2020): search on 12-epoch validation "
                        "accuracy (cifar10-valid), each query costs 12 training epochs plus one validation pass, "
                        "12,000 simulated seconds, score = 200-epoch CIFAR-10 test accuracy of the incumbent, "
-                       "500 runs per method",
+                       "500 runs per method; zero-cost ranks by NASWOT (Mellor et al. ICML 2021, proxy_naswot)",
            search_metric="valid_acc", search_fidelity=12, multi_fidelities=(12,), report_metric="test_acc",
-           report_epoch=200, budget=Budget(12000), seeds=500, seed_mode="random", proxy_column="naswot_score"),
+           report_epoch=200, budget=Budget(12000), seeds=500, seed_mode="random", proxy_column="proxy_naswot"),
     Preset(name="default",
            description="full-fidelity search: single-fidelity strategies see 200-epoch validation accuracy "
                        "(cifar10-valid), multi-fidelity ones choose 12 or 200 epochs; 200,000 simulated seconds "
-                       "(about 110 full trainings); score = 200-epoch CIFAR-10 test accuracy of the incumbent",
+                       "(about 110 full trainings); score = 200-epoch CIFAR-10 test accuracy of the incumbent; "
+                       "zero-cost ranks by NASWOT (Mellor et al. ICML 2021, proxy_naswot)",
            search_metric="valid_acc", search_fidelity=200, multi_fidelities=(12, 200), report_metric="test_acc",
-           report_epoch=200, budget=Budget(200_000), seeds=25, seed_mode="random", proxy_column="naswot_score"),
+           report_epoch=200, budget=Budget(200_000), seeds=25, seed_mode="random", proxy_column="proxy_naswot"),
 )}
 DEFAULT_PRESET = "default"
 
