@@ -219,6 +219,9 @@ def write_columns(table_path: Path, archs: np.ndarray, settings: ProxySettings, 
     provenance = dict(table.provenance.get(PROVENANCE_KEY, {}))
     seconds = list(results.seconds.values())
     cpu = [c for c in results.cpu_seconds.values() if np.isfinite(c)]
+    finished = list(results.values)
+    class_done = np.isin(NB201.canonical_indices[table.archs], finished)  # every table cell, for the description
+    fraction = float(np.isin(reps, finished).mean())  # of the cells written now; one pass computed every proxy
     coverage = {}
     for pos, name in enumerate(settings.proxies):
         column = f"{COLUMN_PREFIX}{name}"
@@ -227,12 +230,12 @@ def write_columns(table_path: Path, archs: np.ndarray, settings: ProxySettings, 
         values = table.column(column).copy() if keep else np.full(len(table.archs), np.nan)
         values[rows] = [results.values[int(r)][pos] if int(r) in results.values else np.nan for r in reps]
         info = PROXY_INFO[name]
-        computed = ~np.isnan(values) | np.isin(NB201.canonical_indices[table.archs], list(results.values))
+        computed = ~np.isnan(values) | class_done
         partial = "" if computed.all() else (f" Computed for {int(computed.sum())} of {len(values)} cells (a "
                                              f"seeded uniform sample of canonical classes); NaN elsewhere.")
         table.set_column(column, values, f"{info.formula}. Paper: {info.paper}. Settings: {settings.describe()}."
                          f"{partial}", unit=info.unit, source="nasbench-suite proxies")
-        coverage[name] = float(np.mean([int(r) in results.values for r in reps]))
+        coverage[name] = fraction
         provenance[name] = {**record, "fraction_of_written_cells_computed": coverage[name],
                             "classes_computed": len(results.values),
                             "seconds_per_class_median": float(np.median(seconds)) if seconds else None,
