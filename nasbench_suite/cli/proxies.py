@@ -41,8 +41,8 @@ def proxies_command(table: str, archs: str, proxy_names: str, batch_size: int, s
 
     from nasbench_suite.data import load_cifar10
     from nasbench_suite.proxies.measures import check_proxies
-    from nasbench_suite.proxies.runner import (ProxySettings, check_device, parse_shard, run_proxies,
-                                               select_archs, write_columns)
+    from nasbench_suite.proxies.runner import ProxySettings, run_proxies, select_archs, write_columns
+    from nasbench_suite.train.run import check_device, parse_shard
 
     names = check_proxies(proxy_names)
     shard_ids = parse_shard(shard)

@@ -25,6 +25,7 @@ from nasbench_suite.report.write import environment
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.space import NB201
 from nasbench_suite.table import Table
+from nasbench_suite.train.run import check_device
 
 # Epochs NAS-Bench-201's reference runs used (AutoDL-Projects configs/nas-benchmark/algos).
 PAPER_EPOCHS = {"darts": 50, "darts2": 50, "gdas": 240, "rsps": 250, "enas": 310}
@@ -120,13 +121,8 @@ def hardware(device: torch.device) -> str:
 
 
 def resolve_device(name: str) -> torch.device:
-    """`cpu` or `cuda`; a clear error when CUDA is asked for but absent."""
-    if name not in ("cpu", "cuda") and not name.startswith("cuda:"):
-        raise UserInputError(f"unknown device {name!r}; expected cpu, cuda or cuda:N")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise UserInputError(f"device {name!r} requested but this torch ({torch.__version__}) sees no CUDA GPU; "
-                             "use --device cpu")
-    return torch.device(name)
+    """`cpu`, `cuda` or `cuda:N`; a clear error when CUDA is asked for but absent."""
+    return torch.device(check_device(name))
 
 
 class _Stream:

@@ -155,17 +155,6 @@ def cell_proxies(index: int, inputs: torch.Tensor, targets: torch.Tensor, settin
     return compute_proxies(net, inputs, targets, settings.proxies, body=net.features, head=net.classifier)
 
 
-def check_device(device: str) -> str:
-    """'cpu' or an available CUDA device."""
-    if device == "cpu":
-        return device
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise UserInputError(f"--device {device}: CUDA is not available here; use --device cpu")
-        return device
-    raise UserInputError(f"--device {device!r}: expected cpu or cuda (cuda:N)")
-
-
 def run_proxies(table: Table, archs: np.ndarray, settings: ProxySettings, data: Any, cache_dir: Path,
                 shard: tuple[int, int] = (0, 1), time_limit: float | None = None, save_every: float = 30.0,
                 progress: bool = True, on_cell: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -244,12 +233,3 @@ def write_columns(table_path: Path, archs: np.ndarray, settings: ProxySettings, 
     table.save(output or table_path)
     return {"table": str(output or table_path), "cells_written": len(archs), "coverage": coverage,
             "classes_computed": len(results.values)}
-
-
-def parse_shard(text: str) -> tuple[int, int]:
-    """'K/N' -> (K, N) with 0 <= K < N."""
-    k, sep, n = text.partition("/")
-    if not (sep and k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
-        raise UserInputError(f"--shard {text!r}: expected K/N with 0 <= K < N, e.g. 0/2")
-    return int(k), int(n)
-

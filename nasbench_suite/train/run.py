@@ -6,6 +6,7 @@ any shard of the output folder, so a killed run restarted with the same command 
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,16 +60,13 @@ def _stratified(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def parse_shard(text: str | None) -> tuple[int, int]:
-    """'i/n' -> (i, n) with 0 <= i < n; None -> (0, 1)."""
+    """'K/N' -> (K, N) with 0 <= K < N; None -> (0, 1). Shared by every sharded command."""
     if text is None:
         return 0, 1
-    try:
-        i, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise UserInputError(f"--shard {text!r} must be i/n with integers, e.g. 0/4") from None
-    if not (n >= 1 and 0 <= i < n):
-        raise UserInputError(f"--shard {text!r} needs 0 <= i < n")
-    return i, n
+    k, sep, n = text.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 0 <= int(k) < int(n)):
+        raise UserInputError(f"--shard {text!r}: expected K/N with 0 <= K < N, e.g. 0/2")
+    return int(k), int(n)
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -162,15 +160,12 @@ def run_local(spec: RunSpec, shard: tuple[int, int] = (0, 1), progress: bool = T
 
 
 def check_device(device: str) -> str:
-    """'cpu' or an available 'cuda[:i]'; one clear error otherwise."""
+    """'cpu', 'cuda' or 'cuda:N', the latter only where torch sees a GPU; one clear error otherwise."""
     import torch
 
-    if device == "cpu":
-        return device
-    if device.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise UserInputError(f"--device {device}: CUDA is not available here (torch {torch.__version__}); "
-                                 "use --device cpu")
-        return device
-    raise UserInputError(f"--device {device!r} must be cpu or cuda[:index]")
-
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", device):
+        raise UserInputError(f"--device {device!r}: expected cpu, cuda or cuda:N")
+    if device != "cpu" and not torch.cuda.is_available():
+        raise UserInputError(f"--device {device}: this torch ({torch.__version__}) sees no CUDA GPU; "
+                             "use --device cpu")
+    return device
