@@ -63,11 +63,11 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
     budget_ = Budget.parse(budget) if budget is not None else preset.budget
     seeds = seeds or preset.seeds
     table = open_table(table_name)
-    surrogate = load_surrogate(surrogate_path, table=table) if surrogate_path is not None else None
-    benchmark = preset.benchmark(table, surrogate, hybrid)
     if proxy_column is not None and proxy_column not in table.columns:
         raise UserInputError(f"--proxy {proxy_column!r}: {table_name} has no such per-cell column; expected one "
                              f"such as naswot_score or proxy_synflow (list them: nasbench-suite info {table_name})")
+    surrogate = load_surrogate(surrogate_path, table=table) if surrogate_path is not None else None
+    benchmark = preset.benchmark(table, surrogate, hybrid)
     proxy_column = proxy_column or preset.proxy_column
     proxy = table.column(proxy_column) if proxy_column in table.columns else None
     out = out or default_out(preset_name, table_name, benchmark.kind)
