@@ -24,7 +24,8 @@ from scipy import stats  # noqa: E402
 
 from nasbench_suite import open_table  # noqa: E402
 from nasbench_suite.runner import get_preset, run  # noqa: E402
-from nasbench_suite.runner.runs import write_atomic  # noqa: E402
+from nasbench_suite.atomic import write_atomic  # noqa: E402
+from nasbench_suite.report import markdown_table  # noqa: E402
 from nasbench_suite.space import NB201  # noqa: E402
 from nasbench_suite.surrogate import DEFAULT_FEATURES, Surrogate  # noqa: E402
 from nasbench_suite.surrogate.evaluation import score  # noqa: E402
@@ -180,14 +181,6 @@ def _metric(label: str) -> tuple[str, int]:
     return name, int(epoch)
 
 
-def _markdown(df: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table, floats to 3 decimals."""
-    cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-    rows = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
-    rows += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(rows)
-
-
 def _write_text(path: Path, text: str) -> None:
     write_atomic(path, lambda fh: fh.write(text.encode()))
 
@@ -255,7 +248,7 @@ def main() -> None:
         "",
         "Proxies computed in one pass share its time (one CPU thread, niced, on a shared 2-core machine).",
         "",
-        _markdown(pd.DataFrame([{"proxy": name, "classes_computed": p.get("classes_computed"),
+        markdown_table(pd.DataFrame([{"proxy": name, "classes_computed": p.get("classes_computed"),
                                  "median_cpu_seconds": p.get("cpu_seconds_per_class_median"),
                                  "median_wall_seconds": p.get("seconds_per_class_median")}
                                 for name, p in provenance.items()])),
@@ -267,11 +260,11 @@ def main() -> None:
         "with NaN scores ranked last. `nan_cells_dead`: NaN cells that are dead (no input-to-output path in the "
         "cell, so the network ignores its input and scores chance accuracy).",
         "",
-        _markdown(corr),
+        markdown_table(corr),
         "",
         "## Cross-check against the published NASWOT v1 (Jacobian-correlation) score",
         "",
-        _markdown(pd.DataFrame([{"ours": k, **v} for k, v in check.items()])),
+        markdown_table(pd.DataFrame([{"ours": k, **v} for k, v in check.items()])),
         "",
         f"## Surrogate (XGBoost, target {SURROGATE_TARGET}): Kendall tau on held-out covered cells",
         "",
@@ -282,7 +275,7 @@ def main() -> None:
         f"Published: XGBoost on zero-cost-proxy features, "
         f"400 training cells, Kendall tau {PUBLISHED_XGB_ZC_TAU_400} (NAS-Bench-Suite-Zero).",
         "",
-        _markdown(gain_summary),
+        markdown_table(gain_summary),
         "",
         "## Proxy-guided search",
         "",
@@ -291,7 +284,7 @@ def main() -> None:
         "the next-ranked cells. Final 200-epoch test accuracy of the incumbent. Plot: `guided_search.png`. "
         "Reproduce one row: `nasbench-suite benchmark --preset nb201-paper --strategies zero-cost --proxy COLUMN`.",
         "",
-        _markdown(search),
+        markdown_table(search),
         "",
     ]
     _write_text(args.out / "README.md", "\n".join(lines))

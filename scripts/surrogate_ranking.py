@@ -22,19 +22,11 @@ import pandas as pd
 from scipy import stats
 
 from nasbench_suite.benchmark import SurrogateBenchmark
-from nasbench_suite.report import leaderboard
+from nasbench_suite.report import leaderboard, markdown_table
 from nasbench_suite.runner import get_preset, run
 from nasbench_suite.strategies import STRATEGIES
 from nasbench_suite.surrogate import Surrogate, load
 from nasbench_suite.table import open_table
-
-
-def markdown(frame: pd.DataFrame) -> str:
-    """A DataFrame as a Markdown table (floats with 3 decimals)."""
-    cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join(lines)
 
 
 def main() -> None:
@@ -108,8 +100,8 @@ def main() -> None:
             "tau: Kendall tau between the strategies' "
             "mean final scores (or mean ranks) on this benchmark and on the table with seeds 0..n-1; "
             "true_final: the table's report value of the cells the runs on this benchmark ended with.\n\n"
-            + markdown(overview) + "\n\n"
-            + markdown(detail) + "\n")
+            + markdown_table(overview) + "\n\n"
+            + markdown_table(detail) + "\n")
     (args.out / f"{name}.md").write_text(text)
     print(text)
 

@@ -49,6 +49,14 @@ def _number(value: float, digits: int = 2) -> str:
     return "never" if np.isinf(value) else f"{value:,.{digits}f}"
 
 
+def markdown_table(frame: pd.DataFrame) -> str:
+    """Any DataFrame as a Markdown table (floats with 3 decimals), for the report scripts."""
+    cell = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)  # noqa: E731
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
 def format_leaderboard(board: pd.DataFrame) -> str:
     """The leaderboard as a Markdown table (also what the CLI prints)."""
     header = ["#", "strategy", "final mean ± std", "95% CI", "median", "regret", "mean rank", "regret AUC",
