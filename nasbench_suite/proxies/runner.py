@@ -76,8 +76,7 @@ class ProxyStore:
                                          f"--cache-dir or delete it")
                 store.values = dict(zip(z["indices"].tolist(), z["values"]))
                 store.seconds = dict(zip(z["indices"].tolist(), z["seconds"].tolist()))
-                cpu = z["cpu_seconds"] if "cpu_seconds" in z.files else np.full(len(z["indices"]), np.nan)
-                store.cpu_seconds = dict(zip(z["indices"].tolist(), cpu.tolist()))
+                store.cpu_seconds = dict(zip(z["indices"].tolist(), z["cpu_seconds"].tolist()))
         return store
 
     def add(self, index: int, values: dict[str, float], seconds: float, cpu_seconds: float) -> None:
@@ -190,7 +189,8 @@ def run_proxies(table: Table, archs: np.ndarray, settings: ProxySettings, data: 
                 store.save()
                 last_save = time.monotonic()
     finally:
-        store.save()
+        if taken:  # a run that computed nothing leaves the store (or its absence) as it was
+            store.save()
     return {"classes": len(reps), "already_done": sum(int(i) in finished for i in reps),
             "computed_now": len(taken), "left_in_shard": len(todo) - len(taken), "stopped_by_time_limit": stopped,
             "seconds_per_class_median": float(np.median(taken)) if taken else None, "store": str(store.path)}
@@ -207,7 +207,7 @@ def write_columns(table_path: Path, archs: np.ndarray, settings: ProxySettings, 
     record = {k: v for k, v in asdict(settings).items() if k != "proxies"}
     provenance = dict(table.provenance.get(PROVENANCE_KEY, {}))
     seconds = list(results.seconds.values())
-    cpu = [c for c in results.cpu_seconds.values() if np.isfinite(c)]
+    cpu = list(results.cpu_seconds.values())
     finished = list(results.values)
     class_done = np.isin(NB201.canonical_indices[table.archs], finished)  # every table cell, for the description
     fraction = float(np.isin(reps, finished).mean())  # of the cells written now; one pass computed every proxy
