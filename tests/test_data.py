@@ -1,5 +1,6 @@
 """CIFAR-10 loading from the shared JPEG tarball and torchvision's pickles, caching, splits, clear errors."""
 
+import os
 import pickle
 import shutil
 import tarfile
@@ -33,6 +34,16 @@ def test_cache_is_written_and_reused(cifar, tmp_path):
     assert np.array_equal(load_cifar10(TARBALL, cache_dir=tmp_path).test_images, cifar.test_images)
 
 
+class _Payload:
+    """Unpickling this runs a shell command that creates `marker`."""
+
+    def __init__(self, marker) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
 def test_batches_py_folder_gives_the_same_arrays(cifar, tmp_path):
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()
@@ -50,6 +61,11 @@ def test_batches_py_folder_gives_the_same_arrays(cifar, tmp_path):
     (folder / "test_batch").write_bytes(b"not a pickle")
     with pytest.raises(DatasetError, match="test_batch is not a CIFAR-10 batch"):
         load_cifar10(folder, cache_dir=tmp_path / "cache2")
+    marker = tmp_path / "ran"
+    (folder / "test_batch").write_bytes(pickle.dumps(_Payload(marker)))  # a batch that would run a command
+    with pytest.raises(DatasetError, match="test_batch is not a CIFAR-10 batch .*names posix.system") as error:
+        load_cifar10(folder, cache_dir=tmp_path / "cache2")
+    assert "\n" not in str(error.value) and not marker.exists()
     (folder / "data_batch_3").unlink()
     with pytest.raises(DatasetError, match="lacks data_batch_3"):
         load_cifar10(folder, cache_dir=tmp_path / "cache2")

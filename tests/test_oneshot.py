@@ -135,8 +135,8 @@ def test_search_derives_valid_cells_and_resumes_exactly(method, tiny_data, nb201
     resumed = run_search(config, tiny_data, nb201_table, tmp_path / "b", progress=False)
     keys = ("epoch", "arch", "train_loss", "train_acc")
     assert [{k: r[k] for k in keys} for r in resumed] == [{k: r[k] for k in keys} for r in straight]
-    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=False)
-    b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
+    a = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
     for key, value in a["net"].items():
         assert torch.equal(value, b["net"][key]), key
 

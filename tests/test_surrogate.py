@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
+import json
+import os
+import pickle
+import zipfile
 
 import numpy as np
 import pytest
@@ -14,7 +20,9 @@ from nasbench_suite.cli.app import cli
 from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.strategies import Context, get_strategy
+from nasbench_suite import jsonio
 from nasbench_suite.surrogate import Surrogate, SurrogateFileError, load, table_checksum
+from nasbench_suite.surrogate.api import PICKLE_MAGIC
 from nasbench_suite.surrogate.evaluation import noise_ceiling, score
 from nasbench_suite.surrogate.features import effective_ops, live_edges
 from nasbench_suite.table import Series, Table
@@ -154,16 +162,95 @@ def test_file_from_another_table(nb201_table, fitted, tmp_path):
         SurrogateBenchmark(fitted, other)
 
 
-@pytest.mark.parametrize("damage, message", [(lambda b: b[:-100], "do not match their checksum"),
+def _flip_in_arrays(data: bytes) -> bytes:
+    """One byte changed inside the stored arrays (the zip's CRC no longer matches)."""
+    at = data.index(b"arrays.npz") + 2000
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1:]
+
+
+@pytest.mark.parametrize("damage, message", [(lambda b: b[:-100], "corrupt surrogate file"),
                                              (lambda b: b"garbage" + b, "wrong magic"),
-                                             (lambda b: b[:40], "unreadable metadata")])
+                                             (lambda b: b[:200], "corrupt surrogate file"),
+                                             (_flip_in_arrays, "corrupt surrogate file")])
 def test_corrupt_file(fitted, tmp_path, damage, message):
     path = fitted.save(tmp_path / "s.surrogate")
     path.write_bytes(damage(path.read_bytes()))
-    with pytest.raises(SurrogateFileError, match=message):
+    with pytest.raises(SurrogateFileError, match=message) as error:
         load(path)
+    assert "\n" not in str(error.value)
     with pytest.raises(SurrogateFileError, match="not found"):
         load(tmp_path / "missing.surrogate")
+
+
+class _Payload:
+    """Unpickling this runs a shell command that creates `marker`."""
+
+    def __init__(self, marker) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_version_1_pickle_file_is_refused_unread(tmp_path):
+    # Exactly what version 1 wrote (magic line, JSON header with a valid payload checksum, pickle): the old loader
+    # verified the checksum and unpickled, running the command.
+    marker = tmp_path / "ran"
+    payload = pickle.dumps(_Payload(marker))
+    header = json.dumps({"model": "xgb", "payload_sha256": hashlib.sha256(payload).hexdigest()}).encode()
+    path = tmp_path / "old.surrogate"
+    path.write_bytes(PICKLE_MAGIC + header + b"\n" + payload)
+    with pytest.raises(SurrogateFileError, match="version-1 .* not read; rebuild it with `nasbench-suite surrogate "
+                                                  "build") as error:
+        load(path)
+    assert "\n" not in str(error.value)
+    result = CliRunner().invoke(cli, ["surrogate", "info", str(path)])
+    assert result.exit_code == 2 and "version-1" in result.output
+    assert not marker.exists()
+
+
+def _rewrite(path, entry: str, content: bytes) -> None:
+    """Replace one entry of a surrogate zip, keeping the others (a consistent, deliberately edited file)."""
+    with zipfile.ZipFile(path) as z:
+        entries = [(info, z.read(info)) for info in z.infolist()]
+    with zipfile.ZipFile(path, "w") as z:
+        for info, data in entries:
+            z.writestr(info, content if info.filename == entry else data)
+
+
+def test_edited_file_runs_nothing_and_fails_in_one_line(fitted, tmp_path):
+    path = fitted.save(tmp_path / "s.surrogate")
+    marker = tmp_path / "ran"
+    with zipfile.ZipFile(path) as z, np.load(io.BytesIO(z.read("arrays.npz"))) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["y_mean_"] = np.array([_Payload(marker)], dtype=object)  # np.save pickles object arrays
+    edited = io.BytesIO()
+    np.savez(edited, **arrays)
+    _rewrite(path, "arrays.npz", edited.getvalue())
+    with pytest.raises(SurrogateFileError, match="corrupt surrogate file .*allow_pickle") as error:
+        load(path)
+    assert "\n" not in str(error.value) and not marker.exists()
+    path = fitted.save(tmp_path / "s.surrogate")
+    meta = jsonio.loads(zipfile.ZipFile(path).read("meta.json"))
+    _rewrite(path, "meta.json", jsonio.dumps({**meta, "targets": ["valid_acc@200"]}).encode())
+    with pytest.raises(SurrogateFileError, match="inconsistent surrogate file .*train_targets has shape") as error:
+        load(path)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("model, params", [("xgb", {"members": 2, "n_estimators": 30}), ("rf", {"n_estimators": 30}),
+                                           ("gp", {}), ("mlp", {"members": 2, "hidden": (16,), "max_iter": 50}),
+                                           ("gin", {"members": 2, "hidden": 8, "layers": 1, "epochs": 10})])
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_every_model_predicts_the_same_after_loading(nb201_table, split, tmp_path, model, params):
+    if model == "gin":
+        pytest.importorskip("torch")
+    surrogate = Surrogate(model=model, params=params, target="valid_acc,test_acc@200").fit(nb201_table, split[0][:60])
+    again = load(surrogate.save(tmp_path / f"{model}.surrogate"), table=nb201_table)
+    cells = np.arange(0, 15625, 31)
+    for before, after in zip(surrogate.observation_sd(cells), again.observation_sd(cells)):
+        np.testing.assert_array_equal(before, after)  # bit for bit
+    assert jsonio.dumps(again.metadata()) == jsonio.dumps(surrogate.metadata())
 
 
 def test_surrogate_benchmark_answers_every_cell(nb201_table, fitted):

@@ -1,4 +1,4 @@
-"""`surrogate eval|build|info`: score surrogate models on a table, fit one beside a table, show a saved one."""
+"""`surrogate eval|build|info`: score surrogate models on a table, fit and save one, show a saved one."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def _names(text: str) -> list[str]:
 
 @cli.group("surrogate")
 def surrogate_group() -> None:
-    """Surrogate models: evaluate, build beside a table, inspect."""
+    """Surrogate models: evaluate, build, inspect."""
 
 
 @surrogate_group.command("eval")
@@ -68,11 +68,11 @@ def eval_command(table: str, models: str, train_sizes: str, repeats: int, target
 @click.option("--features", default=",".join(DEFAULT_FEATURES), show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="picks the training cells and seeds the model")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
-              help="default: beside the table, TABLE.surrogate")
+              help="default: TABLE_NAME.surrogate in the working directory")
 @json_option
 def build_command(table: str, train_size: int, model: str, target: str, features: str, seed: int,
                   out_path: str | None, as_json: bool) -> None:
-    """Fit a surrogate on --train-size random cells of TABLE and save it (beside the table by default)."""
+    """Fit a surrogate on --train-size random cells of TABLE and save it (to the working directory by default)."""
     t = open_table(table)
     if not 1 <= train_size <= len(t.archs):
         raise UserInputError(f"--train-size must be 1..{len(t.archs)} (the table's cells); got {train_size}")
@@ -90,6 +90,6 @@ def build_command(table: str, train_size: int, model: str, target: str, features
 @json_option
 def info_command(path: str, as_json: bool) -> None:
     """Metadata of a saved surrogate file (model, features, targets, training cells, table checksum)."""
-    header, _ = read_metadata(path)
+    header = read_metadata(path)
     header["train_cells"] = len(header["train_cells"])
     emit(header, as_json, lambda h: "\n".join(f"{k:<16} {v}" for k, v in h.items()))

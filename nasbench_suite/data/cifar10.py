@@ -202,6 +202,20 @@ def _read_folder(path: Path) -> tuple[np.ndarray, ...]:
     return _assemble(items)
 
 
+class _BatchUnpickler(pickle.Unpickler):
+    """Reads the batch pickles without running code: only the globals that rebuild numpy arrays (and bytes, in
+    pickles written by Python 3) may be loaded; a pickle can name any callable, so an unrestricted load of a
+    downloaded file could run anything."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"it names {module}.{name}, which a CIFAR-10 batch never does")
+        return super().find_class(module, name)
+
+
 def _read_batches(path: Path) -> tuple[np.ndarray, ...]:
     out: list[np.ndarray] = []
     for files in (BATCH_FILES[:5], BATCH_FILES[5:]):
@@ -209,7 +223,7 @@ def _read_batches(path: Path) -> tuple[np.ndarray, ...]:
         for f in files:
             try:
                 with open(path / f, "rb") as fh:
-                    batch = pickle.load(fh, encoding="latin1")
+                    batch = _BatchUnpickler(fh, encoding="latin1").load()
                 data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
                 images.append(data)
                 labels.append(np.asarray(batch["labels"], dtype=np.int64))

@@ -240,7 +240,7 @@ def _resume(folder: Path, config: SearchConfig, net: Supernet, method: SearchMet
     if not path.is_file():
         return [], 0.0, 0
     try:
-        state = torch.load(path, map_location=next(net.parameters()).device, weights_only=False)
+        state = torch.load(path, map_location=next(net.parameters()).device, weights_only=True)
     except Exception as exc:  # a truncated or foreign file: say so instead of a stack trace
         raise UserInputError(f"cannot read checkpoint {path} ({type(exc).__name__}); delete it to restart") from None
     if state.get("config") != asdict(config):

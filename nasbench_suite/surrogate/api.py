@@ -7,14 +7,19 @@
 
 A surrogate reads target values of the cells it is given and nothing else. Cheap per-cell columns used as
 features (params, latency, proxies) are kept for every cell, so a saved surrogate predicts without the table.
+
+A surrogate file is one zip holding no pickle, since users share these files and reading a pickle runs code:
+a format entry, `meta.json` (settings, training cells, table checksum, versions) and `arrays.npz`, read with
+`allow_pickle=False` (training targets, feature columns, and the model's weights as plain arrays; see models.py).
+Version-1 files (pickles) are refused unread.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import io
 import os
-import pickle
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,15 +28,21 @@ from typing import Any
 
 import numpy as np
 
+from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
-from nasbench_suite.versions import package_versions
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.versions import package_versions
 from nasbench_suite.space import ArchLike, NB201Space, get_space
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES, check_features, feature_matrix
 from nasbench_suite.surrogate.models import make_model
 from nasbench_suite.table import Table, TableError
 
-MAGIC = b"nasbench-suite-surrogate 1\n"
+FORMAT_ENTRY = "nasbench-suite-surrogate"  # the zip's first entry; its content is the format version
+VERSION = b"2"
+PICKLE_MAGIC = b"nasbench-suite-surrogate 1\n"  # how version-1 files (a pickle after a JSON line) begin
+_FIRST_NAME_AT = 30  # a zip begins with a local file header whose file name starts at this byte
+_STATE = ("y_mean_", "y_std_", "noise_sd_", "train_targets_")  # arrays saved as they are
+REBUILD = "rebuild it with `nasbench-suite surrogate build TABLE --train-size N`"
 SUFFIX = ".surrogate"
 DEFAULT_TARGET = "valid_acc@200"
 
@@ -50,6 +61,11 @@ class Target:
     @property
     def label(self) -> str:
         return self.name if self.epoch is None else f"{self.name}@{self.epoch}"
+
+    @classmethod
+    def from_label(cls, label: str) -> "Target":
+        name, sep, epoch = label.partition("@")
+        return cls(name, int(epoch) if sep else None)
 
 
 def parse_targets(table: Table, target: str | Sequence[str]) -> list[Target]:
@@ -130,12 +146,18 @@ class Surrogate:
         self.y_mean_, self.y_std_ = Y.mean(axis=0), Y.std(axis=0) + 1e-12
         self.noise_sd_, self.noise_source_ = self._seed_noise(table, indices)
         self.space_name_ = table.space
-        self.train_indices_ = indices
+        self.train_indices_, self.train_targets_ = indices, Y
         self.table_checksum_ = table_checksum(table)
         self.table_name_ = Path(table.path).stem if table.path else ""
-        self.estimator_ = estimator.fit(self._X(indices), (Y - self.y_mean_) / self.y_std_, space.ops_of(indices))
+        self.estimator_ = estimator.fit(*self._training_data())
         self.created_ = datetime.now(timezone.utc).isoformat(timespec="seconds")
         return self
+
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What the estimator is fitted on: features, standardised targets and ops of the training cells."""
+        indices = self.train_indices_
+        return (self._X(indices), (self.train_targets_ - self.y_mean_) / self.y_std_,
+                get_space(self.space_name_).ops_of(indices))
 
     @staticmethod
     def _target_values(table: Table, target: Target, indices: np.ndarray) -> np.ndarray:
@@ -221,53 +243,104 @@ class Surrogate:
                 "software": software_versions()}
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write one file atomically: a magic line, a JSON metadata line, then the pickled model."""
-        path = Path(path)
-        payload = pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
-        header = {**self.metadata(), "payload_sha256": hashlib.sha256(payload).hexdigest()}
-        write_atomic(path, lambda fh: fh.write(MAGIC + json.dumps(header, default=_to_builtin).encode() + b"\n"
-                                               + payload))
-        return path
+        """Write one zip file atomically: the format entry, meta.json and arrays.npz (see the module docstring)."""
+        arrays = {name: getattr(self, name) for name in _STATE}
+        arrays.update({f"column/{k}": v for k, v in self.columns_.items()})
+        arrays.update({f"model/{k}": v for k, v in self.estimator_.state().items()})
+        if hasattr(self, "x_fill_"):
+            arrays["x_fill_"] = self.x_fill_
+        npz = io.BytesIO()
+        np.savez(npz, **arrays)
+
+        def write(fh: Any) -> None:
+            with zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr(zipfile.ZipInfo(FORMAT_ENTRY), VERSION)  # first and stored: the magic check reads it
+                z.writestr("meta.json", jsonio.dumps(self.metadata(), indent=1))
+                z.writestr("arrays.npz", npz.getvalue())
+
+        return write_atomic(path, write)
 
 
-def read_metadata(path: str | os.PathLike) -> tuple[dict[str, Any], bytes]:
-    """The JSON header of a surrogate file and its verified payload; SurrogateFileError if it is not one."""
+def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The metadata and the arrays of a surrogate file; a one-line SurrogateFileError if it is not a readable one.
+
+    Version-1 files are pickles, which can run code when read: they are refused without reading further.
+    """
     path = Path(path)
     if not path.is_file():
         raise SurrogateFileError(f"surrogate file not found: {path}")
     data = path.read_bytes()
-    if not data.startswith(MAGIC):
-        raise SurrogateFileError(f"{path} is not a nasbench-suite surrogate file (wrong magic line)")
-    line, sep, payload = data[len(MAGIC):].partition(b"\n")
+    if data.startswith(PICKLE_MAGIC):
+        raise SurrogateFileError(f"{path} is a version-1 surrogate file (a pickle, which could run code when read) "
+                                 f"and is not read; {REBUILD}")
+    name = FORMAT_ENTRY.encode()
+    if data[:4] != b"PK\x03\x04" or data[_FIRST_NAME_AT:_FIRST_NAME_AT + len(name)] != name:
+        raise SurrogateFileError(f"{path} is not a nasbench-suite surrogate file (wrong magic: expected a zip "
+                                 f"whose first entry is {FORMAT_ENTRY})")
     try:
-        header = json.loads(line)
-    except ValueError:
-        header = None
-    if not sep or not isinstance(header, dict) or "payload_sha256" not in header:
-        raise SurrogateFileError(f"{path} is a corrupt surrogate file (unreadable metadata line)")
-    if hashlib.sha256(payload).hexdigest() != header["payload_sha256"]:
-        raise SurrogateFileError(f"{path} is a corrupt surrogate file (model bytes do not match their checksum; "
-                                 "truncated or modified)")
-    return header, payload
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            version = z.read(FORMAT_ENTRY)
+            if version != VERSION:
+                raise SurrogateFileError(f"{path} is surrogate format {version[:20]!r}; this nasbench-suite reads "
+                                         f"format {VERSION.decode()}: {REBUILD}")
+            meta = jsonio.loads(z.read("meta.json"))
+            with np.load(io.BytesIO(z.read("arrays.npz")), allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+    except SurrogateFileError:
+        raise
+    except Exception as exc:  # a damaged zip, JSON or npz raises many kinds of errors
+        raise SurrogateFileError(f"{path} is a corrupt surrogate file ({_one_line(exc)}); {REBUILD}") from None
+    if not isinstance(meta, dict):
+        raise SurrogateFileError(f"{path} is a corrupt surrogate file (meta.json is not an object); {REBUILD}")
+    return meta, arrays
+
+
+def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The metadata of a surrogate file (what `surrogate info` shows)."""
+    return read_file(path)[0]
 
 
 def load(path: str | os.PathLike, table: Table | None = None) -> Surrogate:
     """Read a surrogate file; with `table`, refuse one fitted on another table or space.
 
-    The payload is a pickle: its sha256 is checked before unpickling, but only load files you trust.
+    Nothing in the file is executed: settings are JSON, everything else plain arrays; models without a safe weight
+    format are re-fitted on the stored training data (see models.py).
     """
-    header, payload = read_metadata(path)
+    meta, arrays = read_file(path)
     try:
-        surrogate = pickle.loads(payload)
-    except Exception as exc:  # a pickle from an incompatible version raises anything
-        raise SurrogateFileError(f"{path}: cannot rebuild the model ({type(exc).__name__}: {exc}); "
-                                 f"it was saved with {header.get('software')}") from None
-    if not isinstance(surrogate, Surrogate):
-        raise SurrogateFileError(f"{path} does not hold a Surrogate")
-    get_space(surrogate.space_name_)
+        surrogate = _rebuild(meta, arrays)
+    except UserInputError as exc:
+        raise SurrogateFileError(f"{path}: {exc}") from None
+    except Exception as exc:  # fields missing, of the wrong shape, or weights a library refuses
+        raise SurrogateFileError(f"{path} is a corrupt or inconsistent surrogate file ({_one_line(exc)}); "
+                                 f"it was saved with {meta.get('software')}; {REBUILD}") from None
     if table is not None:
         check_table(surrogate, table, path)
     return surrogate
+
+
+def _rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Surrogate:
+    """The fitted surrogate from a file's metadata and arrays."""
+    s = Surrogate(model=meta["model"], features=meta["features"], target=meta["targets"], seed=meta["seed"],
+                  params=meta["params"])
+    get_space(meta["space"])
+    s.space_name_, s.table_name_, s.table_checksum_ = str(meta["space"]), str(meta["table"]), meta["table_checksum"]
+    s.created_ = meta["created"]
+    s.targets_ = [Target.from_label(label) for label in meta["targets"]]
+    s.features_ = tuple(meta["features"])
+    s.noise_source_ = [meta["noise"][label] for label in meta["targets"]]
+    s.train_indices_ = _as_indices(get_space(s.space_name_), np.asarray(meta["train_cells"], dtype=np.int64))
+    for name in _STATE:
+        setattr(s, name, np.asarray(arrays[name], dtype=np.float64))
+    if s.train_targets_.shape != (len(s.train_indices_), len(s.targets_)):
+        raise ValueError(f"train_targets has shape {s.train_targets_.shape}, expected "
+                         f"({len(s.train_indices_)}, {len(s.targets_)})")
+    s.columns_ = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("column/")}
+    if "x_fill_" in arrays:
+        s.x_fill_ = arrays["x_fill_"]
+    state = {k.split("/", 1)[1]: v for k, v in arrays.items() if k.startswith("model/")}
+    s.estimator_ = make_model(s.model, s.seed, **s.params).restore(state, *s._training_data())
+    return s
 
 
 def check_table(surrogate: Surrogate, table: Table, where: str | os.PathLike = "surrogate") -> None:
@@ -283,10 +356,11 @@ def check_table(surrogate: Surrogate, table: Table, where: str | os.PathLike = "
 
 
 def default_path(table: Table) -> Path:
-    """Where `surrogate build` writes a table's surrogate: beside the table file."""
+    """Where `surrogate build` writes a table's surrogate: TABLE_NAME.surrogate in the working directory (never
+    beside the table: an embedded table lives inside the installed package, often read-only)."""
     if table.path is None:
         raise TableError("the table has no file; give the surrogate an explicit path")
-    return Path(table.path).with_suffix(SUFFIX)
+    return Path(Path(table.path).stem + SUFFIX)
 
 
 def _as_indices(space: NB201Space, archs: np.ndarray | Sequence[ArchLike]) -> np.ndarray:
@@ -304,5 +378,7 @@ def _full_column(table: Table, name: str) -> np.ndarray:
     return out
 
 
-def _to_builtin(value: Any) -> Any:
-    return value.tolist() if hasattr(value, "tolist") else str(value)
+def _one_line(exc: Exception) -> str:
+    """An exception as one short line (library errors can span many lines)."""
+    text = next((line.strip() for line in str(exc).splitlines() if line.strip()), "")
+    return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

@@ -44,7 +44,8 @@ class _GIN(nn.Module):
 
 
 class GINModel(Model):
-    """An ensemble of `members` GINs trained full-batch with Adam; the spread is their disagreement."""
+    """An ensemble of `members` GINs trained full-batch with Adam; the spread is their disagreement. Saved as
+    plain arrays: the feature scaling and each network's state_dict tensors."""
 
     name = "gin"
     min_cells = 20
@@ -68,6 +69,24 @@ class GINModel(Model):
                 loss = nn.functional.mse_loss(net(adjacency, labels, extra), target)
                 loss.backward()
                 optimiser.step()
+            self.members_.append(net.eval())
+        return self
+
+    def state(self) -> dict[str, np.ndarray]:
+        nets = {f"member{m}/{k}": v.numpy() for m, net in enumerate(self.members_)
+                for k, v in net.state_dict().items()}
+        return {"x_mean": self.x_mean_, "x_std": self.x_std_, **nets}
+
+    def restore(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                ops: np.ndarray | None = None) -> "GINModel":
+        p = self.params
+        self.x_mean_, self.x_std_ = state["x_mean"], state["x_std"]
+        self.members_ = []
+        for m in range(p["members"]):
+            net = _GIN(X.shape[1], Y.shape[1], p["hidden"], p["layers"])
+            prefix = f"member{m}/"
+            net.load_state_dict({k[len(prefix):]: torch.from_numpy(v) for k, v in state.items()
+                                 if k.startswith(prefix)})
             self.members_.append(net.eval())
         return self
 

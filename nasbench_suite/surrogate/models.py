@@ -3,6 +3,11 @@
 The spread is the disagreement of an ensemble (XGBoost with different seeds, the trees of a random forest, MLPs
 with different initialisations, GIN networks) or the posterior standard deviation of a Gaussian process.
 Every model is multi-output, so one surrogate can predict a whole learning curve.
+
+Saved surrogates hold no pickle (a pickle runs code when read). XGBoost and GIN save their fitted weights as plain
+arrays (`state`): XGBoost's own UBJSON model bytes, GIN's torch tensors. The scikit-learn models (rf, gp, mlp)
+have no safe, stable weight format, so `restore` re-fits them on the stored training data: a fit is deterministic
+(same seed, same data), so predictions after loading equal those before saving on the same library versions.
 """
 
 from __future__ import annotations
@@ -38,6 +43,15 @@ class Model(ABC):
     def predict(self, X: np.ndarray, ops: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std), each (n, k), in the standardised target units."""
 
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted weights as plain arrays; empty where `restore` re-fits instead."""
+        return {}
+
+    def restore(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                ops: np.ndarray | None = None) -> "Model":
+        """The fitted model again, from `state()` and the training data it was fitted on (default: re-fit)."""
+        return self.fit(X, Y, ops)
+
 
 def _single_or_multi(Y: np.ndarray) -> np.ndarray:
     """scikit-learn wants a 1-D target for a single output."""
@@ -50,7 +64,8 @@ def _ensemble_stats(predictions: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
 
 
 class XGBModel(Model):
-    """Gradient-boosted trees (XGBoost); an ensemble of `members` row/column-subsampled boosters."""
+    """Gradient-boosted trees (XGBoost); an ensemble of `members` row/column-subsampled boosters, saved in
+    XGBoost's own UBJSON model format."""
 
     name = "xgb"
     min_cells = 10
@@ -62,11 +77,26 @@ class XGBModel(Model):
 
         settings = {k: v for k, v in self.params.items() if k != "members"}
         self.members_ = [xgb.XGBRegressor(tree_method="hist", random_state=self.seed * 1000 + m, **settings)
-                         .fit(X, Y) for m in range(self.params["members"])]
+                         .fit(X, Y).get_booster() for m in range(self.params["members"])]
         return self
 
     def predict(self, X: np.ndarray, ops: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        return _ensemble_stats([m.predict(X) for m in self.members_])
+        return _ensemble_stats([booster.inplace_predict(X) for booster in self.members_])
+
+    def state(self) -> dict[str, np.ndarray]:
+        return {f"member{m}.ubj": np.frombuffer(booster.save_raw("ubj"), dtype=np.uint8)
+                for m, booster in enumerate(self.members_)}
+
+    def restore(self, state: dict[str, np.ndarray], X: np.ndarray, Y: np.ndarray,
+                ops: np.ndarray | None = None) -> "XGBModel":
+        import xgboost as xgb
+
+        self.members_ = []
+        for m in range(self.params["members"]):
+            booster = xgb.Booster(params={"nthread": self.params["n_jobs"]})
+            booster.load_model(bytearray(state[f"member{m}.ubj"].tobytes()))
+            self.members_.append(booster)
+        return self
 
 
 class RandomForestModel(Model):
