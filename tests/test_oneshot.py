@@ -1,7 +1,8 @@
 """Weight-sharing search: supernet == discrete network under one-hot weights, finite non-zero architecture
 gradients, valid derived cells, exact resume after an interruption, CLI errors."""
 
-from dataclasses import replace
+import os
+from dataclasses import asdict, replace
 
 import numpy as np
 import pytest
@@ -139,6 +140,25 @@ def test_search_derives_valid_cells_and_resumes_exactly(method, tiny_data, nb201
     b = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
     for key, value in a["net"].items():
         assert torch.equal(value, b["net"][key]), key
+
+
+class _Payload:
+    """Unpickling this runs a shell command that creates `marker`."""
+
+    def __init__(self, marker) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_checkpoint_that_would_run_code_is_refused(tiny_data, nb201_table, tmp_path):
+    marker = tmp_path / "ran"
+    config = _tiny("rsps")
+    torch.save({"config": asdict(config), "trajectory": _Payload(marker)}, tmp_path / "checkpoint.pt")
+    with pytest.raises(UserInputError, match="cannot read checkpoint .*delete it to restart"):
+        run_search(config, tiny_data, nb201_table, tmp_path, progress=False)
+    assert not marker.exists()
 
 
 def test_resume_refuses_a_different_config(tiny_data, nb201_table, tmp_path):

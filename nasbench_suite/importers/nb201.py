@@ -160,7 +160,9 @@ def _sha256(path: Path) -> str:
 
 
 def _read_verified(folder: Path, key: str):
-    """Load one source after checking its checksum (the pickles are only unpickled once verified)."""
+    """Load one source after checking its checksum. Some sources are pickles, which run code when read; they are
+    unpickled only after their bytes match the sha256 pinned in `SOURCES` (package code, never user input), so
+    only the exact published files are ever unpickled."""
     source = SOURCES[key]
     path = folder / source.local
     if not path.is_file():
