@@ -230,3 +230,18 @@ def test_cli_writes_columns_and_rejects_bad_input(small_table, tmp_path):
                          (["--archs", "7"], "not in this table"), (["--shard", "2/2"], "K/N")):
         bad = runner.invoke(cli, ["proxies", str(small_table), "--cache-dir", str(tmp_path / "c"), *args])
         assert bad.exit_code == 2 and needle in bad.output and len(bad.output.strip().splitlines()) == 1, bad.output
+
+
+def test_cli_writes_a_copy_of_an_embedded_table_to_the_working_directory(tmp_path, monkeypatch):
+    from nasbench_suite.table import resolve_table
+
+    embedded = resolve_table("cifar10-jpeg75-micro")
+    before = embedded.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["proxies", "cifar10-jpeg75-micro", "--archs", "random:1", "--proxies",
+                                      "synflow", "--cache-dir", "cache"])
+    assert result.exit_code == 0, result.output
+    assert embedded.read_bytes() == before  # the installed package is never written
+    assert "wrote 1 cells to cifar10-jpeg75-micro.h5" in result.output and "a copy" in result.output
+    copy = Table.load(tmp_path / "cifar10-jpeg75-micro.h5")  # the printed path, relative to the working directory
+    assert np.isfinite(copy.column("proxy_synflow")).sum() >= 1

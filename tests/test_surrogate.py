@@ -323,13 +323,30 @@ def test_gin_surrogate(nb201_table, split):
     assert kendalltau(mean, nb201_table.query_many(unseen, "valid_acc", 200))[0] > 0.5
 
 
-def test_cli_build_info_eval(nb201_table, tmp_path):
-    table_path = subset(nb201_table, np.arange(0, 15625, 50)).save(tmp_path / "part.h5")
+def test_cli_build_writes_to_the_working_directory_and_benchmark_reads_what_it_printed(tmp_path, monkeypatch):
+    from nasbench_suite.table import resolve_table
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["surrogate", "build", "nb201-cifar10", "--train-size", "30", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)["path"]
+    assert printed == "nb201-cifar10.surrogate" and (tmp_path / printed).is_file()
+    assert not resolve_table("nb201-cifar10").with_suffix(".surrogate").exists()  # nothing inside the package
+    result = runner.invoke(cli, ["benchmark", "--surrogate", printed, "--strategies", "random", "--seeds", "1",
+                                 "--budget", "20q", "--out", "out"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "leaderboard.md").is_file()
+
+
+def test_cli_build_info_eval(nb201_table, tmp_path, monkeypatch):
+    table_path = subset(nb201_table, np.arange(0, 15625, 50)).save(tmp_path / "tables" / "part.h5")
+    monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     result = runner.invoke(cli, ["surrogate", "build", str(table_path), "--train-size", "60"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "part.surrogate").is_file()
-    info = runner.invoke(cli, ["surrogate", "info", str(tmp_path / "part.surrogate"), "--json"])
+    info = runner.invoke(cli, ["surrogate", "info", "part.surrogate", "--json"])
     assert '"train_cells": 60' in info.output
     bad = runner.invoke(cli, ["surrogate", "build", str(table_path), "--train-size", "60", "--target", "x@1"])
     assert bad.exit_code == 2 and "target 'x@1' is not in the table" in bad.output

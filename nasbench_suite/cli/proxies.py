@@ -29,14 +29,15 @@ DEFAULT_PROXIES = "synflow,naswot,snip,grad_norm,jacob_cov,fisher,grasp"
 @click.option("--shard", default="0/1", show_default=True, help="K/N: compute every N-th missing class from K")
 @click.option("--time-limit", type=click.FloatRange(min=0), default=None, help="stop computing after SECONDS")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="write the table here instead of in place")
+              help="write the table here; default: in place, or for an embedded table a copy in the working directory")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True, help="torch CPU threads")
 @click.option("--no-write", is_flag=True, help="only compute into the cache; leave the table alone")
 @json_option
 def proxies_command(table: str, archs: str, proxy_names: str, batch_size: int, seed: int, init_seed: int,
                     device: str, data_source: str | None, cache_dir: Path, shard: str, time_limit: float | None,
                     output: Path | None, threads: int, no_write: bool, as_json: bool) -> None:
-    """Add zero-cost proxy columns to TABLE (an embedded name or a path); rerun to resume."""
+    """Add zero-cost proxy columns to TABLE (a path, or an embedded name: then to a copy in the working
+    directory); rerun to resume."""
     import torch
 
     from nasbench_suite.data import load_cifar10
@@ -79,4 +80,7 @@ def _render(s: dict) -> str:
         w = s["written"]
         lines.append(f"wrote {w['cells_written']} cells to {w['table']}; fraction of them computed: "
                      + ", ".join(f"{k} {v:.3f}" for k, v in w["coverage"].items()))
+        if w["copy_of"]:
+            lines.append(f"(a copy: the embedded {w['copy_of']} is left as it is; give {w['table']} as TABLE to "
+                         "add to this copy)")
     return "\n".join(lines)

@@ -13,6 +13,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -196,9 +197,17 @@ def run_proxies(table: Table, archs: np.ndarray, settings: ProxySettings, data: 
             "seconds_per_class_median": float(np.median(taken)) if taken else None, "store": str(store.path)}
 
 
+def default_output(table_path: Path) -> Path:
+    """Where proxy columns go without an explicit output: the table itself, except for a table embedded in the
+    package (inside the installation, often read-only): a copy of that one in the working directory."""
+    embedded = Path(str(resources.files("nasbench_suite.tables"))).resolve()
+    return Path(table_path.name) if Path(table_path).resolve().parent == embedded else Path(table_path)
+
+
 def write_columns(table_path: Path, archs: np.ndarray, settings: ProxySettings, cache_dir: Path,
                   output: Path | None = None) -> dict[str, Any]:
-    """Reload the table, set `proxy_<name>` for `archs` from the stores (NaN where not yet computed), save."""
+    """Reload the table, set `proxy_<name>` for `archs` from the stores (NaN where not yet computed), save to
+    `output` (default: `default_output(table_path)`)."""
     settings = replace(settings, proxies=check_proxies(settings.proxies))
     results = load_results(cache_dir, settings)
     table = Table.load(table_path)  # reloaded right before saving: other writers may have added columns
@@ -230,6 +239,7 @@ def write_columns(table_path: Path, archs: np.ndarray, settings: ProxySettings, 
                             "seconds_per_class_median": float(np.median(seconds)) if seconds else None,
                             "cpu_seconds_per_class_median": float(np.median(cpu)) if cpu else None}
     table.provenance[PROVENANCE_KEY] = provenance
-    table.save(output or table_path)
-    return {"table": str(output or table_path), "cells_written": len(archs), "coverage": coverage,
-            "classes_computed": len(results.values)}
+    output = Path(output or default_output(table_path))
+    table.save(output)
+    return {"table": str(output), "copy_of": str(table_path) if output != Path(table_path) else None,
+            "cells_written": len(archs), "coverage": coverage, "classes_computed": len(results.values)}
