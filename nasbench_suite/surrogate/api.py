@@ -323,7 +323,6 @@ def _rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Surrogate:
     """The fitted surrogate from a file's metadata and arrays."""
     s = Surrogate(model=meta["model"], features=meta["features"], target=meta["targets"], seed=meta["seed"],
                   params=meta["params"])
-    get_space(meta["space"])
     s.space_name_, s.table_name_, s.table_checksum_ = str(meta["space"]), str(meta["table"]), meta["table_checksum"]
     s.created_ = meta["created"]
     s.targets_ = [Target.from_label(label) for label in meta["targets"]]
