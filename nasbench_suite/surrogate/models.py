@@ -7,7 +7,8 @@ Every model is multi-output, so one surrogate can predict a whole learning curve
 Saved surrogates hold no pickle (a pickle runs code when read). XGBoost and GIN save their fitted weights as plain
 arrays (`state`): XGBoost's own UBJSON model bytes, GIN's torch tensors. The scikit-learn models (rf, gp, mlp)
 have no safe, stable weight format, so `restore` re-fits them on the stored training data: a fit is deterministic
-(same seed, same data), so predictions after loading equal those before saving on the same library versions.
+(same seed, same data), so predictions after loading equal those before saving on the same library versions, and
+loading one takes about as long as fitting it.
 """
 
 from __future__ import annotations
