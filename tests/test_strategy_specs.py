@@ -206,3 +206,13 @@ def test_strategies_command_lists_family_paper_and_hyperparameters() -> None:
     assert {"name": "lr", "default": 0.001, "valid": "float in (0, inf)"}.items() <= reinforce["hyperparameters"][0].items()
     text = CliRunner().invoke(cli, ["strategies"]).output
     assert "lr=0.001" in text and "schedule=suite" in text and "KEY=VALUE" in text
+
+
+def test_nb201_paper_lists_valid_specs_of_the_papers_four_searchers() -> None:
+    from nasbench_suite.runner import get_preset
+
+    specs = [StrategySpec.parse(spec) for spec in get_preset("nb201-paper").strategies]
+    assert [spec.name for spec in specs] == ["random", "rea", "reinforce", "bohb"]
+    assert specs[3].params == {"schedule": "hpbandster"}
+    single = context(fidelities=(12,), default_fidelity=12)
+    assert all(make_strategy(spec, single).degenerate() is None for spec in specs)

@@ -27,7 +27,8 @@ class Reinforce(Strategy):
     0.001); NATS-Bench's exps/NATS-algos/reinforce.py is run with 0.01 (`reinforce:lr=0.01`).
     incumbent: "best" is the runner's rule (best seen value; NATS-Bench's version); "policy" answers with
     the policy's most likely cell, `policy.genotype()`, as the NAS-Bench-201 paper's script does (NATS-Bench
-    calls it "first version").
+    calls it "first version"). Under nb201-paper (500 runs, lr 0.001) "best" scores 93.75 +- 0.34 test accuracy
+    and "policy" 93.02 +- 0.96: after about 100 steps of lr 0.001 the policy has hardly moved from uniform.
     """
 
     name = "reinforce"
