@@ -28,7 +28,7 @@ class Reinforce(Strategy):
     incumbent: "best" is the runner's rule (best seen value; NATS-Bench's version); "policy" answers with
     the policy's most likely cell, `policy.genotype()`, as the NAS-Bench-201 paper's script does (NATS-Bench
     calls it "first version"). Under nb201-paper (500 runs, lr 0.001) "best" scores 93.75 +- 0.34 test accuracy
-    and "policy" 93.02 +- 0.96: after about 100 steps of lr 0.001 the policy has hardly moved from uniform.
+    and "policy" 93.02 +- 0.96: after 105 steps of lr 0.001 no op has probability above 0.21 (uniform: 0.2).
     """
 
     name = "reinforce"
