@@ -7,6 +7,7 @@ Rules (the same for every benchmark):
 - the strategy is told only the benchmark's search metric; the report metric is looked up for the incumbent.
 - incumbent: the cell with the best seen value among queries at the highest fidelity seen so far (a 12-epoch
   value never displaces a 200-epoch one); NaN values never become incumbent.
+  A strategy whose `recommend()` answers (e.g. hpbandster's BOHB) names the incumbent instead.
 - randomness: per (strategy, seed), SeedSequence([seed, crc32(strategy name)]) spawns the strategy's rng and
   the benchmark's noise rng, so a run is bit-for-bit the same whatever the number of jobs or the order.
 """
@@ -32,7 +33,7 @@ from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner.presets import Budget
 from nasbench_suite.runner.runs import Run, Runs, clear_runs, fingerprint, save_protocol, save_run, stored_runs
 from nasbench_suite.space import Ops
-from nasbench_suite.strategies import Context, get_strategy
+from nasbench_suite.strategies import Context, StrategySpec, make_strategy
 
 TOP_FRACTION = 0.01  # "top 1%" threshold reported by the leaderboard
 
@@ -56,11 +57,12 @@ def proxy_lookup(benchmark: Benchmark, proxy: np.ndarray) -> Callable[[Ops], flo
 
 def run_one(benchmark: Benchmark, strategy: str, seed: int, budget: Budget, default_fidelity: int,
             fidelities: tuple[int, ...], proxy: Callable[[Ops], float] | None = None) -> Run:
-    """One search of `strategy` with `seed` until the budget is spent."""
+    """One search of `strategy` (a spec string, e.g. reinforce:lr=0.01) with `seed` until the budget is spent."""
+    strategy = StrategySpec.parse(strategy).label
     strategy_rng, noise_rng = strategy_rngs(strategy, seed)
     context = Context(space=benchmark.space, rng=strategy_rng, fidelities=fidelities,
                       default_fidelity=default_fidelity, proxy=proxy)
-    searcher = get_strategy(strategy)(context)
+    searcher = make_strategy(strategy, context)
     evaluate, report, to_index = benchmark.evaluate, benchmark.report, benchmark.space.to_index
     max_seconds, max_queries = budget.max_seconds, budget.max_queries
     rows: list[tuple[int, int, float, float, int, float]] = []
@@ -79,6 +81,10 @@ def run_one(benchmark: Benchmark, strategy: str, seed: int, budget: Budget, defa
                                or (trial.fidelity == best_fidelity and value > best_value)):
             incumbent, best_fidelity, best_value = index, trial.fidelity, value
             best_report = report(index)
+        recommended = searcher.recommend()  # the strategy's own answer overrides the rule above
+        if recommended is not None:
+            incumbent = to_index(recommended)
+            best_report = report(incumbent)
         rows.append((index, trial.fidelity, observation.cost, value, incumbent, best_report))
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     columns = list(zip(*rows)) if rows else [()] * 6
@@ -107,7 +113,7 @@ def run(benchmark: Benchmark, strategies: Sequence[str], seeds: int | Sequence[i
         raise UserInputError("need at least one strategy and one seed")
     if min(seeds) < 0:
         raise UserInputError(f"seeds must be non-negative integers, got {min(seeds)}")
-    strategies = list(dict.fromkeys(strategies))
+    strategies = list(dict.fromkeys(StrategySpec.parse(s).label for s in strategies))
     default_fidelity = benchmark.check_fidelity(default_fidelity or benchmark.max_fidelity)
     fidelities = tuple(sorted(benchmark.check_fidelity(f) for f in (fidelities or benchmark.fidelities)))
     lookup = proxy_lookup(benchmark, proxy) if proxy is not None else None
@@ -175,11 +181,10 @@ def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, de
     """Fail before any work: unknown strategies, missing proxy, bad hyperparameters, a budget below one query."""
     rng = np.random.default_rng(0)
     lowest = default_fidelity
-    for name in strategies:
-        cls = get_strategy(name)
-        cls(Context(space=benchmark.space, rng=rng, fidelities=fidelities, default_fidelity=default_fidelity,
-                    proxy=proxy))
-        if cls.multi_fidelity:
+    for spec in strategies:
+        searcher = make_strategy(spec, Context(space=benchmark.space, rng=rng, fidelities=fidelities,
+                                               default_fidelity=default_fidelity, proxy=proxy))
+        if searcher.multi_fidelity:
             lowest = min(lowest, fidelities[0])
     if budget.unit == "seconds":
         cheapest = min(benchmark.evaluate(i, lowest, rng).cost for i in range(benchmark.space.size))

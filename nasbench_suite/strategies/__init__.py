@@ -13,6 +13,18 @@ from nasbench_suite.strategies import (  # noqa: F401  (imported to register)
     tpe,
     zero_cost,
 )
-from nasbench_suite.strategies.base import STRATEGIES, Context, Strategy, Trial, get_strategy, register
+from nasbench_suite.strategies.base import (
+    FAMILIES,
+    STRATEGIES,
+    Context,
+    Hyperparameter,
+    Strategy,
+    StrategySpec,
+    Trial,
+    get_strategy,
+    make_strategy,
+    register,
+)
 
-__all__ = ["STRATEGIES", "Context", "Strategy", "Trial", "get_strategy", "register"]
+__all__ = ["FAMILIES", "STRATEGIES", "Context", "Hyperparameter", "Strategy", "StrategySpec", "Trial", "get_strategy",
+           "make_strategy", "register"]

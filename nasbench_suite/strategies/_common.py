@@ -11,7 +11,7 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201Space, Ops
 from nasbench_suite.strategies._models import one_thread
-from nasbench_suite.strategies.base import Context, Strategy, Trial
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial
 
 MAX_TRIES = 100  # draws before accepting a repeated cell (the space has only 15,625)
 
@@ -52,12 +52,14 @@ class BatchStrategy(Strategy):
     """Base for model-based strategies: `num_init` uniform cells, then batches of `batch_size` cells from
     `propose`, refitting the model once per batch. Never asks a cell twice."""
 
-    def __init__(self, context: Context, num_init: int, batch_size: int, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if num_init < 1 or batch_size < 1:
-            raise UserInputError(f"{self.name} needs num_init >= 1 and batch_size >= 1, got {num_init} and "
-                                 f"{batch_size}")
-        self.num_init, self.batch_size = int(num_init), int(batch_size)
+    family = "model-based"
+    hyperparameters = (
+        Hyperparameter("num_init", 10, "uniform cells before the first model", interval="[1, inf)"),
+        Hyperparameter("batch_size", 1, "cells asked per model fit", interval="[1, inf)"),
+    )
+
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
         self.archs: list[Ops] = []
         self.values: list[float] = []
         self.asked: set[Ops] = set()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import BatchStrategy, standardise
-from nasbench_suite.strategies._models import Ensemble, mutation_candidates
-from nasbench_suite.strategies.base import Context, register
+from nasbench_suite.strategies._models import ENSEMBLE_KINDS, Ensemble, mutation_candidates
+from nasbench_suite.strategies.base import Context, Hyperparameter, register
 
 ACQUISITIONS = ("its", "ucb")
 
@@ -28,19 +27,20 @@ class Bananas(BatchStrategy):
     """
 
     name = "bananas"
+    paper = "White, Neiswanger, Savani, AAAI 2021"
+    hyperparameters = (
+        Hyperparameter("batch_size", 10, "cells asked per model fit", interval="[1, inf)"),
+        Hyperparameter("ensemble_size", 5, "predictors in the ensemble", interval="[1, inf)"),
+        Hyperparameter("predictor", "xgb", "ensemble member", choices=ENSEMBLE_KINDS),
+        Hyperparameter("acquisition", "its", "independent Thompson sampling or UCB", choices=ACQUISITIONS),
+        Hyperparameter("num_candidates", 100, "mutated cells scored per round", interval="[1, inf)"),
+        Hyperparameter("num_parents", 10, "best cells mutated into candidates", interval="[1, inf)"),
+        Hyperparameter("ucb_beta", 0.5, "UCB exploration weight", interval="[0, inf)"),
+    )
 
-    def __init__(self, context: Context, num_init: int = 10, batch_size: int = 10, ensemble_size: int = 5,
-                 predictor: str = "xgb", acquisition: str = "its", num_candidates: int = 100,
-                 num_parents: int = 10, ucb_beta: float = 0.5, **hyperparameters) -> None:
-        super().__init__(context, num_init, batch_size, **hyperparameters)
-        if acquisition not in ACQUISITIONS:
-            raise UserInputError(f"unknown acquisition {acquisition!r}; valid: {', '.join(ACQUISITIONS)}")
-        if num_candidates < 1 or num_parents < 1:
-            raise UserInputError(f"bananas needs num_candidates >= 1 and num_parents >= 1, got "
-                                 f"{num_candidates} and {num_parents}")
-        self.model = Ensemble(predictor, ensemble_size, self.rng)
-        self.acquisition, self.ucb_beta = acquisition, float(ucb_beta)
-        self.num_candidates, self.num_parents = int(num_candidates), int(num_parents)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
+        self.model = Ensemble(self.predictor, self.ensemble_size, self.rng)
 
     def propose(self) -> list[Ops]:
         self.model.fit(self.space.encode(np.asarray(self.archs), "path"), standardise(self.values))

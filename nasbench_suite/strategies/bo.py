@@ -14,7 +14,7 @@ from nasbench_suite.strategies._models import (
     mutation_candidates,
     random_candidates,
 )
-from nasbench_suite.strategies.base import Context, register
+from nasbench_suite.strategies.base import Context, Hyperparameter, register
 
 SURROGATES = ("gp", "rf")
 
@@ -33,19 +33,20 @@ class BayesianOptimisation(BatchStrategy):
     """
 
     name = "bo"
+    paper = "Snoek, Larochelle, Adams, NeurIPS 2012 (GP); Hutter, Hoos, Leyton-Brown, LION 2011 (SMAC, RF)"
+    hyperparameters = (
+        Hyperparameter("surrogate", "gp", "Hamming-kernel GP or random forest", choices=SURROGATES),
+        Hyperparameter("num_random", 200, "uniform unasked cells in the candidate pool", interval="[0, inf)"),
+        Hyperparameter("num_mutations", 100, "mutations of the 10 best cells in the pool", interval="[0, inf)"),
+        Hyperparameter("num_trees", 10, "random-forest trees (surrogate rf)", interval="[1, inf)"),
+    )
 
-    def __init__(self, context: Context, surrogate: str = "gp", num_init: int = 10, batch_size: int = 1,
-                 num_random: int = 200, num_mutations: int = 100, num_trees: int = 10,
-                 **hyperparameters) -> None:
-        super().__init__(context, num_init, batch_size, **hyperparameters)
-        if surrogate not in SURROGATES:
-            raise UserInputError(f"unknown surrogate {surrogate!r}; valid: {', '.join(SURROGATES)}")
-        if num_random < 0 or num_mutations < 0 or num_random + num_mutations < 1:
-            raise UserInputError(f"bo needs a non-empty candidate pool, got num_random={num_random}, "
-                                 f"num_mutations={num_mutations}")
-        self.surrogate = surrogate
-        self.num_random, self.num_mutations = int(num_random), int(num_mutations)
-        self.model = HammingGP() if surrogate == "gp" else Ensemble("rf", num_trees, self.rng)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
+        if self.num_random + self.num_mutations < 1:
+            raise UserInputError(f"bo needs a non-empty candidate pool, got num_random={self.num_random}, "
+                                 f"num_mutations={self.num_mutations}")
+        self.model = HammingGP() if self.surrogate == "gp" else Ensemble("rf", self.num_trees, self.rng)
 
     def _features(self, archs: list[Ops]) -> np.ndarray:
         ops = np.asarray(archs)

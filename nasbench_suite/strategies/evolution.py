@@ -10,7 +10,7 @@ from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201Space, Ops
 from nasbench_suite.space.nb201 import NUM_NODES
 from nasbench_suite.strategies._common import fitness
-from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
 
 
 def mutate_node_edge(space: NB201Space, arch: Ops, rng: np.random.Generator) -> Ops:
@@ -35,14 +35,15 @@ class RegularizedEvolution(Strategy):
     """
 
     name = "rea"
+    family = "evolution/local"
+    paper = "Real, Aggarwal, Huang, Le, AAAI 2019; settings of Dong & Yang, ICLR 2020 (NAS-Bench-201)"
+    hyperparameters = (
+        Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval="[1, inf)"),
+        Hyperparameter("sample_size", 3, "members sampled per tournament", interval="[1, inf)"),
+    )
 
-    def __init__(self, context: Context, population_size: int = 10, sample_size: int = 3,
-                 **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if population_size < 1 or sample_size < 1:
-            raise UserInputError(f"rea needs population_size >= 1 and sample_size >= 1, "
-                                 f"got {population_size} and {sample_size}")
-        self.population_size, self.sample_size = int(population_size), int(sample_size)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
         self.population: deque[tuple[Ops, float]] = deque()
         self.initial_asked = 0
 
@@ -76,18 +77,21 @@ class GeneticAlgorithm(Strategy):
     """
 
     name = "ga"
+    family = "evolution/local"
+    paper = "Holland 1975; Goldberg 1989"
+    hyperparameters = (
+        Hyperparameter("population_size", 20, "cells per generation", interval="[2, inf)"),
+        Hyperparameter("crossover_rate", 0.6, "probability a child is a one-point crossover", interval="[0, 1]"),
+        Hyperparameter("mutation_rate", 1 / 6, "per-edge probability of a new op", interval="[0, 1]"),
+        Hyperparameter("elitism", 1, "best cells kept unevaluated into the next generation (< population_size)",
+                       interval="[0, inf)"),
+    )
 
-    def __init__(self, context: Context, population_size: int = 20, crossover_rate: float = 0.6,
-                 mutation_rate: float = 1 / 6, elitism: int = 1, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if population_size < 2 or not 0 <= elitism < population_size:
-            raise UserInputError(f"ga needs population_size >= 2 and 0 <= elitism < population_size, "
-                                 f"got {population_size} and {elitism}")
-        if not (0 <= crossover_rate <= 1 and 0 <= mutation_rate <= 1):
-            raise UserInputError(f"ga rates must lie in [0, 1], got crossover_rate={crossover_rate}, "
-                                 f"mutation_rate={mutation_rate}")
-        self.population_size, self.elitism = int(population_size), int(elitism)
-        self.crossover_rate, self.mutation_rate = float(crossover_rate), float(mutation_rate)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
+        if self.elitism >= self.population_size:
+            raise UserInputError(f"ga needs elitism < population_size, got {self.elitism} and "
+                                 f"{self.population_size}")
         self.generation: list[tuple[Ops, float]] = []  # current parents: (cell, value)
         self.offspring: list[tuple[Ops, float]] = []
 

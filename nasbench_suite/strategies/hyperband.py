@@ -1,4 +1,5 @@
-"""Multi-fidelity strategies: successive halving, Hyperband and BOHB over the fidelities a benchmark has."""
+"""Multi-fidelity strategies: successive halving, Hyperband and BOHB over the fidelities a benchmark has, and BOHB
+with hpbandster's schedule as NAS-Bench-201 ran it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import fitness, pop_pending, sample_unseen
-from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
 
 
 def fidelity_ladder(fidelities: Sequence[int], eta: float, min_fidelity: int, max_fidelity: int) -> list[int]:
@@ -32,11 +33,19 @@ def fidelity_ladder(fidelities: Sequence[int], eta: float, min_fidelity: int, ma
         ladder.append(min(lower, key=lambda f: abs(math.log(f / target))))
 
 
-class _Bracket:
-    """One successive-halving bracket: evaluate every cell at the first rung, promote the top 1/eta."""
+def hpbandster_budgets(min_budget: float, max_budget: float, eta: float) -> list[float]:
+    """hpbandster's geometric budgets (optimizers/bohb.py): max_budget * eta^-k, k = s_max..0, with
+    s_max = -int(log(min_budget / max_budget) / log(eta)); e.g. [22.2, 66.7, 200] for 12, 200, eta 3."""
+    s_max = -int(np.log(min_budget / max_budget) / np.log(eta))
+    return [float(b) for b in max_budget * np.power(eta, -np.linspace(s_max, 0, s_max + 1))]
 
-    def __init__(self, fidelities: list[int], sizes: list[int]) -> None:
-        self.fidelities, self.sizes = fidelities, sizes
+
+class _Bracket:
+    """One successive-halving bracket: evaluate every cell at the first rung, promote the top `sizes[rung + 1]`
+    (best first, or in the order they were asked with `keep_order`, as hpbandster does)."""
+
+    def __init__(self, budgets: list, sizes: list[int], keep_order: bool = False) -> None:
+        self.budgets, self.sizes, self.keep_order = budgets, sizes, keep_order
         self.rung = 0
         self.queue: list[Ops] = []  # cells still to ask at the current rung
         self.results: list[tuple[Ops, float]] = []
@@ -45,10 +54,16 @@ class _Bracket:
     def tell(self, arch: Ops, value: float) -> None:
         self.results.append((arch, value))
         if len(self.results) == self.sizes[self.rung] and self.rung + 1 < len(self.sizes):
-            ranked = sorted(self.results, key=lambda r: fitness(r[1]), reverse=True)
+            ranked = sorted(range(len(self.results)), key=lambda i: fitness(self.results[i][1]), reverse=True)
             self.rung += 1
-            self.queue = [arch for arch, _ in ranked[:self.sizes[self.rung]]]
+            kept = ranked[:self.sizes[self.rung]]
+            self.queue = [self.results[i][0] for i in (sorted(kept) if self.keep_order else kept)]
             self.results = []
+
+    @property
+    def finished(self) -> bool:
+        return not (self.queue or self.to_sample or self.rung + 1 < len(self.sizes)
+                    or len(self.results) < self.sizes[self.rung])
 
 
 @register
@@ -58,152 +73,236 @@ class Hyperband(Strategy):
     the best floor(n / eta) at each next rung. Rungs come from `fidelity_ladder` over the context's
     fidelities. A cell is sampled when its bracket first needs it (uniformly here; BOHB overrides
     `sample`). If every open bracket waits for results, a new bracket opens, so asks never block.
-    Defaults: eta=3, min_fidelity and max_fidelity the smallest and largest available.
     """
 
     name = "hyperband"
+    family = "multi-fidelity"
+    paper = "Li, Jamieson, DeSalvo, Rostamizadeh, Talwalkar, JMLR 2018"
     multi_fidelity = True
+    hyperparameters = (
+        Hyperparameter("eta", 3.0, "keep 1/eta of a rung's cells for the next", interval="(1, inf)"),
+        Hyperparameter("min_fidelity", None, "lowest rung's epochs; default the smallest available", type=int,
+                       interval="[1, inf)"),
+        Hyperparameter("max_fidelity", None, "highest rung's epochs; default the largest available", type=int,
+                       interval="[1, inf)"),
+    )
 
-    def __init__(self, context: Context, eta: float = 3, min_fidelity: int | None = None,
-                 max_fidelity: int | None = None, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if eta <= 1:
-            raise UserInputError(f"{self.name} needs eta > 1, got {eta}")
-        low = context.fidelities[0] if min_fidelity is None else int(min_fidelity)
-        high = context.fidelities[-1] if max_fidelity is None else int(max_fidelity)
-        self.eta = float(eta)
-        self.ladder = fidelity_ladder(context.fidelities, self.eta, low, high)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
+        low = context.fidelities[0] if self.min_fidelity is None else self.min_fidelity
+        high = context.fidelities[-1] if self.max_fidelity is None else self.max_fidelity
+        self.ladder: list = fidelity_ladder(context.fidelities, self.eta, low, high)
         self.s_max = len(self.ladder) - 1
         self.brackets: list[_Bracket] = []
-        self.pending: list[tuple[Trial, _Bracket]] = []
+        self.pending: list[tuple[Trial, tuple[_Bracket, float]]] = []
         self.opened = 0
-        self.seen: dict[int, set[Ops]] = {f: set() for f in self.ladder}
+        self.seen: dict[float, set[Ops]] = {b: set() for b in self.ladder}
 
-    def bracket_plan(self, index: int) -> tuple[list[int], list[int]]:
-        """Rung fidelities and sizes of the `index`-th bracket opened."""
+    def bracket_plan(self, index: int) -> tuple[list, list[int]]:
+        """Rung budgets and sizes of the `index`-th bracket opened."""
         s = self.s_max - index % (self.s_max + 1)
         n = math.ceil((self.s_max + 1) / (s + 1) * self.eta**s)
         sizes = [max(1, math.floor(n * self.eta**-j)) for j in range(s + 1)]
         return self.ladder[self.s_max - s:], sizes
 
-    def sample(self, fidelity: int) -> Ops:
-        """A new cell for a bracket's first rung, at `fidelity`."""
-        return sample_unseen(self.space, self.rng, self.seen[fidelity])
+    def new_bracket(self, index: int) -> _Bracket:
+        return _Bracket(*self.bracket_plan(index))
+
+    def fidelity(self, budget: float) -> int:
+        """The epochs a trial at rung `budget` is asked at (the budget itself here)."""
+        return int(budget)
+
+    def sample(self, budget: float) -> Ops:
+        """A new cell for a bracket's first rung, at `budget`."""
+        return sample_unseen(self.space, self.rng, self.seen[budget])
 
     def ask(self) -> Trial:
         bracket = next((b for b in self.brackets if b.queue or b.to_sample), None)
         if bracket is None:
-            bracket = _Bracket(*self.bracket_plan(self.opened))
+            bracket = self.new_bracket(self.opened)
             self.opened += 1
             self.brackets.append(bracket)
+        budget = bracket.budgets[bracket.rung]
         if bracket.queue:
             arch = bracket.queue.pop(0)
         else:
-            arch = self.sample(bracket.fidelities[0])
+            arch = self.sample(budget)
             bracket.to_sample -= 1
-        trial = Trial(arch, bracket.fidelities[bracket.rung])
-        self.seen[trial.fidelity].add(arch)
-        self.pending.append((trial, bracket))
+        trial = Trial(arch, self.fidelity(budget))
+        self.seen[budget].add(arch)
+        self.pending.append((trial, (bracket, budget)))
         return trial
 
     def tell(self, trial: Trial, value: float) -> None:
-        bracket = pop_pending(self.pending, trial, self.name)
-        self.observe(trial, value)
+        bracket, budget = pop_pending(self.pending, trial, self.name)
+        self.observe(trial.arch, budget, value)
         bracket.tell(trial.arch, value)
-        self.brackets = [b for b in self.brackets if b.queue or b.to_sample or b.rung + 1 < len(b.sizes)
-                         or len(b.results) < b.sizes[b.rung]]
+        self.brackets = [b for b in self.brackets if not b.finished]
 
-    def observe(self, trial: Trial, value: float) -> None:
-        """Hook for model-based variants: every told result."""
+    def observe(self, arch: Ops, budget: float, value: float) -> None:
+        """Hook for model-based variants: every told result, with the rung budget it was asked for."""
+
+    def degenerate(self) -> str | None:
+        if self.s_max == 0:
+            return f"{self.name} with one fidelity ({self.ladder[0]} epochs) is random search"
+        return None
 
 
 @register
 class SuccessiveHalving(Hyperband):
     """Successive halving (Jamieson & Talwalkar, AISTATS 2016), repeated: every bracket is Hyperband's most
     aggressive one, `num_configs` cells (default eta^s_max) at the lowest rung, the best 1/eta promoted
-    to each next rung up to the largest fidelity. Defaults: eta=3, num_configs=eta^s_max."""
+    to each next rung up to the largest fidelity."""
 
     name = "sh"
+    paper = "Jamieson & Talwalkar, AISTATS 2016"
+    hyperparameters = (Hyperparameter("num_configs", None, "cells per bracket; default eta^s_max", type=int,
+                                      interval="[1, inf)"),)
 
-    def __init__(self, context: Context, num_configs: int | None = None, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if num_configs is not None and num_configs < 1:
-            raise UserInputError(f"sh needs num_configs >= 1, got {num_configs}")
-        self.num_configs = num_configs
-
-    def bracket_plan(self, index: int) -> tuple[list[int], list[int]]:
+    def bracket_plan(self, index: int) -> tuple[list, list[int]]:
         n = self.num_configs or round(self.eta**self.s_max)
         return self.ladder, [max(1, math.floor(n * self.eta**-j)) for j in range(self.s_max + 1)]
+
+
+SCHEDULES = ("suite", "hpbandster")
 
 
 @register
 class BOHB(Hyperband):
     """BOHB (Falkner, Klein, Hutter, ICML 2018): Hyperband whose new cells come from a TPE-like model.
 
-    For the largest fidelity with enough results, told cells are split into the best
-    max(min_points, top_n_percent % of n) ("good") and the next max(min_points, rest) ("bad"); each gets a
-    product kernel density with the Aitchison-Aitken kernel per edge, bandwidth by the normal reference
-    rule 1.06 * std * n^(-1/(4+d)) as in statsmodels, clipped to [min_bandwidth, (c-1)/c] (the upper clip,
-    ours, is where the kernel becomes uniform; above it statsmodels' kernel goes negative). A new cell
-    is, with probability random_fraction, uniform; otherwise the best l(x)/g(x) of `num_samples` draws
-    from the good density (keep a good cell's op with probability 1 - bandwidth, else a uniform op).
-    Defaults follow NAS-Bench-201's BOHB runs: num_samples=4, random_fraction=0, min_bandwidth=0.3 (its
-    script's default; hpbandster's is 1e-3); and hpbandster's: eta=3, top_n_percent=15, min_points=d+1=7. (hpbandster's bandwidth_factor,
-    3 in NAS-Bench-201, scales only continuous dimensions, so it has no role in this categorical space.)
+    For the largest budget with a model, told cells are split into the best max(min_points, top_n_percent %
+    of n) ("good") and the next max(min_points, rest) ("bad"); each needs more than 6 cells. Each gets a
+    product kernel density with the Aitchison-Aitken kernel per edge, bandwidth by statsmodels' normal
+    reference rule 1.06 * std * n^(-1/(4+d)), at least min_bandwidth. A new cell is, with probability
+    random_fraction, uniform; otherwise the best l(x)/g(x) of `num_samples` draws from the good density
+    (keep a good cell's op with probability 1 - bandwidth, else a uniform op). (hpbandster's
+    bandwidth_factor, 3 in NAS-Bench-201, scales only continuous dimensions: no role in this space.)
+
+    schedule "suite": rungs are `fidelity_ladder`'s real fidelities; the kernel counts all 5 ops as levels
+    and the bandwidth is also clipped above at 4/5, where the kernel turns uniform (ours).
+
+    schedule "hpbandster": hpbandster 0.7.4 as NAS-Bench-201 ran it (D-X-Y/AutoDL-Projects@ad34af99
+    exps/algos/BOHB.py, scripts-search/algos/BOHB.sh; `eta=3, min_budget=12, max_budget=200`,
+    `num_samples 4, random_fraction 0`, min_bandwidth 0.3 by its argparse default): virtual budgets
+    `hpbandster_budgets(min_budget, max_budget, eta)` (22.2, 66.7, 200), brackets of
+    floor((s_max + 1) / (s + 1)) * eta^s cells ([9, 3, 1], [3, 1], [3]), promoted cells asked in the
+    order they were first asked; the script's worker ignores the budget, so every trial is asked at the
+    context's default fidelity (12 epochs under nb201-paper) and charged for it, while the densities are
+    kept per virtual budget. The kernel follows statsmodels exactly: the number of levels of an edge is the
+    number of distinct ops in that density's data (hence inf or NaN densities, handled as hpbandster
+    does), no upper clip. `recommend` is hpbandster's incumbent: the best result at the largest budget
+    (earliest on ties); None before one exists. Differences: a uniform draw never repeats an asked cell
+    (ConfigSpace's may), and the search ends with the time budget, not after n_iters=50 iterations (the
+    budget ends it first: about 100 queries, about 15 iterations).
+
+    Defaults otherwise hpbandster's: eta=3, top_n_percent=15, min_points=d+1=7.
     """
 
     name = "bohb"
+    paper = "Falkner, Klein, Hutter, ICML 2018; NAS-Bench-201's settings (Dong & Yang, ICLR 2020)"
+    hyperparameters = (
+        Hyperparameter("schedule", "suite", "rungs at real fidelities (suite) or hpbandster's virtual budgets, "
+                       "every trial at the default fidelity (hpbandster, NAS-Bench-201's runs)", choices=SCHEDULES),
+        Hyperparameter("min_budget", 12.0, "hpbandster schedule: smallest virtual budget", interval="(0, inf)"),
+        Hyperparameter("max_budget", 200.0, "hpbandster schedule: largest virtual budget", interval="(0, inf)"),
+        Hyperparameter("num_samples", 4, "draws from the good density scored per new cell", interval="[1, inf)"),
+        Hyperparameter("random_fraction", 0.0, "probability a new cell is uniform", interval="[0, 1]"),
+        Hyperparameter("top_n_percent", 15.0, "percentage of cells in the good density", interval="(0, 100)"),
+        Hyperparameter("min_bandwidth", 0.3, "smallest kernel bandwidth (hpbandster's default is 1e-3)",
+                       interval="[0, 1]"),
+        Hyperparameter("min_points", None, "least cells per density; default d + 1 = 7", type=int,
+                       interval="[1, inf)"),
+    )
 
-    def __init__(self, context: Context, num_samples: int = 4, random_fraction: float = 0.0,
-                 top_n_percent: float = 15, min_bandwidth: float = 0.3, min_points: int | None = None,
-                 **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if num_samples < 1 or not 0 <= random_fraction <= 1 or not 0 < top_n_percent < 100:
-            raise UserInputError("bohb needs num_samples >= 1, 0 <= random_fraction <= 1 and "
-                                 f"0 < top_n_percent < 100, got {num_samples}, {random_fraction}, {top_n_percent}")
-        self.num_samples, self.random_fraction = int(num_samples), float(random_fraction)
-        self.top_n_percent, self.min_bandwidth = float(top_n_percent), float(min_bandwidth)
-        self.min_points = self.space.num_edges + 1 if min_points is None else int(min_points)
-        self.data: dict[int, list[tuple[Ops, float]]] = {f: [] for f in self.ladder}
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
+        self.hpbandster = self.schedule == "hpbandster"
+        if self.hpbandster:
+            if self.min_budget >= self.max_budget:
+                raise UserInputError(f"bohb needs min_budget < max_budget, got {self.min_budget:g} and "
+                                     f"{self.max_budget:g}")
+            self.ladder = hpbandster_budgets(self.min_budget, self.max_budget, self.eta)
+            self.s_max = len(self.ladder) - 1
+            self.seen = {b: set() for b in self.ladder}
+        if self.min_points is None:
+            self.min_points = self.space.num_edges + 1
+        self.data: dict[float, list[tuple[Ops, float]]] = {b: [] for b in self.ladder}
+        self.incumbent: tuple[Ops, float] | None = None
 
-    def observe(self, trial: Trial, value: float) -> None:
-        self.data[trial.fidelity].append((trial.arch, fitness(value)))
+    def bracket_plan(self, index: int) -> tuple[list, list[int]]:
+        if not self.hpbandster:
+            return super().bracket_plan(index)
+        s = self.s_max - index % (self.s_max + 1)
+        n = int(math.floor((self.s_max + 1) / (s + 1)) * self.eta**s)
+        return self.ladder[self.s_max - s:], [max(int(n * self.eta**-j), 1) for j in range(s + 1)]
 
-    def _densities(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-        """(good cells, good bandwidths, bad cells, bad bandwidths) at the largest fidelity with a model."""
+    def new_bracket(self, index: int) -> _Bracket:
+        return _Bracket(*self.bracket_plan(index), keep_order=self.hpbandster)
+
+    def fidelity(self, budget: float) -> int:
+        return self.context.default_fidelity if self.hpbandster else int(budget)
+
+    def observe(self, arch: Ops, budget: float, value: float) -> None:
+        self.data[budget].append((arch, fitness(value)))
+        if budget == self.ladder[-1] and value == value and (self.incumbent is None or value > self.incumbent[1]):
+            self.incumbent = (arch, value)
+
+    def recommend(self) -> Ops | None:
+        return self.incumbent[0] if self.hpbandster and self.incumbent is not None else None
+
+    def degenerate(self) -> str | None:
+        if not self.hpbandster and self.s_max == 0:
+            return (f"bohb with one fidelity ({self.ladder[0]} epochs) is a sequential TPE-like sampler without "
+                    "successive halving")
+        return None
+
+    def _densities(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+        """((good cells, bandwidths), (bad cells, bandwidths)) at the largest budget with a model."""
         d = self.space.num_edges
-        for fidelity in reversed(self.ladder):
-            results = sorted(self.data[fidelity], key=lambda r: r[1], reverse=True)
-            n = len(results)
-            n_good = max(self.min_points, int(self.top_n_percent * n / 100))
-            n_bad = max(self.min_points, int((100 - self.top_n_percent) * n / 100))
-            cells = np.asarray([arch for arch, _ in results], dtype=np.int64).reshape(-1, d)
+        for budget in reversed(self.ladder):
+            order = sorted(range(len(self.data[budget])), key=lambda i: -self.data[budget][i][1])
+            n = len(order)
+            n_good = max(self.min_points, int(self.top_n_percent * n // 100))
+            n_bad = max(self.min_points, int((100 - self.top_n_percent) * n // 100))
+            cells = np.asarray([self.data[budget][i][0] for i in order], dtype=np.int64).reshape(-1, d)
             good, bad = cells[:n_good], cells[n_good:n_good + n_bad]
             if len(good) > d and len(bad) > d:
-                return good, self._bandwidth(good), bad, self._bandwidth(bad)
+                return (good, self._bandwidth(good)), (bad, self._bandwidth(bad))
         return None
 
     def _bandwidth(self, cells: np.ndarray) -> np.ndarray:
-        c = self.space.num_ops
-        bw = 1.06 * cells.std(axis=0) * len(cells) ** (-1 / (4 + cells.shape[1]))
-        return bw.clip(self.min_bandwidth, (c - 1) / c)
+        bw = np.maximum(1.06 * cells.std(axis=0) * len(cells) ** (-1 / (4 + cells.shape[1])), self.min_bandwidth)
+        return bw if self.hpbandster else bw.clip(max=(self.space.num_ops - 1) / self.space.num_ops)
 
-    def _pdf(self, x: np.ndarray, cells: np.ndarray, bw: np.ndarray) -> float:
-        c = self.space.num_ops
-        kernel = np.where(cells == x[None, :], 1 - bw, bw / (c - 1))
-        return float(kernel.prod(axis=1).mean())
+    def _pdf(self, x: np.ndarray, density: tuple[np.ndarray, np.ndarray]) -> float:
+        """The density at x: mean over cells of the product of per-edge Aitchison-Aitken kernels."""
+        cells, bw = density
+        if self.hpbandster:  # statsmodels: levels = distinct values in the data column
+            levels = np.array([len(np.unique(column)) for column in cells.T], dtype=np.float64)
+        else:
+            levels = np.full(cells.shape[1], float(self.space.num_ops))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kernel = np.where(cells == x[None, :], 1 - bw, bw / (levels - 1))
+            return float(kernel.prod(axis=1).mean())
 
-    def sample(self, fidelity: int) -> Ops:
+    def sample(self, budget: float) -> Ops:
         model = self._densities()
         if model is None or self.rng.random() < self.random_fraction:
-            return super().sample(fidelity)
-        good, good_bw, bad, bad_bw = model
+            return super().sample(budget)
+        good, bad = model
         best, best_score = None, np.inf
         for _ in range(self.num_samples):
-            datum = good[int(self.rng.integers(len(good)))]
-            keep = self.rng.random(len(datum)) < 1 - good_bw
+            datum = good[0][int(self.rng.integers(len(good[0])))]
+            keep = self.rng.random(len(datum)) < 1 - good[1]
             x = np.where(keep, datum, self.rng.integers(self.space.num_ops, size=len(datum)))
-            score = max(1e-32, self._pdf(x, bad, bad_bw)) / max(1e-32, self._pdf(x, good, good_bw))
+            l, g = self._pdf(x, good), self._pdf(x, bad)
+            score = max(1e-32, g) / max(l, 1e-32)  # hpbandster's argument order: a NaN l(x) gives a NaN score
+            if not math.isfinite(score) and math.isfinite(l):
+                best = x  # hpbandster: a value the bad density lacks, evaluate it
+                break
             if score < best_score:
                 best, best_score = x, score
+        if best is None:
+            return super().sample(budget)
         return tuple(int(o) for o in best)

@@ -19,9 +19,11 @@ class LocalSearch(Strategy):
     """
 
     name = "local-search"
+    family = "evolution/local"
+    paper = "White, Nolen, Savani, UAI 2021"
 
-    def __init__(self, context: Context, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
         self.values: dict[Ops, float] = {}
         self.asked: set[Ops] = set()
         self.current: Ops | None = None

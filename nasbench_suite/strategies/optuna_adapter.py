@@ -7,7 +7,7 @@ from typing import Any
 
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.strategies._common import pop_pending
-from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
 
 
 def _import_optuna():
@@ -28,24 +28,28 @@ class OptunaStrategy(Strategy):
     """
 
     name = "optuna-tpe"
+    family = "model-based"
+    paper = "Akiba, Sano, Yanase, Ohta, Koyama, KDD 2019 (Optuna); Bergstra et al., NeurIPS 2011 (TPE)"
+    hyperparameters = (Hyperparameter("sampler", None, "an optuna sampler instance (from Python only); default "
+                                      "TPESampler seeded from the context's rng", type=object),)
 
-    def __init__(self, context: Context, sampler: Any = None, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
         optuna = _import_optuna()
-        if sampler is None:
-            sampler = optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31 - 1)))
-        elif not isinstance(sampler, optuna.samplers.BaseSampler):
-            raise UserInputError(f"sampler must be an optuna sampler instance, got {type(sampler).__name__}")
+        if self.sampler is None:
+            self.sampler = optuna.samplers.TPESampler(seed=int(self.rng.integers(2**31 - 1)))
+        elif not isinstance(self.sampler, optuna.samplers.BaseSampler):
+            raise UserInputError(f"sampler must be an optuna sampler instance, got {type(self.sampler).__name__}")
         self._optuna = optuna
-        self.study = optuna.create_study(direction="maximize", sampler=sampler)
-        self.params = [f"edge{src}{dst}" for src, dst in self.space.edges]
+        self.study = optuna.create_study(direction="maximize", sampler=self.sampler)
+        self.edge_names = [f"edge{src}{dst}" for src, dst in self.space.edges]
         distribution = optuna.distributions.CategoricalDistribution(list(self.space.ops))
-        self.distributions = {param: distribution for param in self.params}
+        self.distributions = {param: distribution for param in self.edge_names}
         self.pending: list[tuple[Trial, Any]] = []
 
     def ask(self) -> Trial:
         optuna_trial = self.study.ask(self.distributions)
-        trial = self.trial(tuple(self.space.ops.index(optuna_trial.params[p]) for p in self.params))
+        trial = self.trial(tuple(self.space.ops.index(optuna_trial.params[p]) for p in self.edge_names))
         self.pending.append((trial, optuna_trial))
         return trial
 

@@ -7,9 +7,8 @@ import math
 
 import numpy as np
 
-from nasbench_suite.errors import UserInputError
 from nasbench_suite.strategies._common import MAX_TRIES
-from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
 
 
 @register
@@ -28,16 +27,17 @@ class QLearning(Strategy):
     """
 
     name = "qlearning"
+    family = "RL"
+    paper = "Baker, Gupta, Naik, Raskar, ICLR 2017 (MetaQNN)"
+    hyperparameters = (
+        Hyperparameter("alpha", 0.01, "Q-learning rate", interval="(0, 1]"),
+        Hyperparameter("replay_size", 100, "episodes replayed per told value", interval="[1, inf)"),
+        Hyperparameter("explore_queries", 50, "queries at epsilon 1", interval="[0, inf)"),
+        Hyperparameter("queries_per_epsilon", 10, "queries per step of the epsilon staircase", interval="[1, inf)"),
+    )
 
-    def __init__(self, context: Context, alpha: float = 0.01, replay_size: int = 100, explore_queries: int = 50,
-                 queries_per_epsilon: int = 10, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if not 0 < alpha <= 1 or replay_size < 1 or explore_queries < 0 or queries_per_epsilon < 1:
-            raise UserInputError("qlearning needs 0 < alpha <= 1, replay_size >= 1, explore_queries >= 0 and "
-                                 f"queries_per_epsilon >= 1, got {alpha}, {replay_size}, {explore_queries}, "
-                                 f"{queries_per_epsilon}")
-        self.alpha, self.replay_size = float(alpha), int(replay_size)
-        self.explore_queries, self.queries_per_epsilon = int(explore_queries), int(queries_per_epsilon)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
         edges, ops = self.space.num_edges, self.space.num_ops
         self.q: np.ndarray | None = None  # [edge, previous op (ops = start), op]
         self.shape = (edges, ops + 1, ops)

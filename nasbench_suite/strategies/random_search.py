@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nasbench_suite.strategies._common import sample_unseen
-from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
 
 
 @register
@@ -15,10 +15,12 @@ class RandomSearch(Strategy):
     """
 
     name = "random"
+    family = "sampling"
+    paper = "Bergstra & Bengio, JMLR 2012; Li & Talwalkar, UAI 2019"
+    hyperparameters = (Hyperparameter("unique", True, "never ask a cell twice (sampling without replacement)"),)
 
-    def __init__(self, context: Context, unique: bool = True, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        self.unique = bool(unique)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
         self.asked: set = set()
 
     def ask(self) -> Trial:

@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 
-from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import fitness
-from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
 
 LINEAR_FORGETTING = 25  # hyperopt's: older observations weigh less once there are more than this
 
@@ -35,15 +34,17 @@ class TPE(Strategy):
     """
 
     name = "tpe"
+    family = "model-based"
+    paper = "Bergstra, Bardenet, Bengio, Kegl, NeurIPS 2011; defaults of hyperopt"
+    hyperparameters = (
+        Hyperparameter("num_startup", 20, "uniform cells before the model", interval="[1, inf)"),
+        Hyperparameter("gamma", 0.25, "good fraction: ceil(gamma * sqrt(n)) cells", interval="(0, 1]"),
+        Hyperparameter("num_candidates", 24, "draws from l scored per ask", interval="[1, inf)"),
+        Hyperparameter("prior_weight", 1.0, "uniform pseudo-counts per op", interval="(0, inf)"),
+    )
 
-    def __init__(self, context: Context, num_startup: int = 20, gamma: float = 0.25, num_candidates: int = 24,
-                 prior_weight: float = 1.0, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if num_startup < 1 or not 0 < gamma <= 1 or num_candidates < 1 or prior_weight <= 0:
-            raise UserInputError("tpe needs num_startup >= 1, 0 < gamma <= 1, num_candidates >= 1 and "
-                                 f"prior_weight > 0, got {num_startup}, {gamma}, {num_candidates}, {prior_weight}")
-        self.num_startup, self.gamma = int(num_startup), float(gamma)
-        self.num_candidates, self.prior_weight = int(num_candidates), float(prior_weight)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
         self.archs: list[Ops] = []
         self.values: list[float] = []
 

@@ -7,10 +7,9 @@ import math
 
 import numpy as np
 
-from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import sample_unseen
-from nasbench_suite.strategies.base import Context, Strategy, Trial, register
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
 
 
 @register
@@ -23,13 +22,14 @@ class ZeroCost(Strategy):
     """
 
     name = "zero-cost"
+    family = "zero-cost"
+    paper = "Mellor, Turner, Storkey, Crowley, ICML 2021 (NASWOT); Abdelfattah et al., ICLR 2021"
     needs_proxy = True
+    hyperparameters = (Hyperparameter("num_samples", 1000, "uniform cells ranked by the proxy per pool",
+                                      interval="[1, inf)"),)
 
-    def __init__(self, context: Context, num_samples: int = 1000, **hyperparameters) -> None:
-        super().__init__(context, **hyperparameters)
-        if num_samples < 1:
-            raise UserInputError(f"zero-cost needs num_samples >= 1, got {num_samples}")
-        self.num_samples = int(num_samples)
+    def __init__(self, context: Context, **params) -> None:
+        super().__init__(context, **params)
         self.asked: set[Ops] = set()
         self.ranked: list[Ops] = []
 
