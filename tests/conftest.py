@@ -1,5 +1,6 @@
 """Shared fixtures: the external published data (../shared) and the embedded table."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,11 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 EXTERNAL = SHARED / "data" / "external"
 CIFAR10_TARBALL = SHARED / "data" / "cifar10" / "cifar10-jpeg.tar.gz"
+
+# Tests, and the CLI processes they start, read the shared CIFAR-10 unless the caller points elsewhere (the
+# library's own default is a per-user data folder).
+if CIFAR10_TARBALL.is_file():
+    os.environ.setdefault("NASBENCH_SUITE_CIFAR10", str(CIFAR10_TARBALL.parent))
 
 
 @pytest.fixture(scope="session")
