@@ -173,10 +173,11 @@ def test_download_refuses_a_corrupt_archive_before_any_fetch(tmp_path):
 def test_missing_data_says_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.delenv("NASBENCH_SUITE_CIFAR10", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    for args in (["data", "cifar10"], ["train", "--protocol", "micro", "--archs", "sample:1", "--out", str(tmp_path / "o")]):
+    train = ["train", "--protocol", "micro", "--archs", "sample:1", "--out", str(tmp_path / "o")]
+    for args in (["data", "cifar10"], train):
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 2, result.output
         assert result.output == (f"error: no CIFAR-10 found at {default_root()}: run `nasbench-suite data cifar10 "
-                                 "--download` or set $NASBENCH_SUITE_CIFAR10 to the JPEG tarball (cifar10-jpeg.tar.gz), "
-                                 "an extracted ImageFolder folder (train/<class>/*.jpg, test/<class>/*.jpg) or a "
-                                 "cifar-10-batches-py folder\n")
+                                 "--download` or set $NASBENCH_SUITE_CIFAR10 to the JPEG tarball "
+                                 "(cifar10-jpeg.tar.gz), an extracted ImageFolder folder (train/<class>/*.jpg, "
+                                 "test/<class>/*.jpg) or a cifar-10-batches-py folder\n")
