@@ -13,7 +13,7 @@ from nasbench_suite.cli import cli
 from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
 from nasbench_suite.data import (CLASSES, DatasetError, default_root, describe_source, fixed_batch, load_cifar10,
                                  make_split)
-from nasbench_suite.data.cifar10 import JPEG75_SHA256, OFFICIAL_ARCHIVE_MD5, _read_batches
+from nasbench_suite.data.cifar10 import JPEG75_SHA256, OFFICIAL_ARCHIVE_MD5, _extract_batches, _read_batches
 
 from conftest import CIFAR10_TARBALL as TARBALL
 
@@ -168,6 +168,18 @@ def test_download_refuses_a_corrupt_archive_before_any_fetch(tmp_path):
     assert result.output.count("\n") == 1 and result.output.startswith(f"error: {archive} has md5 ")
     assert f"expected the published {OFFICIAL_ARCHIVE_MD5}" in result.output
     assert not (tmp_path / "cifar-10-batches-py").exists()
+
+
+def test_extraction_writes_only_the_batch_files(tmp_path):
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/../../evil", "../evil", "readme.html"):
+            source = tmp_path / "member"
+            source.write_bytes(name.encode())
+            tar.add(source, arcname=name)
+    _extract_batches(archive, tmp_path / "root")
+    files = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert [str(f) for f in files] == ["cifar-10-python.tar.gz", "member", "root/cifar-10-batches-py/data_batch_1"]
 
 
 def test_missing_data_says_how_to_get_it(tmp_path, monkeypatch):

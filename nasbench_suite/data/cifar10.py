@@ -193,8 +193,8 @@ def _fetch(url: str, path: Path, md5: str) -> None:
                 raise DatasetError(f"the download of {url} has md5 {_md5(tmp)}, not the published {md5} "
                                    f"(a corrupt transfer); run `nasbench-suite data cifar10 --download` again")
     except (urllib.error.URLError, OSError) as exc:
-        raise DatasetError(f"cannot download {url} ({exc}); fetch it by hand into {path.parent} and run "
-                           f"`nasbench-suite data cifar10 --download` again") from None
+        raise DatasetError(f"cannot download {url} ({exc}); fetch it by hand into {path.parent} and rerun "
+                           f"`nasbench-suite data cifar10 --root {path.parent} --download`") from None
 
 
 def _extract_batches(archive: Path, root: Path) -> None:

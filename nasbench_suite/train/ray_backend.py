@@ -100,9 +100,13 @@ def run_ray(spec: RunSpec, shard: tuple[int, int] = (0, 1), address: str | None 
         joining: dict[Any, Any] = {}  # a replacement's first call -> the replacement
         ranks = itertools.count(count)
 
-        def replace() -> None:
-            actor = actor_cls.remote(spec, shard, next(ranks))
-            joining[actor.shard_path.remote()] = actor
+        def replace(actor: Any, exc: Exception) -> None:
+            """Swap a worker Ray lost (with its node) for a new one; one whose __init__ failed is a real error."""
+            if exc.actor_init_failed:
+                raise exc
+            ray.kill(actor)  # it may only be unreachable: make sure it writes nothing more
+            new = actor_cls.remote(spec, shard, next(ranks))
+            joining[new.shard_path.remote()] = new
 
         with tqdm(total=total, initial=total - sum(len(c) for _, c in work), unit="cell", disable=not progress,
                   desc=f"train {protocol.name} (ray, {count} workers)", dynamic_ncols=True) as bar:
@@ -118,24 +122,19 @@ def run_ray(spec: RunSpec, shard: tuple[int, int] = (0, 1), address: str | None 
                             ray.get(ref)
                             idle.append(actor)
                         except ray.exceptions.RayActorError as exc:
-                            if exc.actor_init_failed:
-                                raise
-                            replace()  # lost before it could start: ask for another
+                            replace(actor, exc)  # lost before it could start
                         continue
                     actor, (seed, cells) = running.pop(ref)
                     try:
                         bar.update(len(ray.get(ref)))
                         idle.append(actor)
                     except ray.exceptions.RayActorError as exc:
-                        if exc.actor_init_failed:
-                            raise
+                        replace(actor, exc)
                         finished = finished_runs(spec.out, protocol, data.name, data.sha256)
                         lost = [c for c in cells if (c, seed) not in finished]
                         if lost:
                             queue.insert(0, (seed, lost))
                         bar.update(len(cells) - len(lost))
-                        ray.kill(actor)  # it may only be unreachable: make sure it writes nothing more
-                        replace()
                         bar.write(f"a Ray worker was lost ({type(exc).__name__}); {len(lost)} cell(s) of seed "
                                   f"{seed} go back to the queue; a replacement joins when the cluster has room",
                                   file=sys.stderr)
