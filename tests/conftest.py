@@ -1,5 +1,6 @@
 """Shared fixtures: the external published data (../shared) and the embedded table."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,15 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 EXTERNAL = SHARED / "data" / "external"
 CIFAR10_TARBALL = SHARED / "data" / "cifar10" / "cifar10-jpeg.tar.gz"
+
+# A protocol small enough to train a cell in about a second on one CPU thread (the Ray tests).
+TINY = {"name": "tiny-ray", "epochs": 1, "batch_size": 50, "channels": 4, "cells_per_stage": 1,
+        "train_images": 200, "valid_images": 100, "test_images": 100, "eval_batch_size": 100}
+
+# Tests, and the CLI processes they start, read the shared CIFAR-10 unless the caller points elsewhere (the
+# library's own default is a per-user data folder).
+if CIFAR10_TARBALL.is_file():
+    os.environ.setdefault("NASBENCH_SUITE_CIFAR10", str(CIFAR10_TARBALL.parent))
 
 
 @pytest.fixture(scope="session")

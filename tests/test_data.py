@@ -8,8 +8,13 @@ import tarfile
 import numpy as np
 import pytest
 
-from nasbench_suite.data import CLASSES, DatasetError, fixed_batch, load_cifar10, make_split
-from nasbench_suite.data.cifar10 import JPEG75_SHA256
+from click.testing import CliRunner
+
+from nasbench_suite.cli import cli
+from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
+from nasbench_suite.data import (CLASSES, DatasetError, default_root, describe_source, fixed_batch, load_cifar10,
+                                 make_split)
+from nasbench_suite.data.cifar10 import JPEG75_SHA256, OFFICIAL_ARCHIVE_MD5, _extract_batches, _read_batches
 
 from conftest import CIFAR10_TARBALL as TARBALL
 
@@ -72,7 +77,7 @@ def test_batches_py_folder_gives_the_same_arrays(cifar, tmp_path):
 
 
 def test_bad_sources_give_one_clear_error(tmp_path, monkeypatch):
-    with pytest.raises(DatasetError, match="not found"):
+    with pytest.raises(DatasetError, match="no CIFAR-10 found at .*nope.tar.gz: run `nasbench-suite data cifar10"):
         load_cifar10(tmp_path / "nope.tar.gz")
     junk = tmp_path / "junk.tar.gz"
     junk.write_bytes(b"this is not a tarball " * 200)
@@ -127,3 +132,80 @@ def test_fixed_batch_is_seeded_balanced_and_normalised(cifar):
     assert abs(float(x.mean())) < 0.3 and 0.7 < float(x.std()) < 1.3
     assert np.array_equal(fixed_batch(cifar, 100, seed=1)[0], x)
     assert not np.array_equal(fixed_batch(cifar, 100, seed=2)[0], x)
+
+
+def _small_batches(folder, per_batch=50):
+    """A cifar-10-batches-py folder in the official pickle layout (dict of CHW-flattened uint8 rows, int labels)."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    images = rng.integers(0, 256, (6 * per_batch, 32, 32, 3), dtype=np.uint8)
+    labels = np.arange(6 * per_batch) % 10
+    for k, name in enumerate([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]):
+        rows = slice(k * per_batch, (k + 1) * per_batch)
+        batch = {"batch_label": name, "labels": labels[rows].tolist(),
+                 "data": images[rows].transpose(0, 3, 1, 2).reshape(per_batch, 3072),
+                 "filenames": [f"{name}_{i}.png" for i in range(per_batch)]}
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
+    return images, labels
+
+
+def test_small_official_layout_is_read_but_recorded_as_unofficial(tmp_path):
+    root = tmp_path / "root"
+    images, labels = _small_batches(root / "cifar-10-batches-py")
+    train_x, train_y, test_x, test_y = _read_batches(root / "cifar-10-batches-py")
+    np.testing.assert_array_equal(train_x, images[:250])  # CHW rows come back as the HWC images written
+    np.testing.assert_array_equal(test_x, images[250:])
+    assert train_y.tolist() == labels[:250].tolist() and test_y.tolist() == labels[250:].tolist()
+    # md5s differ from the official release: never named `cifar10`, whatever the folder is called
+    assert describe_source(root)["dataset"] == "cifar10-custom"
+    result = CliRunner().invoke(cli, ["data", "cifar10", "--root", str(root)])
+    assert result.exit_code == 0 and result.output.startswith("cifar10-custom at ")
+    with pytest.raises(DatasetError, match="train split has 250 images, expected 50000"):
+        load_cifar10(root, cache_dir=tmp_path)
+
+
+def test_default_location_is_the_user_data_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("NASBENCH_SUITE_CIFAR10", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_root() == tmp_path / "xdg" / "nasbench-suite" / "cifar10"
+    _small_batches(default_root() / "cifar-10-batches-py")
+    info = describe_source()
+    assert info["source"] == str(default_root() / "cifar-10-batches-py") and info["dataset"] == "cifar10-custom"
+    monkeypatch.setenv("NASBENCH_SUITE_CIFAR10", str(tmp_path / "elsewhere"))  # the env var still wins
+    with pytest.raises(DatasetError, match="elsewhere"):
+        describe_source()
+
+
+def test_download_refuses_a_corrupt_archive_before_any_fetch(tmp_path):
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    archive.write_bytes(b"a truncated download" * 100)
+    result = CliRunner().invoke(cli, ["data", "cifar10", "--root", str(tmp_path), "--download"])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and result.output.startswith(f"error: {archive} has md5 ")
+    assert f"expected the published {OFFICIAL_ARCHIVE_MD5}" in result.output
+    assert not (tmp_path / "cifar-10-batches-py").exists()
+
+
+def test_extraction_writes_only_the_batch_files(tmp_path):
+    archive = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        for name in ("cifar-10-batches-py/data_batch_1", "cifar-10-batches-py/../../evil", "../evil", "readme.html"):
+            source = tmp_path / "member"
+            source.write_bytes(name.encode())
+            tar.add(source, arcname=name)
+    _extract_batches(archive, tmp_path / "root")
+    files = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert [str(f) for f in files] == ["cifar-10-python.tar.gz", "member", "root/cifar-10-batches-py/data_batch_1"]
+
+
+def test_missing_data_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.delenv("NASBENCH_SUITE_CIFAR10", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    train = ["train", "--protocol", "micro", "--archs", "sample:1", "--out", str(tmp_path / "o")]
+    for args in (["data", "cifar10"], train):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 2, result.output
+        assert result.output == (f"error: no CIFAR-10 found at {default_root()}: run `nasbench-suite data cifar10 "
+                                 "--download` or set $NASBENCH_SUITE_CIFAR10 to the JPEG tarball "
+                                 "(cifar10-jpeg.tar.gz), an extracted ImageFolder folder (train/<class>/*.jpg, "
+                                 "test/<class>/*.jpg) or a cifar-10-batches-py folder\n")

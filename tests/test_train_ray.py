@@ -13,10 +13,7 @@ from nasbench_suite.train.ray_backend import run_ray  # noqa: E402
 from nasbench_suite.train.run import RunSpec, run_local  # noqa: E402
 from nasbench_suite.train.shards import merge_shards  # noqa: E402
 
-from conftest import SHARED  # noqa: E402
-
-TINY = {"name": "tiny-ray", "epochs": 1, "batch_size": 50, "channels": 4, "cells_per_stage": 1,
-        "train_images": 200, "valid_images": 100, "test_images": 100, "eval_batch_size": 100}
+from conftest import SHARED, TINY  # noqa: E402
 
 
 def test_ray_backend_matches_local(tmp_path, monkeypatch):

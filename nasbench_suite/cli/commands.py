@@ -7,3 +7,4 @@ from nasbench_suite.cli import oneshot  # noqa: F401
 from nasbench_suite.cli import proxies  # noqa: F401
 from nasbench_suite.cli import train  # noqa: F401
 from nasbench_suite.cli import strategies  # noqa: F401
+from nasbench_suite.cli import data  # noqa: F401

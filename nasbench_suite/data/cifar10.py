@@ -1,7 +1,8 @@
-"""CIFAR-10 from the JPEG tarball, an extracted ImageFolder tree, or torchvision's `cifar-10-batches-py`.
+"""CIFAR-10 from the JPEG tarball, an extracted ImageFolder tree, or the official `cifar-10-batches-py`.
 
 Images are decoded once into uint8 arrays and cached as an .npz keyed by the data's sha256, so every later load
 is a file read. The dataset's variant name and checksum travel with the arrays into every table built on them.
+`download_cifar10` fetches the official release (md5-checked) into a per-user data folder, the default source.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import hashlib
 import io
 import os
 import pickle
+import sys
 import tarfile
 import zlib
 from dataclasses import dataclass
@@ -29,7 +31,6 @@ STD: tuple[float, float, float] = (63.0 / 255, 62.1 / 255, 66.7 / 255)
 NUM_TRAIN, NUM_TEST = 50_000, 10_000
 ENV_SOURCE = "NASBENCH_SUITE_CIFAR10"
 ENV_CACHE = "NASBENCH_SUITE_CACHE"
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cifar10"
 TARBALL_NAME = "cifar10-jpeg.tar.gz"
 BATCHES_DIR = "cifar-10-batches-py"
 BATCH_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch",)
@@ -45,6 +46,11 @@ OFFICIAL_BATCH_MD5 = {
     "data_batch_5": "482c414d41f54cd18b22e5b47cb7c3cb",
     "test_batch": "40351d587109b95175f43aff81a1287e",
 }
+# The official release (https://www.cs.toronto.edu/~kriz/cifar.html); md5 as published there and by torchvision.
+OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+OFFICIAL_ARCHIVE = "cifar-10-python.tar.gz"
+OFFICIAL_ARCHIVE_MD5 = "c58f30108f718f92721af3b95e74349a"
+OFFICIAL_NAME = "cifar10"
 SOURCE_FORMS = (f"the JPEG tarball ({TARBALL_NAME}), an extracted ImageFolder folder (train/<class>/*.jpg, "
                 f"test/<class>/*.jpg) or a {BATCHES_DIR} folder")
 
@@ -69,9 +75,24 @@ class Cifar10:
         return {"dataset": self.name, "dataset_sha256": self.sha256}
 
 
+def default_root() -> Path:
+    """The per-user data folder `download_cifar10` fills and `load_cifar10` reads by default.
+
+    $XDG_DATA_HOME/nasbench-suite/cifar10, else ~/.local/share/nasbench-suite/cifar10 (%LOCALAPPDATA% on Windows):
+    a pip-installed package has no repository folder next to it to hold data.
+    """
+    if os.environ.get("XDG_DATA_HOME"):
+        base = Path(os.environ["XDG_DATA_HOME"])
+    elif sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        base = Path(os.environ["LOCALAPPDATA"])
+    else:
+        base = Path.home() / ".local" / "share"
+    return base / "nasbench-suite" / "cifar10"
+
+
 def load_cifar10(source: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None) -> Cifar10:
-    """Load CIFAR-10 from `source` (see SOURCE_FORMS); None = $NASBENCH_SUITE_CIFAR10 or ../shared/data/cifar10."""
-    path = _resolve_source(source)
+    """Load CIFAR-10 from `source` (see SOURCE_FORMS); None = $NASBENCH_SUITE_CIFAR10, else default_root()."""
+    path = resolve_source(source)
     kind, name, sha256 = _identify(path)
     cache = _cache_path(cache_dir, sha256)
     if cache.is_file():
@@ -88,21 +109,105 @@ def load_cifar10(source: str | os.PathLike | None = None, cache_dir: str | os.Pa
     return data
 
 
-def _resolve_source(source: str | os.PathLike | None) -> Path:
-    if source is None:
-        env = os.environ.get(ENV_SOURCE)
-        source = env if env else DEFAULT_SOURCE
-        if not Path(source).exists():
-            raise DatasetError(f"no CIFAR-10 found: pass a source or set ${ENV_SOURCE} to {SOURCE_FORMS} "
-                               f"(looked in {source})")
-    path = Path(source).expanduser()
+def describe_source(source: str | os.PathLike | None = None) -> dict[str, str]:
+    """Where CIFAR-10 is and which variant, without decoding it: {"dataset", "dataset_sha256", "source"}."""
+    path = resolve_source(source)
+    _, name, sha256 = _identify(path)
+    return {"dataset": name, "dataset_sha256": sha256, "source": str(path)}
+
+
+def resolve_source(source: str | os.PathLike | None) -> Path:
+    """The file or folder to read: `source`, else $NASBENCH_SUITE_CIFAR10, else default_root()."""
+    path = Path(source or os.environ.get(ENV_SOURCE) or default_root()).expanduser()
     if not path.exists():
-        raise DatasetError(f"CIFAR-10 source not found: {path}; expected {SOURCE_FORMS}")
+        raise DatasetError(f"no CIFAR-10 found at {path}: run `nasbench-suite data cifar10 --download` or set "
+                           f"${ENV_SOURCE} to {SOURCE_FORMS}")
     if path.is_dir():
-        for candidate in (path / TARBALL_NAME, path / BATCHES_DIR):
+        for candidate in (path / BATCHES_DIR, path / TARBALL_NAME):
             if candidate.exists() and not (path / "train").is_dir() and not (path / "data_batch_1").exists():
                 return candidate
     return path
+
+
+def download_cifar10(root: str | os.PathLike | None = None) -> Path:
+    """Fetch the official CIFAR-10 into `root` (default_root()) and return its checked cifar-10-batches-py folder.
+
+    Uses torchvision's CIFAR10 when importable, else urllib; either way the archive's published md5 is checked
+    before extraction and every batch's md5 after it, so a corrupt copy is refused, never loaded.
+    """
+    root = Path(root or default_root()).expanduser()
+    batches = root / BATCHES_DIR
+    if _is_official(batches):
+        return batches
+    archive = root / OFFICIAL_ARCHIVE
+    if archive.is_file():
+        check_md5(archive, OFFICIAL_ARCHIVE_MD5)
+    try:
+        import torchvision
+    except ImportError:
+        if not archive.is_file():
+            _fetch(OFFICIAL_URL, archive, OFFICIAL_ARCHIVE_MD5)
+        _extract_batches(archive, root)
+    else:
+        try:
+            torchvision.datasets.CIFAR10(str(root), train=True, download=True)
+        except (RuntimeError, OSError) as exc:
+            raise DatasetError(f"downloading CIFAR-10 with torchvision into {root} failed: {exc}") from None
+    if not _is_official(batches):
+        raise DatasetError(f"{batches} does not match the official CIFAR-10 md5s; delete {root} and download "
+                           f"again")
+    return batches
+
+
+def check_md5(path: Path, expected: str) -> None:
+    """Refuse (one line) a file whose md5 is not the published one."""
+    actual = _md5(path)
+    if actual != expected:
+        raise DatasetError(f"{path} has md5 {actual}, expected the published {expected}: a corrupt or partial "
+                           f"download; delete it and run `nasbench-suite data cifar10 --download` again")
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _is_official(batches: Path) -> bool:
+    return all((batches / f).is_file() and _md5(batches / f) == md5 for f, md5 in OFFICIAL_BATCH_MD5.items())
+
+
+def _fetch(url: str, path: Path, md5: str) -> None:
+    """Download `url` to `path` through a temporary file, renamed into place only when its md5 is `md5`."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response, atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                for block in iter(lambda: response.read(1 << 20), b""):
+                    fh.write(block)
+            if _md5(tmp) != md5:
+                raise DatasetError(f"the download of {url} has md5 {_md5(tmp)}, not the published {md5} "
+                                   f"(a corrupt transfer); run `nasbench-suite data cifar10 --download` again")
+    except (urllib.error.URLError, OSError) as exc:
+        raise DatasetError(f"cannot download {url} ({exc}); fetch it by hand into {path.parent} and rerun "
+                           f"`nasbench-suite data cifar10 --root {path.parent} --download`") from None
+
+
+def _extract_batches(archive: Path, root: Path) -> None:
+    """Write the archive's cifar-10-batches-py files (and nothing else) under `root`."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar:
+                parts = member.name.split("/")
+                if member.isfile() and len(parts) == 2 and parts[0] == BATCHES_DIR and parts[1] not in ("", ".."):
+                    raw = tar.extractfile(member).read()
+                    write_atomic(root / BATCHES_DIR / parts[1], lambda fh: fh.write(raw))
+    except (tarfile.TarError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{archive} is corrupt ({exc}); delete it and download again") from None
 
 
 def _identify(path: Path) -> tuple[str, str, str]:
@@ -123,7 +228,7 @@ def _identify(path: Path) -> tuple[str, str, str]:
             raw = (path / f).read_bytes()
             digest.update(raw)
             official &= hashlib.md5(raw).hexdigest() == OFFICIAL_BATCH_MD5[f]
-        return "batches", "cifar10" if official else "cifar10-custom", digest.hexdigest()
+        return "batches", OFFICIAL_NAME if official else "cifar10-custom", digest.hexdigest()
     if (path / "train").is_dir() and (path / "test").is_dir():
         digest = hashlib.sha256()
         for file in _folder_files(path):

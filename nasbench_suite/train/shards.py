@@ -160,11 +160,16 @@ def check_identity(table: Table, protocol: Protocol, dataset: str, dataset_sha25
                          f"({dataset_sha256[:12]}); use another --out folder")
 
 
+def shard_files(folder: str | os.PathLike) -> list[Path]:
+    """The *.h5 shards in `folder`, not the hidden temporary file of a writer killed mid-rewrite (atomic_path)."""
+    return sorted(p for p in Path(folder).glob("*.h5") if not p.name.startswith("."))
+
+
 def finished_runs(folder: str | os.PathLike, protocol: Protocol, dataset: str, dataset_sha256: str
                   ) -> set[tuple[int, int]]:
     """(arch, seed) pairs already finished in any shard of `folder`."""
     done: set[tuple[int, int]] = set()
-    for path in sorted(Path(folder).glob("*.h5")):
+    for path in shard_files(folder):
         table = Table.load(path)
         check_identity(table, protocol, dataset, dataset_sha256, path)
         if "diverged" not in table.metrics:
@@ -179,7 +184,7 @@ def merge_shards(paths: Sequence[str | os.PathLike]) -> Table:
     """One table from shard files (or folders of them); refuses mismatched protocol or dataset."""
     files: list[Path] = []
     for p in map(Path, paths):
-        files += sorted(p.glob("*.h5")) if p.is_dir() else [p]
+        files += shard_files(p) if p.is_dir() else [p]
     if not files:
         raise TableError(f"no shard files (*.h5) in {', '.join(map(str, paths))}")
     tables = [Table.load(f) for f in files]
