@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from nasbench_suite import jsonio
 from nasbench_suite.errors import UserInputError
 
 EXIT_USAGE = 2
@@ -37,14 +37,8 @@ def json_option(func: Callable) -> Callable:
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], str]) -> None:
-    """Print `data` as JSON or through `render`."""
-    click.echo(json.dumps(data, indent=2, default=_to_builtin) if as_json else render(data))
-
-
-def _to_builtin(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+    """Print `data` as strict JSON (null for a missing value) or through `render`."""
+    click.echo(jsonio.dumps(data, indent=2) if as_json else render(data))
 
 
 def main() -> None:

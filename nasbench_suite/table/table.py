@@ -27,6 +27,7 @@ from typing import Any, Union
 import h5py
 import numpy as np
 
+from nasbench_suite import jsonio
 from nasbench_suite.atomic import atomic_path
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike, get_space
@@ -316,7 +317,7 @@ class Table:
             for key in TEXT_ATTRS:
                 f.attrs[key] = created if key == "created" else getattr(self, key)
             for key in JSON_ATTRS:
-                f.attrs[key] = json.dumps(getattr(self, key), sort_keys=True)
+                f.attrs[key] = jsonio.dumps(getattr(self, key), sort_keys=True)
             f.create_dataset("axes/archs", data=self.archs.astype(np.int32))
             f.create_dataset("axes/seeds", data=self.seeds)
             f.create_dataset("axes/epochs", data=self.epochs.astype(np.int32))
@@ -344,6 +345,7 @@ class Table:
                     raise TableError(f"{path} has table schema {version}; this version reads schema "
                                      f"{SCHEMA_VERSION}")
                 attrs = {k: str(f.attrs.get(k, "")) for k in TEXT_ATTRS}
+                # lenient on read: tables written before jsonio may hold NaN
                 attrs.update({k: json.loads(f.attrs.get(k, "{}")) for k in JSON_ATTRS})
                 axes = {name: f[f"axes/{name}"][()] for name in ("archs", "seeds", "epochs")}
                 groups = {group: {name: Series(ds[()], **{k: str(ds.attrs.get(k, "")) for k in
