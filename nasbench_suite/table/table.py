@@ -145,8 +145,8 @@ class Table:
         seed: "mean" (over measured seeds), a seed label, or a numpy Generator that draws one measured seed.
         epoch: None means the last epoch at which the metric was recorded.
         """
-        if seed.__class__ is str:  # fast path: one lookup in a per-(metric, epoch) list by official index
-            by_index = self._by_index.get((metric, epoch)) or self._seed_mean_by_index(metric, epoch, seed)
+        if seed == "mean":  # fast path: one lookup in a per-(metric, epoch) list by official index
+            by_index = self._by_index.get((metric, epoch)) or self._seed_mean_by_index(metric, epoch)
             value = by_index[self.space_obj.to_index(arch)]
             if value is None:
                 self.row(arch)  # raises TableError: the table lacks this cell
@@ -242,9 +242,9 @@ class Table:
                 self._seed_mean_cache[metric] = np.nanmean(self.metrics[metric].values, axis=1)
         return self._seed_mean_cache[metric]
 
-    def _seed_mean_by_index(self, metric: str, epoch: int | None, seed: str) -> list[float | None]:
+    def _seed_mean_by_index(self, metric: str, epoch: int | None) -> list[float | None]:
         """Seed means at one epoch as a list by official index (None where the table lacks the cell), cached."""
-        means = self._seed_mean(metric, seed)[:, self._epoch_index(metric, epoch)]
+        means = self._seed_mean(metric, "mean")[:, self._epoch_index(metric, epoch)]
         by_index = np.full(self.space_obj.size, None, dtype=object)
         by_index[self.archs] = means.astype(np.float64)
         self._by_index[(metric, epoch)] = out = by_index.tolist()
