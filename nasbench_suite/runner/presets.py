@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from dataclasses import asdict, dataclass, replace
@@ -31,8 +32,9 @@ class Budget:
     def __post_init__(self) -> None:
         if self.unit not in BUDGET_UNITS.values():
             raise UserInputError(f"unknown budget unit {self.unit!r}; valid: {', '.join(BUDGET_UNITS.values())}")
-        if not self.amount > 0:
-            raise UserInputError(f"budget must be positive, got {self.amount}")
+        if not 0 < self.amount < math.inf:
+            raise UserInputError(f"budget must be a positive finite amount, got {self.amount:g}; expected e.g. "
+                                 "12000 (simulated seconds) or 100q (queries)")
 
     @classmethod
     def parse(cls, text: str | float | Budget) -> Budget:
@@ -45,7 +47,7 @@ class Budget:
                                  "12000s, or a number of queries like 100q")
         unit = BUDGET_UNITS[(match.group(2) or "s").lower()]
         amount = float(match.group(1))
-        if unit == "queries" and amount != int(amount):
+        if unit == "queries" and math.isfinite(amount) and not amount.is_integer():
             raise UserInputError(f"a query budget must be a whole number, got {text!r}")
         return cls(amount, unit)
 
