@@ -98,7 +98,8 @@ def test_a_table_with_nothing_searchable_is_refused(source, tmp_path):
 def test_surrogate_benchmarks_exclude_cells_the_table_cannot_price(source, tmp_path, kind):
     cells = top_cells(source)[:40]
     table = copy_of(source, tmp_path, {"train_seconds_per_epoch": cells})
-    fitted = Surrogate(model="xgb", target="valid_acc,test_acc", features="onehot", seed=0).fit(table, np.arange(0, 15625, 200))
+    fitted = Surrogate(model="xgb", target="valid_acc,test_acc", features="onehot", seed=0)
+    fitted.fit(table, np.arange(0, 15625, 200))
     benchmark = kind(fitted, table)
     assert benchmark.describe()["excluded_cells"] == 40
     observation = benchmark.evaluate(int(cells[0]), 200, np.random.default_rng(0))

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nasbench_suite.errors import UserInputError
