@@ -63,8 +63,8 @@ class SurrogateBenchmark(Benchmark):
         """Hybrid mode takes the table's measured values here; surrogate mode answers everything itself."""
 
     def _cost_column(self, name: str) -> tuple[np.ndarray, str]:
-        """A cost column for every cell: the table's where it has one, else the surrogate's prediction; NaN where
-        neither has it (those cells are excluded)."""
+        """A cost column for every cell: the table's where it has one, else the surrogate's prediction. Without
+        that prediction, cells the table holds with no value stay NaN (excluded); cells it lacks are an error."""
         in_table = self.table is not None and name in self.table.columns
         values = np.full(self.space.size, np.nan)
         if in_table:
@@ -77,9 +77,12 @@ class SurrogateBenchmark(Benchmark):
             return values, "table+surrogate" if (~missing).any() else "surrogate"
         if name == EVAL_SECONDS and not in_table:
             return np.zeros(self.space.size), "not recorded"
-        if missing.all():
-            raise UserInputError(f"cannot price any query: neither the table nor the surrogate has {name!r}; "
-                                 f"build the surrogate with {name} among its targets")
+        unheld = missing.copy()
+        if self.table is not None:
+            unheld[self.table.archs] = False
+        if unheld.any():
+            raise UserInputError(f"cannot price {int(unheld.sum())} cells: the table does not hold them and the "
+                                 f"surrogate does not predict {name!r}; build it with {name} among its targets")
         return values, "table"
 
     def _measured(self, index: int, fidelity: int, rng: np.random.Generator) -> float | None:
