@@ -79,6 +79,8 @@ def test_cells_without_a_cost_are_excluded_not_free(source, tmp_path):
     priced = [benchmark.evaluate(i, 12, rng) for i in range(200)]
     assert all(o.cost > 0 for o in priced if o.source == "table")
     assert np.isnan(benchmark.report(int(cells[0])))
+    with pytest.raises(UserInputError, match="arch index -1 out of range"):
+        benchmark.cost(-1, 12)  # not the price of cell 15624
 
 
 def test_only_the_searched_fidelities_decide_the_searchable_set(source, tmp_path):

@@ -94,6 +94,8 @@ class Benchmark(ABC):
 
     def cost(self, index: int, fidelity: int) -> float:
         """Simulated seconds to train cell `index` for `fidelity` epochs and evaluate it once (NaN if unknown)."""
+        if not 0 <= index < self.space.size:  # a negative index would silently price another cell
+            raise UserInputError(f"arch index {index} out of range; expected 0..{self.space.size - 1}")
         return fidelity * float(self._train_seconds[index]) + float(self._eval_seconds[index])
 
     def check_fidelity(self, fidelity: int) -> int:
