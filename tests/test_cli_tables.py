@@ -7,6 +7,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
+from nasbench_suite import jsonio
 from nasbench_suite.cli import cli
 from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
 
@@ -40,9 +41,21 @@ def test_query_by_string_and_index_agree():
     assert by_index["values"]["test_acc@200"] == pytest.approx(94.3733, abs=1e-3)
 
 
+def test_json_output_is_strict_with_null_for_unmeasured_values():
+    result = invoke("query", "nb201-cifar10", "0", "--metric", "train_acc", "--epoch", "12", "--json")
+    assert result.exit_code == 0, result.output
+    assert jsonio.loads(result.output)["values"] == {"train_acc@12": None}
+    assert "not measured" in invoke("query", "nb201-cifar10", "0", "--metric", "train_acc", "--epoch", "12").output
+    summary = jsonio.loads(invoke("info", "nb201-cifar10", "--json").output)
+    assert summary["cells"] == 15625
+
+
 @pytest.mark.parametrize("args, message", [
     (("query", "nb201-cifar10", "|nor_conv_3x3~0|"), "bad arch string"),
     (("query", "nb201-cifar10", "20000"), "out of range"),
+    (("query", "nb201-cifar10", "--", "-3"), "arch index -3 out of range"),
+    (("query", "nb201-cifar10", "\u00b2"), "bad arch string"),
+    (("query", "nb201-cifar10", "0", "--seed", "\u00b2"), "seed must be 'mean'"),
     (("query", "nb201-cifar10", "0", "--metric", "nope"), "has no metric 'nope'"),
     (("query", "nb201-cifar10", "0", "--metric", "test_acc", "--epoch", "7"), "epochs with data: 12, 200"),
     (("info", "missing-table"), "unknown table"),

@@ -135,3 +135,32 @@ def test_edges_follow_the_string_order():
     assert EDGES == ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
     assert NB201.to_str((1, 2, 3, 4, 0, 1)) == \
         "|skip_connect~0|+|nor_conv_1x1~0|nor_conv_3x3~1|+|avg_pool_3x3~0|none~1|skip_connect~2|"
+
+
+def test_string_lookup_needs_no_parsing_and_bad_strings_still_say_why(monkeypatch):
+    import nasbench_suite.space.nb201 as nb201
+
+    strings = [NB201.to_str(i) for i in range(0, NUM_ARCHS, 97)]
+
+    def no_parsing(text):
+        raise AssertionError("a valid official string was parsed instead of looked up")
+
+    monkeypatch.setattr(nb201, "parse_arch_str", no_parsing)
+    assert [NB201.to_index(s) for s in strings] == list(range(0, NUM_ARCHS, 97))
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="bad arch string .*unknown op 'conv'"):
+        NB201.to_index(strings[0].replace("skip_connect", "conv").replace("avg_pool_3x3", "conv"))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: NB201.ops_of(np.array([-1])), r"1 of 1 arch indices are out of range, e\.g\. -1; expected 0\.\.15624"),
+    (lambda: NB201.ops_of([3, NUM_ARCHS]), "out of range"),
+    (lambda: NB201.ops_of(np.array([1.5])), "arch indices must be integers, got float64"),
+    (lambda: NB201.indices_of([(0, 0, 0, 0, 0, 5)]), r"op id 5 out of range; expected 0\.\.4"),
+    (lambda: NB201.indices_of([(0, 0, 0, 0, 0, -1)]), "op id -1 out of range"),
+    (lambda: NB201.encode(np.array([[0, 0, 0, 0, 0, 7]])), "op id 7 out of range"),
+    (lambda: NB201.encode(np.array([-2])), "out of range"),
+])
+def test_indices_and_op_ids_are_checked_not_wrapped(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -13,6 +13,7 @@ import pytest
 
 from nasbench_suite import open_table
 from nasbench_suite.importers.nb201 import import_nb201
+from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201
 from nasbench_suite.table import Table, TableError
 
@@ -90,6 +91,31 @@ def test_queries_and_their_errors():
         table.query(1, "valid_acc", 1)
     frame = table.to_pandas()
     assert list(frame.index) == [0, 5, 9] and "valid_acc@3" in frame and "params_m" in frame
+
+
+@pytest.mark.parametrize("indices, message", [
+    (np.array([-1, 1.5]), "arch indices must be integers, got float64"),
+    (np.array([-1, 1]), r"1 of 2 arch indices are out of range, e\.g\. -1; expected 0\.\.15624"),
+    (np.array([NB201.size]), "out of range"),
+    (np.array([True]), "must be integers, got bool"),
+])
+def test_query_many_refuses_indices_that_are_not_integers_in_range(nb201_table, indices, message):
+    with pytest.raises(UserInputError, match=message):
+        nb201_table.query_many(indices, "test_acc", 200)
+    with pytest.raises(UserInputError):
+        nb201_table.query(indices.tolist()[0], "test_acc", 200)
+
+
+def test_string_queries_follow_updates_and_name_missing_cells():
+    table = small_table()
+    text = NB201.to_str(5)
+    assert table.query(text, "valid_acc", 2) == 8.5
+    table.set_metric("valid_acc", table.metrics["valid_acc"].values + 100)
+    assert table.query(text, "valid_acc", 2) == 108.5  # no stale cached value
+    with pytest.raises(TableError, match="seed must be 'mean', a seed label"):
+        table.query(text, "valid_acc", 2, seed="bogus")  # not the cached mean
+    with pytest.raises(TableError, match="arch 1 is not in this table"):
+        table.query(NB201.to_str(1), "valid_acc", 2)
 
 
 def test_merge_adds_cells_seeds_and_epochs(tmp_path):

@@ -56,6 +56,41 @@ def test_nb201_protocols_have_the_published_hyperparameters():
         Protocol.from_json({"name": "x", "epochs": 1, "colour": "red"})
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("epochs", -1, "epochs = -1 is invalid; expected an integer >= 1"),
+    ("epochs", 2.5, "epochs = 2.5 is invalid; expected an integer >= 1"),
+    ("batch_size", 0, "batch_size = 0 is invalid; expected an integer >= 1"),
+    ("lr", -1, "lr = -1 is invalid; expected a number > 0"),
+    ("momentum", 1, r"momentum = 1 is invalid; expected a number in \[0, 1\)"),
+    ("channels", 0, "channels = 0 is invalid; expected an integer >= 1"),
+    ("train_images", 0, "train_images = 0 is invalid; expected null"),
+    ("train_images", 20, "batch_size = 50 is invalid with drop_last and 20 training images; expected 1..20"),
+    ("split", "all", "split = 'all' is invalid; expected one of train45k, cifar10-valid"),
+    ("augment", "yes", "augment = 'yes' is invalid; expected true or false"),
+    ("warmup_epochs", 3, r"warmup_epochs = 3 is invalid; expected 0\.\.epochs \(1\)"),
+])
+def test_protocol_files_are_validated_field_by_field(tmp_path, field, value, message):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**TINY, field: value}))
+    with pytest.raises(UserInputError, match=f"protocol 'tiny': {message}"):
+        get_protocol(path)
+
+
+def test_protocol_files_must_be_strict_json_objects(tmp_path):
+    path = tmp_path / "bad.json"
+    for text, message in (('{"name": "x", "epochs": 2, "lr": NaN}', "not valid JSON"), ("[1]", "holds a list"),
+                          ("{", "not valid JSON")):
+        path.write_text(text)
+        with pytest.raises(UserInputError, match=message):
+            get_protocol(path)
+
+
+@pytest.mark.parametrize("text", ["2-0", "", "0,,1", "-1", "1.5", "\u0661"])
+def test_seeds_refuse_empty_descending_or_non_ascii_lists(text):
+    with pytest.raises(UserInputError, match="expected e.g. 0,1,2"):
+        parse_seeds(text)
+
+
 def test_learning_rate_schedule():
     p = PROTOCOLS["nb201-12"]
     assert lr_at(p, 0, 100) == pytest.approx(0.1)
@@ -106,7 +141,7 @@ def test_reference_loop_is_deterministic_and_records_every_epoch(cifar):
 
 
 def test_a_diverging_run_is_recorded_not_raised(cifar):
-    data = DeviceData(cifar, Protocol(**{**TINY, "epochs": 2, "lr": float("inf")}))
+    data = DeviceData(cifar, Protocol(**{**TINY, "epochs": 2, "lr": 1e30}))
     for result in train_stacked([6111, 1462], seed=0, data=data) + [train_reference(6111, 0, data)]:
         assert result.diverged
         for name in ("train_loss", "train_acc", "valid_acc", "test_acc"):

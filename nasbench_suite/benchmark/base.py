@@ -23,14 +23,21 @@ class Observation:
 
     value: float
     cost: float
-    source: str  # "table" or "surrogate"
+    source: str  # "table", "surrogate", or "excluded" (a cell outside the searchable set: NaN, no cost)
+
+
+EXCLUDED = Observation(float("nan"), 0.0, "excluded")
 
 
 class Benchmark(ABC):
     """Answers queries about cells of one space; strategies never see it, the runner does.
 
     Subclasses fill `_report` (report metric per official index) and `_train_seconds` / `_eval_seconds` (per-cell
-    cost columns); pricing, report lookups and the optimum are shared here.
+    cost columns), then call `_set_searchable`; pricing, report lookups and the optimum are shared here.
+
+    The *searchable set* is the cells with a search value at every fidelity searched, a report value and a cost.
+    Strategies draw cells from the whole space, so asking for any other cell returns `EXCLUDED` (value NaN, cost 0),
+    which strategies treat as a failed run; report values and the optimum cover the searchable set only.
     """
 
     kind: str  # what answers the queries: "table", "surrogate" or "hybrid"
@@ -41,6 +48,8 @@ class Benchmark(ABC):
     _report: np.ndarray
     _train_seconds: np.ndarray
     _eval_seconds: np.ndarray
+    _searchable: np.ndarray  # bool per official index
+    _excluded_reason: str
 
     @abstractmethod
     def evaluate(self, arch: ArchLike, fidelity: int, rng: np.random.Generator) -> Observation:
@@ -50,12 +59,33 @@ class Benchmark(ABC):
     def describe(self) -> dict[str, Any]:
         """Settings and provenance, recorded next to every leaderboard."""
 
+    def _set_searchable(self, missing: dict[str, np.ndarray]) -> None:
+        """Exclude the cells flagged in any `missing` mask (what they lack -> bool per official index)."""
+        excluded = np.zeros(self.space.size, dtype=bool)
+        for mask in missing.values():
+            excluded |= mask
+        counts = {what: int(mask.sum()) for what, mask in missing.items() if mask.any()}
+        if excluded.all():
+            raise UserInputError(f"no cell can be searched: {self._reason(counts)}; use a table that has the "
+                                 "search metric, the report metric and a cost for some cells")
+        self._searchable = ~excluded
+        self._report = np.where(excluded, np.nan, self._report)
+        self._excluded_reason = self._reason(counts)
+
+    @staticmethod
+    def _reason(counts: dict[str, int]) -> str:
+        return "; ".join(f"{n} cells have no {what}" for what, n in counts.items()) or "none"
+
+    def exclusion(self) -> dict[str, Any]:
+        """How many cells are outside the searchable set and why (part of `describe()`)."""
+        return {"excluded_cells": int((~self._searchable).sum()), "excluded_reason": self._excluded_reason}
+
     def report(self, arch: ArchLike) -> float:
         """The report metric of a cell (never shown to a strategy)."""
         return float(self._report[self._index(arch)])
 
     def report_values(self) -> np.ndarray:
-        """Report metric of every cell of the space, in official index order (NaN where unknown)."""
+        """Report metric of every cell of the space, in official index order (NaN where unknown or excluded)."""
         return self._report
 
     def optimum(self) -> float:
@@ -63,7 +93,9 @@ class Benchmark(ABC):
         return float(np.nanmax(self._report))
 
     def cost(self, index: int, fidelity: int) -> float:
-        """Simulated seconds to train cell `index` for `fidelity` epochs and evaluate it once."""
+        """Simulated seconds to train cell `index` for `fidelity` epochs and evaluate it once (NaN if unknown)."""
+        if not 0 <= index < self.space.size:  # a negative index would silently price another cell
+            raise UserInputError(f"arch index {index} out of range; expected 0..{self.space.size - 1}")
         return fidelity * float(self._train_seconds[index]) + float(self._eval_seconds[index])
 
     def check_fidelity(self, fidelity: int) -> int:
@@ -82,7 +114,7 @@ class Benchmark(ABC):
         return float(np.nanquantile(self.report_values(), 1 - fraction))
 
     def _index(self, arch: ArchLike) -> int:
-        """Official index; op tuples (what strategies ask) take a fast path."""
-        if isinstance(arch, tuple) and len(arch) == 6 and all(type(o) is int and 0 <= o < 5 for o in arch):
+        """Official index; op tuples (what strategies ask) and strings take a fast path."""
+        if arch.__class__ is tuple and len(arch) == 6 and all(type(o) is int and 0 <= o < 5 for o in arch):
             return int(self.space._code_to_index[ops_to_code(arch)])
         return self.space.to_index(arch)

@@ -5,7 +5,8 @@ Search values: the surrogate's targets `<search_metric>@<epoch>` are the fidelit
 draws one fresh training run (Surrogate.sample). Report values: the surrogate's `<report_metric>@<epoch>` mean
 (surrogate mode), or the table's seed-mean where measured and that prediction elsewhere (hybrid mode).
 Cost: `epochs * train_seconds_per_epoch + eval_seconds`, from the table's columns where it has them, else from the
-surrogate's prediction of those columns (build it with them as targets).
+surrogate's prediction of those columns (build it with them as targets); eval_seconds recorded nowhere counts 0 (the
+description says so). A cell left without a cost is outside the searchable set (see Benchmark).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from nasbench_suite.benchmark.base import Benchmark, Observation
-from nasbench_suite.benchmark.tabular import EVAL_SECONDS, SEED_MODES, TRAIN_SECONDS
+from nasbench_suite.benchmark.base import EXCLUDED, Benchmark, Observation
+from nasbench_suite.benchmark.tabular import EVAL_SECONDS, SEED_MODES, TRAIN_SECONDS, cost_formula
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike, get_space
 from nasbench_suite.surrogate.api import Surrogate, check_table
@@ -50,23 +51,39 @@ class SurrogateBenchmark(Benchmark):
         self._mean, self._sd = mean.reshape(self.space.size, -1), sd.reshape(self.space.size, -1)
         self._search_out = {f: surrogate.output(f"{search_metric}@{f}") for f in self.fidelities}
         self._report = self._mean[:, self._report_out].copy()
+        self._use_table_values(table)
         self._train_seconds, train_src = self._cost_column(TRAIN_SECONDS)
         self._eval_seconds, eval_src = self._cost_column(EVAL_SECONDS)
         self.cost_source = {TRAIN_SECONDS: train_src, EVAL_SECONDS: eval_src}
+        self._set_searchable({f"{report_metric}@{self.report_epoch}": ~np.isfinite(self._report),
+                              TRAIN_SECONDS: ~np.isfinite(self._train_seconds),
+                              EVAL_SECONDS: ~np.isfinite(self._eval_seconds)})
+
+    def _use_table_values(self, table: Table | None) -> None:
+        """Hybrid mode takes the table's measured values here; surrogate mode answers everything itself."""
 
     def _cost_column(self, name: str) -> tuple[np.ndarray, str]:
-        """A cost column for every cell: the table's where it has one, else the surrogate's prediction."""
+        """A cost column for every cell: the table's where it has one, else the surrogate's prediction. Without
+        that prediction, cells the table holds with no value stay NaN (excluded); cells it lacks are an error."""
+        in_table = self.table is not None and name in self.table.columns
         values = np.full(self.space.size, np.nan)
-        if self.table is not None and name in self.table.columns:
+        if in_table:
             values[self.table.archs] = self.table.column(name)
-        missing = np.isnan(values)
+        missing = ~np.isfinite(values)
         if not missing.any():
             return values, "table"
-        if name not in self.surrogate.target_labels:
-            raise UserInputError(f"cannot price {int(missing.sum())} cells: the table lacks {name!r} for them and "
-                                 f"the surrogate does not predict it; build it with {name} among its targets")
-        values[missing] = np.maximum(self._mean[missing, self.surrogate.output(name)], 0.0)
-        return values, "table+surrogate" if (~missing).any() else "surrogate"
+        if name in self.surrogate.target_labels:
+            values[missing] = np.maximum(self._mean[missing, self.surrogate.output(name)], 0.0)
+            return values, "table+surrogate" if (~missing).any() else "surrogate"
+        if name == EVAL_SECONDS and not in_table:
+            return np.zeros(self.space.size), "not recorded"
+        unheld = missing.copy()
+        if self.table is not None:
+            unheld[self.table.archs] = False
+        if unheld.any():
+            raise UserInputError(f"cannot price {int(unheld.sum())} cells: the table does not hold them and the "
+                                 f"surrogate does not predict {name!r}; build it with {name} among its targets")
+        return values, "table"
 
     def _measured(self, index: int, fidelity: int, rng: np.random.Generator) -> float | None:
         """The table's value for this query, or None to ask the surrogate (surrogate mode: always None)."""
@@ -76,6 +93,8 @@ class SurrogateBenchmark(Benchmark):
         index = self._index(arch)
         if fidelity not in self._search_out:
             self.check_fidelity(fidelity)
+        if not self._searchable[index]:
+            return EXCLUDED
         cost = self.cost(index, fidelity)
         measured = self._measured(index, fidelity, rng)
         if measured is not None:
@@ -90,7 +109,8 @@ class SurrogateBenchmark(Benchmark):
         return {"kind": self.kind, "search_metric": self.search_metric,
                 "report_metric": f"{self.report_metric}@{self.report_epoch}", "fidelities": list(self.fidelities),
                 "noise": "one sampled training run per query" if self.noise else "none (predicted mean)",
-                "cost": f"epochs * {TRAIN_SECONDS} + {EVAL_SECONDS}", "cost_source": self.cost_source,
+                "cost": cost_formula(self.cost_source[EVAL_SECONDS] != "not recorded"),
+                "cost_source": self.cost_source, **self.exclusion(),
                 "table": str(self.table.path) if self.table is not None else None, "surrogate": meta}
 
 
@@ -104,18 +124,20 @@ class HybridBenchmark(SurrogateBenchmark):
                  seed_mode: str = "mean") -> None:
         if seed_mode not in SEED_MODES:
             raise UserInputError(f"unknown seed mode {seed_mode!r}; valid: {', '.join(SEED_MODES)}")
-        super().__init__(surrogate, table, search_metric, report_metric, report_epoch, noise)
         self.seed_mode = seed_mode
+        super().__init__(surrogate, table, search_metric, report_metric, report_epoch, noise)
+
+    def _use_table_values(self, table: Table | None) -> None:
         size = self.space.size
         self._table_search = {}  # fidelity -> [cell, seed] values, NaN where not measured
         for f in self.fidelities:
             values = np.full((size, len(table.seeds)), np.nan)
-            if f in table.epochs_of(search_metric):
-                values[table.archs] = np.stack([table.values(search_metric, f, int(s)) for s in table.seeds], 1)
+            if f in table.epochs_of(self.search_metric):
+                values[table.archs] = np.stack([table.values(self.search_metric, f, int(s)) for s in table.seeds], 1)
             self._table_search[f] = values
         measured_report = np.full(size, np.nan)
-        if report_metric in table.metrics and self.report_epoch in table.epochs_of(report_metric):
-            measured_report[table.archs] = table.values(report_metric, self.report_epoch)
+        if self.report_metric in table.metrics and self.report_epoch in table.epochs_of(self.report_metric):
+            measured_report[table.archs] = table.values(self.report_metric, self.report_epoch)
         self.report_from_table = ~np.isnan(measured_report)
         self._report = np.where(self.report_from_table, measured_report, self._report)
 

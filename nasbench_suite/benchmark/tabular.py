@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from nasbench_suite.benchmark.base import Benchmark, Observation
+from nasbench_suite.benchmark.base import EXCLUDED, Benchmark, Observation
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike
 from nasbench_suite.table import Table, TableError
@@ -19,48 +20,70 @@ SEED_MODES = ("mean", "random")
 class TableBenchmark(Benchmark):
     """Each query returns the table's search metric at the asked epoch and costs the recorded training time.
 
-    cost(arch, f) = f * train_seconds_per_epoch(arch) + eval_seconds(arch), NAS-Bench-201's simulated protocol.
-    seed_mode "random" draws one measured training seed per query (noisy, like a real run); "mean" averages.
+    cost(arch, f) = f * train_seconds_per_epoch(arch) + eval_seconds(arch), NAS-Bench-201's simulated protocol; a
+    table without an eval_seconds column (evaluation time not recorded) prices f * train_seconds_per_epoch and
+    says so in `describe()`. seed_mode "random" draws one measured training seed per query (noisy, like a real
+    run); "mean" averages. `fidelities`: the epochs a search will ask (default: every one the table has).
     """
 
     kind = "table"
 
     def __init__(self, table: Table, search_metric: str = "valid_acc", report_metric: str = "test_acc",
-                 report_epoch: int | None = None, seed_mode: str = "mean") -> None:
+                 report_epoch: int | None = None, seed_mode: str = "mean",
+                 fidelities: Sequence[int] | None = None) -> None:
         if seed_mode not in SEED_MODES:
             raise UserInputError(f"unknown seed mode {seed_mode!r}; valid: {', '.join(SEED_MODES)}")
-        for column in (TRAIN_SECONDS, EVAL_SECONDS):
-            table.column(column)  # clear error if the table cannot price a query
+        table.column(TRAIN_SECONDS)  # clear error if the table cannot price a query
         self.table, self.seed_mode = table, seed_mode
         self.search_metric, self.report_metric = search_metric, report_metric
         self.space = table.space_obj
-        self.fidelities = tuple(table.epochs_of(search_metric))
         if len(table.archs) != self.space.size:
             raise TableError(f"table covers {len(table.archs)} of {self.space.size} cells; a table benchmark "
                              "needs all of them (use a hybrid benchmark with a surrogate for the rest)")
+        self.fidelities = tuple(table.epochs_of(search_metric))
+        if fidelities is not None:
+            self.fidelities = tuple(sorted({self.check_fidelity(f) for f in fidelities}))
         self.report_epoch = report_epoch if report_epoch is not None else table.epochs_of(report_metric)[-1]
         self._report = table.values(report_metric, self.report_epoch)
         self._seen_mean = {f: table.values(search_metric, f) for f in self.fidelities}
         self._seen_all = table.metrics[search_metric].values  # [arch, seed, epoch]
         self._epoch_pos = {f: list(table.epochs).index(f) for f in self.fidelities}
-        self._train_seconds = np.nan_to_num(table.column(TRAIN_SECONDS))
-        self._eval_seconds = np.nan_to_num(table.column(EVAL_SECONDS))
+        self._train_seconds = table.column(TRAIN_SECONDS)
+        self.eval_recorded = EVAL_SECONDS in table.columns
+        self._eval_seconds = table.column(EVAL_SECONDS) if self.eval_recorded else np.zeros(self.space.size)
+        missing = {f"{search_metric}@{f}": ~np.isfinite(v) for f, v in self._seen_mean.items()}
+        missing[f"{report_metric}@{self.report_epoch}"] = ~np.isfinite(self._report)
+        missing[TRAIN_SECONDS] = ~np.isfinite(self._train_seconds)
+        missing[EVAL_SECONDS] = ~np.isfinite(self._eval_seconds)
+        self._set_searchable(missing)
 
     def evaluate(self, arch: ArchLike, fidelity: int, rng: np.random.Generator) -> Observation:
         index = self._index(arch)
         if fidelity not in self._seen_mean:
             self.check_fidelity(fidelity)
+        if not self._searchable[index]:
+            return EXCLUDED
         if self.seed_mode == "random":
             seeds = self._seen_all[index, :, self._epoch_pos[fidelity]]
             measured = seeds[~np.isnan(seeds)]
-            value = float(measured[rng.integers(len(measured))]) if len(measured) else np.nan
+            value = float(measured[rng.integers(len(measured))])
         else:
             value = float(self._seen_mean[fidelity][index])
         return Observation(value, self.cost(index, fidelity), "table")
 
     def describe(self) -> dict[str, Any]:
+        columns = self.table.columns
         return {"kind": self.kind, "table": str(self.table.path), "dataset": self.table.dataset,
                 "dataset_sha256": self.table.dataset_sha256, "search_metric": self.search_metric,
                 "report_metric": f"{self.report_metric}@{self.report_epoch}", "fidelities": list(self.fidelities),
-                "seed_mode": self.seed_mode, "cost": f"epochs * {TRAIN_SECONDS} + {EVAL_SECONDS}",
-                "table_provenance": self.table.provenance, "table_protocol": self.table.protocol}
+                "seed_mode": self.seed_mode, "cost": cost_formula(self.eval_recorded),
+                "cost_columns": {name: columns[name].description for name in (TRAIN_SECONDS, EVAL_SECONDS)
+                                 if name in columns},
+                **self.exclusion(), "table_provenance": self.table.provenance, "table_protocol": self.table.protocol}
+
+
+def cost_formula(eval_recorded: bool) -> str:
+    """How a query is priced, in words for the leaderboard header."""
+    if eval_recorded:
+        return f"epochs * {TRAIN_SECONDS} + {EVAL_SECONDS}"
+    return f"epochs * {TRAIN_SECONDS} (evaluation time is not recorded for this table and not counted)"

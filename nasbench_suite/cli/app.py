@@ -2,27 +2,44 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from nasbench_suite import jsonio
 from nasbench_suite.errors import UserInputError
 
 EXIT_USAGE = 2
 
 
 class SuiteGroup(click.Group):
-    """Turns a user-input error anywhere below into one line on stderr and exit code 2."""
+    """Turns a user-input error anywhere below, or a file that cannot be read or written, into one line on stderr
+    and exit code 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (UserInputError, FileNotFoundError) as exc:
             click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_USAGE)
+        except OSError as exc:  # PermissionError, read-only file system, disk full, a file where a folder should be
+            click.echo(f"error: {os_error_line(exc)}", err=True)
+        ctx.exit(EXIT_USAGE)
+
+
+def os_error_line(exc: OSError) -> str:
+    """'cannot write PATH: reason; choose another --out' (or 'cannot read' for an existing unreadable file); a file
+    that could not be created (e.g. a temporary one) is named by its folder."""
+    if exc.filename is None:
+        return str(exc)
+    path = os.fsdecode(exc.filename)
+    if os.path.isfile(path) and not os.access(path, os.R_OK):
+        return f"cannot read {path}: {exc.strerror}; check its permissions"
+    folder = os.path.dirname(path)
+    where = f"in {folder}" if not os.path.exists(path) and os.path.isdir(folder) else path
+    return f"cannot write {where}: {exc.strerror}; choose another --out"
 
 
 @click.group(cls=SuiteGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,14 +54,8 @@ def json_option(func: Callable) -> Callable:
 
 
 def emit(data: Any, as_json: bool, render: Callable[[Any], str]) -> None:
-    """Print `data` as JSON or through `render`."""
-    click.echo(json.dumps(data, indent=2, default=_to_builtin) if as_json else render(data))
-
-
-def _to_builtin(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return str(value)
+    """Print `data` as strict JSON (null for a missing value) or through `render`."""
+    click.echo(jsonio.dumps(data, indent=2) if as_json else render(data))
 
 
 def main() -> None:

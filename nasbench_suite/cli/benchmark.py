@@ -63,6 +63,7 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
     budget_ = Budget.parse(budget) if budget is not None else preset.budget
     seeds = seeds or preset.seeds
     table = open_table(table_name)
+    preset = preset.for_table(table)  # e.g. a 12-epoch-only table: search and score at 12 epochs
     if proxy_column is not None and proxy_column not in table.columns:
         raise UserInputError(f"--proxy {proxy_column!r}: {table_name} has no such per-cell column; expected one "
                              f"such as naswot_score or proxy_synflow (list them: nasbench-suite info {table_name})")

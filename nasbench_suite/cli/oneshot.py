@@ -9,22 +9,9 @@ import click
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.table.registry import DEFAULT_TABLE
+from nasbench_suite.train.run import parse_seeds
 
 EXIT_INTERRUPTED = 130
-
-
-def parse_seeds(text: str) -> list[int]:
-    """'0,1,2' or '0-2' (or a mix) as a sorted list of distinct non-negative seeds."""
-    seeds: set[int] = set()
-    try:
-        for part in filter(None, (p.strip() for p in text.split(","))):
-            lo, sep, hi = part.partition("-")
-            seeds.update(range(int(lo), int(hi) + 1) if sep else [int(lo)])
-    except ValueError:
-        raise UserInputError(f"--seeds {text!r} is not a list of seeds; expected e.g. 0,1,2 or 0-2") from None
-    if not seeds or min(seeds) < 0:
-        raise UserInputError(f"--seeds {text!r} names no seed >= 0; expected e.g. 0,1,2 or 0-2")
-    return sorted(seeds)
 
 
 @cli.command("oneshot")

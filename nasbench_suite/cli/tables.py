@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
@@ -64,6 +65,11 @@ def _render_summary(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _int_or_text(text: str) -> int | str:
+    """A plain decimal integer (ASCII digits, optional minus) as an int, anything else unchanged."""
+    return int(text) if re.fullmatch(r"-?[0-9]+", text) else text
+
+
 @cli.command("info")
 @click.argument("table")
 @json_option
@@ -83,9 +89,8 @@ def query_command(table: str, arch: str, metrics: tuple[str, ...], epoch: int | 
                   as_json: bool) -> None:
     """Look up ARCH (official string or index) in TABLE."""
     t = open_table(table)
-    key = int(arch) if arch.lstrip("-").isdigit() else arch
-    index = NB201.to_index(key)
-    seed_choice: str | int = seed if seed == "mean" else int(seed) if seed.lstrip("-").isdigit() else seed
+    index = NB201.to_index(_int_or_text(arch))
+    seed_choice = _int_or_text(seed)
     values = {}
     for metric in metrics or t.metrics:
         epochs = [epoch] if epoch is not None else t.epochs_of(metric)

@@ -5,8 +5,10 @@
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nasbench_suite.errors import UserInputError
@@ -30,8 +32,9 @@ class Budget:
     def __post_init__(self) -> None:
         if self.unit not in BUDGET_UNITS.values():
             raise UserInputError(f"unknown budget unit {self.unit!r}; valid: {', '.join(BUDGET_UNITS.values())}")
-        if not self.amount > 0:
-            raise UserInputError(f"budget must be positive, got {self.amount}")
+        if not 0 < self.amount < math.inf:
+            raise UserInputError(f"budget must be a positive finite amount, got {self.amount:g}; expected e.g. "
+                                 "12000 (simulated seconds) or 100q (queries)")
 
     @classmethod
     def parse(cls, text: str | float | Budget) -> Budget:
@@ -44,7 +47,7 @@ class Budget:
                                  "12000s, or a number of queries like 100q")
         unit = BUDGET_UNITS[(match.group(2) or "s").lower()]
         amount = float(match.group(1))
-        if unit == "queries" and amount != int(amount):
+        if unit == "queries" and math.isfinite(amount) and not amount.is_integer():
             raise UserInputError(f"a query budget must be a whole number, got {text!r}")
         return cls(amount, unit)
 
@@ -83,17 +86,42 @@ class Preset:
         from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark, TableBenchmark
 
         metrics = (self.search_metric, self.report_metric, self.report_epoch)
+        fidelities = (self.search_fidelity, *self.multi_fidelities)
         if surrogate is None:
             if hybrid:
                 raise UserInputError("a hybrid benchmark needs a surrogate (--surrogate FILE)")
-            benchmark = TableBenchmark(table, *metrics, self.seed_mode)
-        elif hybrid:
+            return TableBenchmark(table, *metrics, self.seed_mode, fidelities=fidelities)
+        if hybrid:
             benchmark = HybridBenchmark(surrogate, table, *metrics, seed_mode=self.seed_mode)
         else:
             benchmark = SurrogateBenchmark(surrogate, table, *metrics)
-        for fidelity in (self.search_fidelity, *self.multi_fidelities):
+        for fidelity in fidelities:
             benchmark.check_fidelity(fidelity)
         return benchmark
+
+    def for_table(self, table: Table) -> Preset:
+        """This preset with every epoch `table` does not record replaced by the nearest lower one it does (else its
+        lowest), e.g. the default preset on a 12-epoch-only table searches and scores at 12 epochs; the description
+        says what changed."""
+        search_epochs, report_epochs = table.epochs_of(self.search_metric), table.epochs_of(self.report_metric)
+        if not search_epochs or not report_epochs:
+            return self  # the benchmark names what is missing
+
+        def fit(epoch: int, available: list[int]) -> int:
+            return max((e for e in available if e <= epoch), default=available[0])
+
+        search = fit(self.search_fidelity, search_epochs)
+        multi = tuple(sorted({fit(f, search_epochs) for f in self.multi_fidelities}))
+        report = fit(self.report_epoch, report_epochs)
+        if (search, multi, report) == (self.search_fidelity, self.multi_fidelities, self.report_epoch):
+            return self
+        name = Path(table.path).stem if table.path is not None else "this table"
+        note = (f"; on {name}, which records {self.search_metric} at epochs {', '.join(map(str, search_epochs))} "
+                f"and {self.report_metric} at {', '.join(map(str, report_epochs))}, single-fidelity strategies "
+                f"search at {search} epochs, multi-fidelity ones choose from {', '.join(map(str, multi))}, and the "
+                f"score is {self.report_metric}@{report}")
+        return replace(self, description=self.description + note, search_fidelity=search, multi_fidelities=multi,
+                       report_epoch=report)
 
     def settings(self) -> dict[str, Any]:
         out = asdict(self)

@@ -92,6 +92,11 @@ class NB201Space:
         return inverse
 
     @cached_property
+    def _str_to_index(self) -> dict[str, int]:
+        """Every official string -> its index, built on first use: a string lookup is one dict lookup."""
+        return {format_arch_str(tuple(ops)): i for i, ops in enumerate(self._index_ops.tolist())}
+
+    @cached_property
     def _index_ops(self) -> np.ndarray:
         """(15625, 6) op ids of every cell in official index order."""
         return ops_from_codes(self._index_to_code)
@@ -112,6 +117,10 @@ class NB201Space:
 
     def to_index(self, arch: ArchLike) -> int:
         """The official NAS-Bench-201 index of a cell."""
+        if arch.__class__ is str:  # the common case first: one dict lookup
+            index = self._str_to_index.get(arch)
+            if index is not None:
+                return index
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
             return self._check_index(arch)
         return int(self._code_to_index[ops_to_code(self.to_ops(arch))])
@@ -121,15 +130,42 @@ class NB201Space:
         return format_arch_str(self.to_ops(arch))
 
     def indices_of(self, archs: Iterable[ArchLike]) -> np.ndarray:
-        """Official indices of many cells (vectorised for op tuples)."""
+        """Official indices of many cells (vectorised for op tuples of ints)."""
         archs = list(archs)
-        if archs and all(isinstance(a, tuple) for a in archs):
-            return self._code_to_index[ops_to_code(np.asarray(archs, dtype=np.int64))]
+        if archs and all(isinstance(a, tuple) and len(a) == NUM_EDGES
+                         and all(isinstance(o, (int, np.integer)) for o in a) for a in archs):
+            return self._code_to_index[ops_to_code(self.check_ops(np.asarray(archs)))]
         return np.fromiter((self.to_index(a) for a in archs), dtype=np.int64, count=len(archs))
 
-    def ops_of(self, indices: np.ndarray) -> np.ndarray:
+    def ops_of(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
         """(n, 6) op ids of cells given by official index."""
-        return self._index_ops[np.asarray(indices, dtype=np.int64)]
+        return self._index_ops[self.check_indices(indices)]
+
+    def check_indices(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
+        """`indices` as an int64 array, or one UserInputError if any is not an integer in 0..15624."""
+        indices = np.asarray(indices)
+        if indices.dtype.kind not in "iu":
+            raise UserInputError(f"arch indices must be integers, got {indices.dtype} values; expected integers "
+                                 f"0..{NUM_ARCHS - 1}")
+        indices = indices.astype(np.int64, copy=False)
+        if indices.size and (indices.min() < 0 or indices.max() >= NUM_ARCHS):
+            bad = indices[(indices < 0) | (indices >= NUM_ARCHS)]
+            raise UserInputError(f"{bad.size} of {indices.size} arch indices are out of range, e.g. "
+                                 f"{int(bad.flat[0])}; expected 0..{NUM_ARCHS - 1}")
+        return indices
+
+    @staticmethod
+    def check_ops(ops: np.ndarray) -> np.ndarray:
+        """An (n, 6) int64 array of op ids, or one UserInputError naming an out-of-range op id."""
+        ops = np.asarray(ops)
+        if ops.dtype.kind not in "iu" or ops.ndim != 2 or ops.shape[1] != NUM_EDGES:
+            raise UserInputError(f"op ids must be an integer array of shape (n, {NUM_EDGES}), got {ops.dtype} "
+                                 f"of shape {ops.shape}")
+        ops = ops.astype(np.int64, copy=False)
+        if ops.size and (ops.min() < 0 or ops.max() >= NUM_OPS):
+            bad = ops[(ops < 0) | (ops >= NUM_OPS)]
+            raise UserInputError(f"op id {int(bad[0])} out of range; expected 0..{NUM_OPS - 1}")
+        return ops
 
     def all_ops(self) -> np.ndarray:
         """(15625, 6) op ids in official index order."""
@@ -198,7 +234,7 @@ class NB201Space:
 
     def _as_op_matrix(self, archs: np.ndarray | Sequence[ArchLike]) -> np.ndarray:
         if isinstance(archs, np.ndarray) and archs.ndim == 2:
-            return archs.astype(np.int64)
+            return self.check_ops(archs)
         if isinstance(archs, np.ndarray) and archs.ndim == 1:
             return self.ops_of(archs)
         return np.asarray([self.to_ops(a) for a in archs], dtype=np.int64).reshape(-1, NUM_EDGES)

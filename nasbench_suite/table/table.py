@@ -27,6 +27,7 @@ from typing import Any, Union
 import h5py
 import numpy as np
 
+from nasbench_suite import jsonio
 from nasbench_suite.atomic import atomic_path
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import ArchLike, get_space
@@ -99,6 +100,7 @@ class Table:
         self._seed_pos = {int(s): i for i, s in enumerate(self.seeds)}
         self._epoch_pos = {int(e): i for i, e in enumerate(self.epochs)}
         self._seed_mean_cache: dict[str, np.ndarray] = {}
+        self._by_index: dict[tuple[str, int | None], list[float | None]] = {}
         for name, series in self.metrics.items():
             self._check_shape(f"metric {name}", series.values, (len(self.archs), len(self.seeds), len(self.epochs)))
         for name, series in self.columns.items():
@@ -117,6 +119,7 @@ class Table:
         self._check_shape(f"metric {name}", values, (len(self.archs), len(self.seeds), len(self.epochs)))
         self.metrics[name] = Series(values, description, unit, source)
         self._seed_mean_cache.pop(name, None)
+        self._by_index = {key: v for key, v in self._by_index.items() if key[0] != name}
 
     def set_column(self, name: str, values: np.ndarray, description: str = "", unit: str = "",
                    source: str = "") -> None:
@@ -142,6 +145,12 @@ class Table:
         seed: "mean" (over measured seeds), a seed label, or a numpy Generator that draws one measured seed.
         epoch: None means the last epoch at which the metric was recorded.
         """
+        if seed == "mean":  # fast path: one lookup in a per-(metric, epoch) list by official index
+            by_index = self._by_index.get((metric, epoch)) or self._seed_mean_by_index(metric, epoch)
+            value = by_index[self.space_obj.to_index(arch)]
+            if value is None:
+                self.row(arch)  # raises TableError: the table lacks this cell
+            return value
         row = self.row(arch)
         epos = self._epoch_index(metric, epoch)
         if isinstance(seed, str):
@@ -154,9 +163,16 @@ class Table:
 
     def query_many(self, archs: Iterable[ArchLike] | np.ndarray, metric: str = "test_acc",
                    epoch: int | None = None, seed: str | int = "mean") -> np.ndarray:
-        """Vectorised query: archs as official indices (fast path) or any accepted forms."""
-        indices = np.asarray(archs) if isinstance(archs, np.ndarray) else self.space_obj.indices_of(archs)
-        rows = self._row[indices.astype(np.int64)]
+        """Vectorised query: archs as an integer array of official indices (fast path) or any accepted forms."""
+        if isinstance(archs, np.ndarray):
+            indices = self.space_obj.check_indices(archs)
+        else:
+            indices = self.space_obj.indices_of(archs)
+        return self._query_rows(indices, metric, epoch, seed)
+
+    def _query_rows(self, indices: np.ndarray, metric: str, epoch: int | None, seed: str | int) -> np.ndarray:
+        """query_many for int64 indices already known to be in the space."""
+        rows = self._row[indices]
         if (rows < 0).any():
             missing = indices[rows < 0]
             raise TableError(f"{len(missing)} archs are not in this table, e.g. {int(missing[0])} (it holds "
@@ -174,7 +190,7 @@ class Table:
 
     def values(self, metric: str, epoch: int | None = None, seed: str | int = "mean") -> np.ndarray:
         """A metric for every cell of the table, aligned with `archs`."""
-        return self.query_many(self.archs, metric, epoch, seed)
+        return self._query_rows(self.archs, metric, epoch, seed)
 
     def best(self, metric: str = "test_acc", epoch: int | None = None, maximize: bool = True) -> tuple[int, float]:
         """(official index, seed-mean value) of the best cell at that epoch."""
@@ -225,6 +241,14 @@ class Table:
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
                 self._seed_mean_cache[metric] = np.nanmean(self.metrics[metric].values, axis=1)
         return self._seed_mean_cache[metric]
+
+    def _seed_mean_by_index(self, metric: str, epoch: int | None) -> list[float | None]:
+        """Seed means at one epoch as a list by official index (None where the table lacks the cell), cached."""
+        means = self._seed_mean(metric, "mean")[:, self._epoch_index(metric, epoch)]
+        by_index = np.full(self.space_obj.size, None, dtype=object)
+        by_index[self.archs] = means.astype(np.float64)
+        self._by_index[(metric, epoch)] = out = by_index.tolist()
+        return out
 
     def _epoch_index(self, metric: str, epoch: int | None) -> int:
         self._require(metric)
@@ -293,7 +317,7 @@ class Table:
             for key in TEXT_ATTRS:
                 f.attrs[key] = created if key == "created" else getattr(self, key)
             for key in JSON_ATTRS:
-                f.attrs[key] = json.dumps(getattr(self, key), sort_keys=True)
+                f.attrs[key] = jsonio.dumps(getattr(self, key), sort_keys=True)
             f.create_dataset("axes/archs", data=self.archs.astype(np.int32))
             f.create_dataset("axes/seeds", data=self.seeds)
             f.create_dataset("axes/epochs", data=self.epochs.astype(np.int32))
@@ -321,6 +345,7 @@ class Table:
                     raise TableError(f"{path} has table schema {version}; this version reads schema "
                                      f"{SCHEMA_VERSION}")
                 attrs = {k: str(f.attrs.get(k, "")) for k in TEXT_ATTRS}
+                # lenient on read: tables written before jsonio may hold NaN
                 attrs.update({k: json.loads(f.attrs.get(k, "{}")) for k in JSON_ATTRS})
                 axes = {name: f[f"axes/{name}"][()] for name in ("archs", "seeds", "epochs")}
                 groups = {group: {name: Series(ds[()], **{k: str(ds.attrs.get(k, "")) for k in

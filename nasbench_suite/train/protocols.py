@@ -7,12 +7,61 @@ batch 256, crop+flip); `fast` (5 epochs) ranks cells at 2.5% of the cost; `micro
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nasbench_suite import jsonio
+from nasbench_suite.data.cifar10 import CLASSES, NUM_TRAIN
+from nasbench_suite.data.splits import SPLITS
 from nasbench_suite.errors import UserInputError
+
+
+def _integer(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _number(low: float, high: float = math.inf, *, above: bool = False, below: bool = False) -> Callable[[Any], bool]:
+    """A finite number in [low, high]; `above`/`below` make that end open."""
+    def check(v: Any) -> bool:
+        return (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                and (v > low if above else v >= low) and (v < high if below else v <= high))
+    return check
+
+
+def _flag(v: Any) -> bool:
+    return isinstance(v, bool)
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+# field -> (valid?, the valid range in words)
+FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "name": (lambda v: _text(v) and v.strip() != "", "a non-empty string"),
+    "epochs": (_integer(1), "an integer >= 1"),
+    "batch_size": (_integer(1), "an integer >= 1"),
+    "lr": (_number(0, above=True), "a number > 0"),
+    "momentum": (_number(0, 1, below=True), "a number in [0, 1)"),
+    "nesterov": (_flag, "true or false"),
+    "weight_decay": (_number(0), "a number >= 0"),
+    "warmup_epochs": (_integer(0), "an integer >= 0"),
+    "eta_min": (_number(0), "a number >= 0"),
+    "label_smoothing": (_number(0, 1, below=True), "a number in [0, 1)"),
+    "channels": (_integer(1), "an integer >= 1"),
+    "cells_per_stage": (_integer(1), "an integer >= 1"),
+    "split": (lambda v: _text(v) and v in SPLITS, f"one of {', '.join(SPLITS)}"),
+    "train_images": (lambda v: v is None or _integer(1)(v), "null (the whole split) or an integer >= 1"),
+    "valid_images": (lambda v: v is None or _integer(1)(v), "null (the whole split) or an integer >= 1"),
+    "test_images": (lambda v: v is None or _integer(1)(v), "null (the whole split) or an integer >= 1"),
+    "eval_batch_size": (_integer(1), "an integer >= 1"),
+    "augment": (_flag, "true or false"),
+    "drop_last": (_flag, "true or false"),
+    "description": (_text, "a string"),
+}
 
 
 @dataclass(frozen=True)
@@ -39,6 +88,23 @@ class Protocol:
     augment: bool = True  # random crop 32 with 4-pixel zero padding + horizontal flip
     drop_last: bool = True  # static batch shapes (needed by CUDA graphs); both trainer paths do the same
     description: str = ""
+
+    def __post_init__(self) -> None:
+        """Refuse a value no training run can use, naming the field and its valid range."""
+        for name, (valid, form) in FIELD_RULES.items():
+            value = getattr(self, name)
+            if not valid(value):
+                raise UserInputError(f"protocol {self.name!r}: {name} = {value!r} is invalid; expected {form}")
+        if self.warmup_epochs > self.epochs:
+            raise UserInputError(f"protocol {self.name!r}: warmup_epochs = {self.warmup_epochs} is invalid; "
+                                 f"expected 0..epochs ({self.epochs})")
+        if self.eta_min > self.lr:
+            raise UserInputError(f"protocol {self.name!r}: eta_min = {self.eta_min} is invalid; expected 0..lr "
+                                 f"({self.lr})")
+        images = min(self.train_images or NUM_TRAIN, NUM_TRAIN - len(CLASSES) * SPLITS[self.split])
+        if self.drop_last and self.batch_size > images:
+            raise UserInputError(f"protocol {self.name!r}: batch_size = {self.batch_size} is invalid with drop_last "
+                                 f"and {images} training images; expected 1..{images}, else no step is taken")
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -74,7 +140,12 @@ def get_protocol(name_or_file: str | Path) -> Protocol:
     path = Path(text)
     if path.suffix == ".json" and path.is_file():
         try:
-            return Protocol.from_json(json.loads(path.read_text()))
-        except (json.JSONDecodeError, TypeError) as exc:
-            raise UserInputError(f"protocol file {path} is not valid protocol JSON: {exc}") from None
+            data = jsonio.loads(path.read_text())
+        except ValueError as exc:  # includes JSONDecodeError and NaN/Infinity
+            raise UserInputError(f"protocol file {path} is not valid JSON ({exc}); expected an object with name, "
+                                 "epochs and other Protocol fields") from None
+        if not isinstance(data, dict):
+            raise UserInputError(f"protocol file {path} holds a {type(data).__name__}; expected a JSON object with "
+                                 "name, epochs and other Protocol fields")
+        return Protocol.from_json(data)
     raise UserInputError(f"unknown protocol {text!r}; choose one of {', '.join(PROTOCOLS)} or a .json file")
