@@ -6,3 +6,4 @@ from nasbench_suite.cli import surrogate  # noqa: F401
 from nasbench_suite.cli import oneshot  # noqa: F401
 from nasbench_suite.cli import proxies  # noqa: F401
 from nasbench_suite.cli import train  # noqa: F401
+from nasbench_suite.cli import analyze  # noqa: F401
