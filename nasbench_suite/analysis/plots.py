@@ -130,7 +130,8 @@ def pareto(costs: dict[str, np.ndarray], value: np.ndarray, fronts: dict[str, np
     for ax, (name, cost) in zip(axes[0], costs.items()):
         ax.scatter(cost, value, s=2, alpha=0.3, color="grey", rasterized=True)
         front = fronts[name]
-        ax.plot(cost[front], value[front], "o-", ms=3, color="tab:red", label=f"Pareto front ({len(front)})")
+        ax.plot(cost[front], value[front], "o-", ms=3, color="tab:red", drawstyle="steps-post",
+                label=f"Pareto front ({len(front)})")
         ax.set_xlabel(name)
         ax.set_ylabel(label)
         ax.legend(fontsize=7, loc="lower right")
