@@ -94,6 +94,9 @@ def test_optima_and_basins_match_brute_force_on_a_tiny_space_with_ties(seed):
     ends = [brute_climb(values, nb, i) for i in range(len(ops))]
     assert land.hill_climb(values, nb).tolist() == ends
     assert land.basin_sizes(values, nb) == {e: ends.count(e) for e in set(ends)}
+    plateaus = land.plateau_optima(values, nb)
+    sizes = land.plateau_basins(plateaus, land.basin_sizes(values, nb))
+    assert sizes == [sum(e in set(p.tolist()) for e in ends) for p in plateaus]
 
 
 def test_unimodal_landscape_has_one_optimum_whose_basin_is_everything():

@@ -91,6 +91,11 @@ def basin_sizes(values: np.ndarray, neighbours: np.ndarray) -> dict[int, int]:
     return {int(e): int(c) for e, c in zip(ends, counts)}
 
 
+def plateau_basins(plateaus: list[np.ndarray], basins: dict[int, int]) -> list[int]:
+    """Cells whose hill climb ends anywhere on each plateau optimum (climbs stop at different cells of a plateau)."""
+    return [sum(basins.get(int(row), 0) for row in plateau) for plateau in plateaus]
+
+
 def hamming(ops: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Number of positions at which each row of `ops` differs from `reference` (one-edge moves to reach it)."""
     return (np.asarray(ops) != np.asarray(reference)[None, :]).sum(axis=1)

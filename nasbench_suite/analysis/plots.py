@@ -34,7 +34,8 @@ def save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
 def heatmaps(panels: dict[str, np.ndarray], rows: list[str], cols: list[str], title: str, fmt: str = ".2f",
              cmap: str = "viridis", vmin: float | None = None, vmax: float | None = None) -> plt.Figure:
     """One annotated heatmap per panel, side by side, on a shared colour scale."""
-    fig, axes = plt.subplots(1, len(panels), figsize=((0.5 * len(cols) + 1.2) * len(panels) + 1, 0.25 * len(rows) + 1.8), squeeze=False)
+    size = ((0.5 * len(cols) + 1.2) * len(panels) + 1, 0.25 * len(rows) + 1.8)
+    fig, axes = plt.subplots(1, len(panels), figsize=size, squeeze=False)
     values = np.concatenate([np.ravel(p) for p in panels.values()])
     vmin = np.nanmin(values) if vmin is None else vmin
     vmax = np.nanmax(values) if vmax is None else vmax

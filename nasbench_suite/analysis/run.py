@@ -204,26 +204,29 @@ def landscape_section(ctx: Context, metric: str, walk_length: int, seed: int) ->
         ls = land.describe(values, ctx.ops, neighbours, np.random.default_rng(seed), walk_length)
         strict = set(ls.strict_optima.tolist())
         rank = np.argsort(np.argsort(-values, kind="stable"), kind="stable") + 1
+        basins = land.plateau_basins(ls.plateau_optima, ls.basins)
         frame = pd.DataFrame([{"target": label, "index": int(ctx.table.archs[p[0]]), "arch": ctx.arch(p[0]),
                                "value": values[p[0]], "plateau_cells": len(p), "strict": p[0] in strict,
-                               "rank": int(rank[p[0]]), "basin_size": sum(ls.basins.get(int(r), 0) for r in p)}
-                              for p in ls.plateau_optima]).sort_values("value", ascending=False)
+                               "rank": int(rank[p[0]]), "basin_size": basin}
+                              for p, basin in zip(ls.plateau_optima, basins)]).sort_values("value", ascending=False)
         rows.append(frame)
         optimum = int(np.argmax(values))
-        results[label] = {"strict_local_optima": len(ls.strict_optima), "plateau_local_optima": len(ls.plateau_optima),
+        results[label] = {"strict_local_optima": len(ls.strict_optima),
+                          "plateau_local_optima": len(ls.plateau_optima),
                           "global_optimum": {"index": int(ctx.table.archs[optimum]), "arch": ctx.arch(optimum),
                                              "value": values[optimum]},
-                          "global_optimum_basin_share": ls.basins.get(optimum, 0) / ls.cells,
+                          "global_optimum_basin_share": int(frame["basin_size"].iloc[0]) / ls.cells,
                           "worst_local_optimum_value": float(frame["value"].min()),
                           "worst_local_optimum_rank": int(frame["rank"].max()),
                           "fitness_distance_correlation": ls.fdc,
                           "walk_autocorrelation": ls.autocorrelation, "correlation_length": ls.correlation_length,
-                          "neutral_neighbour_pairs": ls.neutral_pairs, "cells_with_a_neutral_neighbour": ls.neutral_cells}
+                          "neutral_neighbour_pairs": ls.neutral_pairs,
+                          "cells_with_a_neutral_neighbour": ls.neutral_cells}
         optima[label], series[label], autocorr[label] = frame, values, ls.autocorrelation
     ctx.csv(pd.concat(rows), "local_optima")
-    ctx.csv(pd.DataFrame([{"target": k, **{key: v for key, v in r.items() if key not in (
-        "global_optimum", "walk_autocorrelation")}, **{f"r{s + 1}": a for s, a in enumerate(r["walk_autocorrelation"])}}
-        for k, r in results.items()]), "landscape")
+    flat = [{"target": k, **{key: v for key, v in r.items() if key not in ("global_optimum", "walk_autocorrelation")},
+             **{f"r{lag}": a for lag, a in enumerate(r["walk_autocorrelation"], start=1)}} for k, r in results.items()]
+    ctx.csv(pd.DataFrame(flat), "landscape")
     ctx.figure(plots.landscape(series, optima, autocorr, f"{ctx.name}: landscape under one-edge changes "
                                f"({walk_length} step random walk, seed {seed})"), "landscape")
     return results
