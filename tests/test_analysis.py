@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import subprocess
 import sys
 from collections import deque
@@ -18,6 +19,7 @@ from nasbench_suite import jsonio
 from nasbench_suite.analysis import landscape as land
 from nasbench_suite.analysis import stats
 from nasbench_suite.analysis.importance import tree_shap
+from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,8 +52,26 @@ def test_grid_neighbours_match_the_space_on_nb201():
 
 
 def test_grid_neighbours_refuse_a_partial_grid():
-    with pytest.raises(Exception, match="full grid"):
+    with pytest.raises(UserInputError, match="full grid"):
         land.grid_neighbours(grid(3, 3)[:20], 3)
+
+
+def test_strict_optima_of_the_real_table_by_the_space_s_own_neighbours(nb201_table):
+    values = nb201_table.values("valid_acc", 200)  # the table holds every cell, row = official index
+    nb = land.grid_neighbours(NB201.all_ops(), NB201.num_ops)
+    brute = [i for i in range(NB201.size)
+             if all(values[i] > values[j] for j in NB201.indices_of(NB201.neighbours(i)))]
+    assert land.strict_optima(values, nb).tolist() == brute
+
+
+def test_disconnected_cells_are_those_whose_canonical_form_never_mentions_the_input():
+    from nasbench_suite.surrogate.features import live_edges
+
+    dead = ~live_edges(NB201.all_ops()).any(axis=1)
+    # the input node is the bare term x (not the x inside op names such as nor_conv_3x3)
+    by_canonical = np.array([re.search(r"(?<!\w)x(?!\w)", NB201.canonical(i)) is None for i in range(NB201.size)])
+    assert np.array_equal(dead, by_canonical)
+    assert dead.sum() == 341
 
 
 def brute_plateau_optima(values: np.ndarray, neighbours: list[set[int]]) -> list[set[int]]:
