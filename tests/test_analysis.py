@@ -326,6 +326,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
     (["--metric", "valid_loss"], "valid: test_acc, train_acc, valid_acc, valid_test_acc"),
     (["--epoch", "50"], "valid epochs: 12, 200"),
     (["--compare", "no-such-table"], "unknown table 'no-such-table'; embedded tables:"),
+    (["--compare", "cifar10-jpeg75-micro"], "--compare table cifar10-jpeg75-micro holds 200 cells; it must hold all"),
 ])
 def test_cli_rejects_bad_input_in_one_line(tmp_path, args, expected):
     result = run_cli("analyze", "nb201-cifar10", "--out", str(tmp_path), *args)

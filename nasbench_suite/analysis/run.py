@@ -52,6 +52,10 @@ def check_target(table: Table, metric: str, epoch: int | None) -> int:
     return epoch
 
 
+def table_name(table: Table) -> str:
+    return Path(table.path).stem if table.path else table.dataset
+
+
 def edge_names(table: Table) -> list[str]:
     return [f"{a}->{b}" for a, b in table.space_obj.edges]
 
@@ -62,7 +66,11 @@ def analyze(table: Table, metric: str = "valid_acc", epoch: int | None = None,
     """Run every analysis the table allows on metric@epoch; write CSVs, figures, summary.md/json to `out_dir`
     (default results/analysis/<table name>) and return the summary."""
     epoch = check_target(table, metric, epoch)
-    name = Path(table.path).stem if table.path else table.dataset
+    name = table_name(table)
+    for other in compare:
+        if len(np.setdiff1d(table.archs, other.archs)):
+            raise UserInputError(f"--compare table {table_name(other)} holds {len(other.archs)} cells; it must hold "
+                                 f"all {len(table.archs)} cells of {name} (e.g. a full nb201-* table)")
     out = Path(out_dir) if out_dir else Path("results") / "analysis" / name
     space, rng = table.space_obj, np.random.default_rng(seed)
     ops, label = space.ops_of(table.archs), f"{metric}@{epoch}"
@@ -238,8 +246,8 @@ def signals_section(ctx: Context, compare: Sequence[Table]) -> dict[str, Any]:
     table = ctx.table
     targets = {f"{m}@{e}": table.values(m, e) for m, e in accuracy_targets(table)}
     for other in compare:
-        stem = Path(other.path).stem if other.path else other.dataset
-        targets.update({f"{stem}:{m}@{e}": other.query_many(table.archs, m, e) for m, e in accuracy_targets(other)})
+        targets.update({f"{table_name(other)}:{m}@{e}": other.query_many(table.archs, m, e)
+                        for m, e in accuracy_targets(other)})
     signals = {**targets, **{c: table.column(c) for c in sorted(table.columns)}}
     records = []
     for t_name, t_values in targets.items():
