@@ -58,7 +58,6 @@ def test_final_scores_and_leaderboard_columns():
     assert b.top1_hit == 0.5 and np.isinf(b.top1_seconds)
     assert c.regret_median == 5.0 and c.top1_hit == 0.0
     assert a.queries_mean == 2.5 and b.queries_mean == 2.5
-    assert a.wall_ms == pytest.approx(25.0) and a.cpu_ms == pytest.approx(5.0)
     # log-time grid from 50 s (when every run has a result) to the 100 s budget
     assert (a.regret_auc, b.regret_auc, c.regret_auc) == pytest.approx((0.25, 1.0, 5.0))
 
