@@ -269,7 +269,8 @@ def test_an_incumbent_without_report_value_is_an_error(table, tmp_path):
     holed.set_metric("test_acc", report)
     benchmark = TableBenchmark(holed, "valid_acc", "test_acc", 200, "mean")
     Script.cells = [int(np.argsort(valid)[len(valid) // 2]), best]
-    with pytest.raises(UserInputError, match=rf"incumbent cell {best} \(\|.*\|\) has no report value \(test_acc is NaN\)"):
+    named = rf"incumbent cell {best} \(\|.*\|\) has no report value \(test_acc is NaN\)"  # cell and metric
+    with pytest.raises(UserInputError, match=named):
         run(benchmark, ["test-script"], [0], "3q", jobs=1)
     path = holed.save(tmp_path / "holed.h5")
     result = invoke("--strategies", "test-script", "--seeds", "1", "--budget", "3q", "--table", str(path),

@@ -103,7 +103,8 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
                        fidelities=preset.multi_fidelities, proxy=proxy, jobs=jobs, out_dir=out, overwrite=overwrite,
                        progress=not as_json, protocol=protocol)
             wall = time.perf_counter() - start
-            report = write_report(runs, out, extra={"command": command}, timing_extra={"jobs": jobs, "wall_seconds": wall})
+            report = write_report(runs, out, extra={"command": command},
+                                  timing_extra={"jobs": jobs, "wall_seconds": wall})
     except KeyboardInterrupt as exc:
         signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
         saved = len(list((out / "runs").glob("*/seed-*.npz")))
