@@ -221,7 +221,7 @@ def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, de
             lowest = min(lowest, fidelities[0])
     cap = MAX_QUERIES_PER_CELL * benchmark.space.size
     if budget.unit == "queries" and budget.amount > cap:
-        raise UserInputError(f"budget of {budget} is above the cap of {cap:,} queries ({MAX_QUERIES_PER_CELL}x the "
+        raise UserInputError(f"budget of {budget.amount:g} queries is above the cap of {cap:,} queries ({MAX_QUERIES_PER_CELL}x the "
                              f"{benchmark.space.size:,} cells of the space); expected at most {cap}q")
     if budget.unit == "seconds":
         cheapest = min(benchmark.evaluate(i, lowest, rng).cost for i in range(benchmark.space.size))
