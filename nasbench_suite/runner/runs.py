@@ -10,12 +10,11 @@ import fcntl
 import hashlib
 import json
 import os
-import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
@@ -27,7 +26,6 @@ RUNS_DIR = "runs"
 PROTOCOL_FILE = "protocol.json"
 LOCK_FILE = ".lock"
 ARRAYS = ("arch", "fidelity", "cost", "seen", "incumbent", "reported")
-ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed member timestamps: a rerun writes byte-identical run files
 
 
 @dataclass(eq=False)
@@ -111,18 +109,11 @@ def run_path(out_dir: str | os.PathLike, strategy: str, seed: int) -> Path:
 
 
 def save_run(run: Run, out_dir: str | os.PathLike, protocol_hash: str) -> Path:
-    """Store one finished run atomically; the same run always gives the same bytes (no times, no dates)."""
+    """Store one finished run atomically; the same run always gives the same bytes (no measured times in it;
+    np.savez stamps its zip members 1980-01-01)."""
     info = jsonio.dumps({"strategy": run.strategy, "seed": run.seed, "protocol": protocol_hash}, sort_keys=True)
     arrays = {"info": np.array(info), **{k: getattr(run, k) for k in ARRAYS}}
-    return write_atomic(run_path(out_dir, run.strategy, run.seed), lambda fh: _write_npz(fh, arrays))
-
-
-def _write_npz(fh: IO[bytes], arrays: dict[str, np.ndarray]) -> None:
-    """np.savez's format (np.load reads it) without its wall-clock member timestamps."""
-    with zipfile.ZipFile(fh, "w", zipfile.ZIP_STORED) as archive:
-        for name, array in arrays.items():
-            with archive.open(zipfile.ZipInfo(f"{name}.npy", ZIP_EPOCH), "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+    return write_atomic(run_path(out_dir, run.strategy, run.seed), lambda fh: np.savez(fh, **arrays))
 
 
 def load_run(path: Path) -> tuple[Run, str]:
