@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from nasbench_suite import jsonio
 from nasbench_suite.report import (anytime, critical_difference, final_scores, format_leaderboard, leaderboard,
-                                   rank_curves, write_report)
+                                   rank_curves, timing, write_report)
 from nasbench_suite.runner import Run, Runs
 
 NAN = float("nan")
@@ -58,7 +58,6 @@ def test_final_scores_and_leaderboard_columns():
     assert b.top1_hit == 0.5 and np.isinf(b.top1_seconds)
     assert c.regret_median == 5.0 and c.top1_hit == 0.0
     assert a.queries_mean == 2.5 and b.queries_mean == 2.5
-    assert a.wall_ms == pytest.approx(25.0) and a.cpu_ms == pytest.approx(5.0)
     # log-time grid from 50 s (when every run has a result) to the 100 s budget
     assert (a.regret_auc, b.regret_auc, c.regret_auc) == pytest.approx((0.25, 1.0, 5.0))
 
@@ -88,13 +87,36 @@ def test_friedman_and_nemenyi_by_hand():
     assert critical_difference(scores[["x", "y"]]) is None
 
 
+def test_timing_is_apart_from_the_leaderboard():
+    runs = make_runs()
+    assert not {"wall_ms", "cpu_ms"} & set(leaderboard(runs).columns)  # a rerun must give the same leaderboard
+    a = timing(runs).loc["A"]
+    assert a.runs_timed == 2 and a.wall_ms == pytest.approx(25.0) and a.cpu_ms == pytest.approx(5.0)
+    runs.get("A", 0).wall_seconds = float("nan")  # reused from disk: not timed here
+    assert timing(runs).loc["A"].runs_timed == 1 and timing(runs).loc["A"].wall_ms == pytest.approx(20.0)
+
+
+def test_report_header_shows_excluded_cells_when_the_benchmark_has_them(tmp_path):
+    runs = make_runs()
+    write_report(runs, tmp_path / "plain")
+    assert "excluded" not in (tmp_path / "plain" / "leaderboard.md").read_text()
+    runs.meta["protocol"]["benchmark"] |= {"excluded_cells": 1234, "excluded_reason": "no valid_acc"}
+    write_report(runs, tmp_path / "excluded")
+    text = (tmp_path / "excluded" / "leaderboard.md").read_text()
+    assert "- excluded cells: 1,234 cells of the space are not searchable (no valid_acc)" in text
+
+
 def test_write_report_files(tmp_path):
     runs = make_runs()
-    out = write_report(runs, tmp_path, extra={"command": "hand-made"})
+    out = write_report(runs, tmp_path, extra={"command": "hand-made"}, timing_extra={"jobs": 3})
     csv = pd.read_csv(tmp_path / "leaderboard.csv", index_col=0)
     assert list(csv.index) == ["A", "B", "C"] and csv.loc["A", "final_mean"] == 9.75
-    header = json.loads((tmp_path / "leaderboard.json").read_text())["header"]
+    header = jsonio.loads((tmp_path / "leaderboard.json").read_text())["header"]
     assert header["software"]["numpy"] == np.__version__ and header["hardware"]["cores"] >= 1
+    assert "created" not in header and "load_average_1_5_15min" not in header["hardware"]  # they go to timing.json
+    measured = jsonio.loads((tmp_path / "timing.json").read_text())
+    assert measured["jobs"] == 3 and measured["runs"]["C/1"] == {"wall_seconds": 0.02, "cpu_seconds": 0.004}
+    assert measured["strategies"]["A"]["cpu_ms"] == pytest.approx(5.0) and len(measured["load_average_1_5_15min"]) == 3
     assert header["protocol"]["preset"] == "hand" and header["friedman"]["seeds"] == 2
     text = (tmp_path / "leaderboard.md").read_text()
     assert format_leaderboard(out["leaderboard"]) in text and "- command: hand-made" in text

@@ -78,7 +78,36 @@ class NeedsProxy(Walk):
     needs_proxy = True
 
 
-for cls in (Walk, TwoFidelity, Bomb, Fault, NeedsProxy):
+class Script(Walk):
+    """Test strategy: asks the cells of `Script.cells` (official indices) in turn."""
+
+    name = "test-script"
+    cells: list[int] = [0]
+
+    def __init__(self, context: Context, **hp) -> None:
+        super().__init__(context, **hp)
+        self.count = 0
+
+    def ask(self) -> Trial:
+        self.count += 1
+        return self.trial(self.space.to_ops(Script.cells[(self.count - 1) % len(Script.cells)]))
+
+
+class Asks200(Walk):
+    """Test strategy: always asks for 200 epochs, whatever the protocol offers."""
+
+    name = "test-200"
+
+    def ask(self) -> Trial:
+        return Trial(self.space.sample(self.rng), 200)
+
+
+class Asks200Multi(Asks200):
+    name = "test-200-mf"
+    multi_fidelity = True
+
+
+for cls in (Walk, TwoFidelity, Bomb, Fault, NeedsProxy, Script, Asks200, Asks200Multi):
     if cls.name not in STRATEGIES:
         register(cls)
 
@@ -187,6 +216,69 @@ def test_interrupt_in_parallel_keeps_finished_runs(paper, tmp_path):
         assert run(paper, [r.strategy], [r.seed], 3000, default_fidelity=12, jobs=1).runs[0].same_trajectory(r)
 
 
+def test_rerun_keeps_every_stored_run_and_reports_what_was_asked(paper, tmp_path):
+    both = run(paper, ["test-walk", "test-mf"], 3, "4q", default_fidelity=12, jobs=1, out_dir=tmp_path)
+    files = sorted(p.relative_to(tmp_path) for p in (tmp_path / "runs").glob("*/seed-*.npz"))
+    assert len(files) == 6
+    stamps = {p: (tmp_path / p).stat().st_mtime_ns for p in files}
+    one = run(paper, ["test-walk"], [1], "4q", default_fidelity=12, jobs=1, out_dir=tmp_path)
+    assert [(r.strategy, r.seed) for r in one] == [("test-walk", 1)]  # exactly what was asked
+    assert one.runs[0].same_trajectory(both.get("test-walk", 1))
+    assert {p: (tmp_path / p).stat().st_mtime_ns for p in files} == stamps  # all kept, none recomputed
+    again = run(paper, ["test-walk", "test-mf"], 3, "4q", default_fidelity=12, jobs=1, out_dir=tmp_path)
+    assert all(a.same_trajectory(b) for a, b in zip(again, both))
+    with pytest.raises(UserInputError, match="another protocol .*--overwrite .*another --out"):
+        run(paper, ["test-walk"], [0], "5q", default_fidelity=12, jobs=1, out_dir=tmp_path)
+    assert len(list((tmp_path / "runs").glob("*/seed-*.npz"))) == 6
+    (tmp_path / "notes.txt").write_text("mine")
+    run(paper, ["test-walk"], [0], "5q", default_fidelity=12, jobs=1, out_dir=tmp_path, overwrite=True)
+    assert [p.name for p in (tmp_path / "runs").glob("*/seed-*.npz")] == ["seed-0.npz"]
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # --overwrite deletes only the suite's run files
+
+
+def test_budget_cap(paper):
+    with pytest.raises(UserInputError, match=r"above the cap of 156,250 queries .*expected at most 156250q"):
+        run(paper, ["test-walk"], [0], "1e99q", default_fidelity=12, jobs=1)
+    with pytest.raises(UserInputError, match=r"above the cap of \d+ simulated seconds .*at 12 epochs"):
+        run(paper, ["test-walk"], [0], "1e99", default_fidelity=12, jobs=1)
+
+
+def test_sample_unseen_draws_once_when_every_cell_was_seen():
+    from nasbench_suite.strategies._common import sample_unseen
+
+    everything = set(map(tuple, ns.NB201.all_ops().tolist()))
+    rng, reference = np.random.default_rng(0), np.random.default_rng(0)
+    assert sample_unseen(ns.NB201, rng, everything) == ns.NB201.sample(reference)
+    assert rng.random() == reference.random()  # no wasted draws: the cost of an ask does not grow with a run
+
+
+@pytest.mark.parametrize("strategy", ["test-200", "test-200-mf"])
+def test_a_fidelity_the_protocol_does_not_offer_is_an_error(paper, strategy):
+    with pytest.raises(UserInputError, match=f"strategy '{strategy}' asked for 200 epochs; this protocol offers it "
+                                             "12 epochs"):
+        run(paper, [strategy], [0], "3q", default_fidelity=12, fidelities=(12,), jobs=1)
+
+
+def test_an_incumbent_without_report_value_is_an_error(table, tmp_path):
+    valid = table.values("valid_acc", 200)
+    best = int(np.nanargmax(valid))
+    report = table.metrics["test_acc"].values.copy()
+    report[best] = np.nan
+    holed = ns.Table(space="nb201", dataset="cifar10", archs=table.archs, seeds=table.seeds, epochs=table.epochs,
+                     columns=table.columns, metrics={"valid_acc": table.metrics["valid_acc"]})
+    holed.set_metric("test_acc", report)
+    benchmark = TableBenchmark(holed, "valid_acc", "test_acc", 200, "mean")
+    Script.cells = [int(np.argsort(valid)[len(valid) // 2]), best]
+    named = rf"incumbent cell {best} \(\|.*\|\) has no report value \(test_acc is NaN\)"  # cell and metric
+    with pytest.raises(UserInputError, match=named):
+        run(benchmark, ["test-script"], [0], "3q", jobs=1)
+    path = holed.save(tmp_path / "holed.h5")
+    result = invoke("--strategies", "test-script", "--seeds", "1", "--budget", "3q", "--table", str(path),
+                    "--out", str(tmp_path / "out"), "--jobs", "1")
+    assert result.exit_code == 2 and "has no report value (test_acc is NaN)" in result.output, result.output
+    assert not (tmp_path / "out" / "leaderboard.md").exists()
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"strategies": ["nope"]}, "unknown strategy 'nope'; valid: .*test-walk"),
     ({"budget": 30}, "too small for one query: the cheapest query costs 34.3"),
@@ -224,6 +316,7 @@ def invoke(*args: str):
     (["--strategies", "random,nope"], "unknown strategy 'nope'; valid: "),
     (["--strategies", "test-walk", "--budget", "10"], "too small for one query"),
     (["--strategies", "test-walk", "--budget", "1h"], "cannot read budget '1h'"),
+    (["--strategies", "test-walk", "--budget", "1e99q"], "above the cap of 156,250 queries"),
     (["--strategies", "test-proxy", "--proxy", "proxy_nope"], "--proxy 'proxy_nope': .* has no such per-cell column"),
 ])
 def test_cli_errors_are_one_line(args, message, tmp_path):
@@ -231,7 +324,7 @@ def test_cli_errors_are_one_line(args, message, tmp_path):
     assert result.exit_code == 2, result.output
     assert "error: " in result.output and len(result.output.strip().splitlines()) <= 2
     assert re.search(message, result.output)
-    assert not (tmp_path / "out" / "runs").exists()
+    assert not [p for p in (tmp_path / "out" / "runs").glob("**/*") if p.name != ".lock"]  # nothing but the lock
 
 
 def test_cli_table_without_the_search_metric(table, tmp_path):

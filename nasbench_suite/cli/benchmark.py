@@ -3,18 +3,28 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
 import click
 
+from nasbench_suite import jsonio
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.table import open_table
 from nasbench_suite.table.registry import DEFAULT_TABLE
 
 RESULTS_DIR = Path("results")
-EXIT_INTERRUPTED = 130
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal number, as a shell reports it
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: finished runs are kept."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
 
 
 def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
@@ -45,14 +55,19 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
               help="answer every query from this surrogate file (`nasbench-suite surrogate build TABLE`), fitted on "
                    "--table")
 @click.option("--hybrid", is_flag=True, help="with --surrogate: the table where it measured, the surrogate elsewhere")
-@click.option("--resume", is_flag=True, help="keep finished runs found in the output folder, run only the missing")
+@click.option("--resume", is_flag=True, help="the default, kept for old scripts: finished runs found in the output "
+              "folder under the identical protocol are reused (they are what a rerun computes); only missing ones run")
+@click.option("--overwrite", is_flag=True, help="delete stored runs of the output folder made under another "
+              "protocol and start over (without it they are an error, never deleted)")
 @json_option
 def benchmark_command(strategies: str | None, seeds: int | None, budget: str | None, preset_name: str,
                       table_name: str, out: Path | None, jobs: int | None, proxy_column: str | None,
-                      surrogate_path: str | None, hybrid: bool, resume: bool, as_json: bool) -> None:
-    """Run search strategies on a table and write leaderboard.{csv,md,json} and plots to the output folder."""
+                      surrogate_path: str | None, hybrid: bool, resume: bool, overwrite: bool, as_json: bool) -> None:
+    """Run search strategies on a table and write leaderboard.{csv,md,json}, timing.json and plots to the output
+    folder. Rerunning reuses the stored runs of the identical protocol, so it only runs what is missing."""
     from nasbench_suite.report import format_leaderboard, write_report
     from nasbench_suite.runner import Budget, get_preset, run
+    from nasbench_suite.runner.runs import output_lock
     from nasbench_suite.strategies import STRATEGIES, get_strategy
     from nasbench_suite.surrogate import load as load_surrogate
 
@@ -82,19 +97,25 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
     click.echo(f"{len(names)} strategies x {seeds} seeds on {table_name} ({preset_name}: {budget_}) -> {out}",
                err=True)
     start = time.perf_counter()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
-        runs = run(benchmark, names, seeds, budget_, default_fidelity=preset.search_fidelity,
-                   fidelities=preset.multi_fidelities, proxy=proxy, jobs=jobs, out_dir=out, resume=resume,
-                   progress=not as_json, protocol=protocol)
-    except KeyboardInterrupt:
+        with output_lock(out):
+            runs = run(benchmark, names, seeds, budget_, default_fidelity=preset.search_fidelity,
+                       fidelities=preset.multi_fidelities, proxy=proxy, jobs=jobs, out_dir=out, overwrite=overwrite,
+                       progress=not as_json, protocol=protocol)
+            wall = time.perf_counter() - start
+            report = write_report(runs, out, extra={"command": command},
+                                  timing_extra={"jobs": jobs, "wall_seconds": wall})
+    except KeyboardInterrupt as exc:
+        signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
         saved = len(list((out / "runs").glob("*/seed-*.npz")))
-        click.echo(f"interrupted: {saved} finished runs are saved under {out / 'runs'}; rerun with --resume "
-                   "to run only the missing ones", err=True)
-        raise SystemExit(EXIT_INTERRUPTED) from None
-    wall = time.perf_counter() - start
-    report = write_report(runs, out, extra={"command": command, "jobs": jobs, "wall_seconds": round(wall, 2)})
+        click.echo(f"interrupted by {signum.name}: {saved} finished runs are saved under {out / 'runs'}; rerun the "
+                   "same command to run only the missing ones", err=True)
+        raise SystemExit(EXIT_CODES[signum]) from None
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     board = report["leaderboard"]
-    emit({"out": str(out), "wall_seconds": wall, "leaderboard": board.reset_index().to_dict(orient="records")},
-         as_json, lambda data: f"{format_leaderboard(board)}\n\n{len(runs)} runs in {wall:.1f} s wall; "
-                               f"wrote {out}/leaderboard.{{csv,md,json}} and {out}/plots/")
-
+    data = {"out": str(out), "wall_seconds": wall, "leaderboard": board.reset_index().to_dict(orient="records")}
+    emit(jsonio.to_builtin(data), as_json,
+         lambda data: f"{format_leaderboard(board)}\n\n{len(runs)} runs in {wall:.1f} s wall; wrote "
+                      f"{out}/leaderboard.{{csv,md,json}}, {out}/timing.json and {out}/plots/")

@@ -25,12 +25,17 @@ def colors(strategies: list[str]) -> dict[str, tuple]:
     return {s: cmap(i % cmap.N) for i, s in enumerate(strategies)}
 
 
+SVG_HASH_SALT = "nasbench-suite"  # fixed SVG element ids (random per process otherwise)
+METADATA = {"png": {}, "svg": {"Date": None}}  # no dates: the same figure gives the same bytes
+
+
 def save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
-    """Write `name`.png and `name`.svg atomically; close the figure."""
+    """Write `name`.png and `name`.svg atomically, byte-identical for the same figure; close the figure."""
     paths = []
     for fmt in FORMATS:
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight", metadata={"Date": None} if fmt == "svg" else {})
+        with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
+            fig.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight", metadata=METADATA[fmt])
         paths.append(write_atomic(out_dir / f"{name}.{fmt}", lambda fh: fh.write(buffer.getvalue())))
     plt.close(fig)
     return paths

@@ -132,7 +132,8 @@ def leaderboard(runs: Runs) -> pd.DataFrame:
     grid from when every run has a result to the budget: area under the anytime curve / log-width);
     top1_hit / opt_hit (fraction of runs whose incumbent reached the top 1% / the optimum);
     top1_queries, top1_seconds, opt_queries, opt_seconds (median over runs; inf when most never got there);
-    queries_mean (queries per run); wall_ms / cpu_ms (wall-clock / CPU time per run of the search loop).
+    queries_mean (queries per run). Measured times are not here (a rerun must give the same leaderboard): see
+    `timing`.
     """
     ref = _reference(runs)
     mean_rank = ranks(final_scores(runs).loc[common_seeds(runs)]).mean()
@@ -155,11 +156,23 @@ def leaderboard(runs: Runs) -> pd.DataFrame:
                      "top1_seconds": float(np.median(top[:, 1])),
                      "opt_hit": float(np.isfinite(opt[:, 0]).mean()), "opt_queries": float(np.median(opt[:, 0])),
                      "opt_seconds": float(np.median(opt[:, 1])),
-                     "queries_mean": float(np.mean([r.queries for r in group])),
-                     "wall_ms": 1000 * float(np.mean([r.wall_seconds for r in group])),
-                     "cpu_ms": 1000 * float(np.mean([r.cpu_seconds for r in group]))})
+                     "queries_mean": float(np.mean([r.queries for r in group]))})
     board = pd.DataFrame(rows).set_index("strategy")
     return board.sort_values(["mean_rank", "final_mean"], ascending=[True, False], kind="stable")
+
+
+def timing(runs: Runs) -> pd.DataFrame:
+    """Per strategy: runs_timed (runs with measured times), wall_ms / cpu_ms (mean wall-clock / CPU time per run
+    of the search loop over those; NaN when none was measured, e.g. every run was reused from disk)."""
+    rows = []
+    for s in runs.strategies:
+        wall = np.array([r.wall_seconds for r in runs.of(s)])
+        cpu = np.array([r.cpu_seconds for r in runs.of(s)])
+        timed = np.isfinite(wall)
+        rows.append({"strategy": s, "runs_timed": int(timed.sum()),
+                     "wall_ms": 1000 * float(wall[timed].mean()) if timed.any() else np.nan,
+                     "cpu_ms": 1000 * float(cpu[timed].mean()) if timed.any() else np.nan})
+    return pd.DataFrame(rows).set_index("strategy")
 
 
 def _regret_auc(runs: Runs) -> dict[str, float]:

@@ -1,8 +1,12 @@
-"""Writing a leaderboard: CSV, Markdown and JSON (with the protocol, provenance, software and hardware) + plots."""
+"""Writing a leaderboard: CSV, Markdown and JSON (with the protocol, provenance, software and hardware), plots, and
+the measured times apart in timing.json.
+
+Everything but timing.json is a function of the runs, the protocol and the software: rerunning the same benchmark
+in the same environment rewrites those files byte for byte.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 from datetime import datetime, timezone
@@ -12,14 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nasbench_suite import jsonio
 from nasbench_suite.report import plots
 from nasbench_suite.report.stats import (anytime, common_seeds, critical_difference, final_scores, leaderboard,
-                                         rank_curves)
+                                         rank_curves, timing)
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.runner.runs import Runs
 from nasbench_suite.versions import package_versions
 
 PLOTS_DIR = "plots"
+TIMING_FILE = "timing.json"
 SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "scikit-learn", "xgboost", "optuna", "matplotlib", "h5py",
             "click", "tqdm")
 
@@ -32,8 +38,7 @@ def environment() -> dict[str, Any]:
     if cpuinfo.is_file():
         cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
                     if line.startswith("model name")), cpu)
-    hardware = {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(),
-                "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()]}
+    hardware = {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform()}
     return {"software": software, "hardware": hardware}
 
 
@@ -61,7 +66,7 @@ def format_leaderboard(board: pd.DataFrame) -> str:
     """The leaderboard as a Markdown table (also what the CLI prints)."""
     header = ["#", "strategy", "final mean ± std", "95% CI", "median", "regret", "mean rank", "regret AUC",
               "top-1% hit", "queries to top-1%", "sim. s to top-1%", "optimum hit", "queries to opt.",
-              "sim. s to opt.", "queries/run", "wall ms/run", "CPU ms/run"]
+              "sim. s to opt.", "queries/run"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for place, (name, r) in enumerate(board.iterrows(), start=1):
         ci = (f"[{_number(r.final_mean - r.final_ci95)}, {_number(r.final_mean + r.final_ci95)}]"
@@ -69,16 +74,18 @@ def format_leaderboard(board: pd.DataFrame) -> str:
         cells = [str(place), name, f"{_number(r.final_mean)} ± {_number(r.final_std)}", ci, _number(r.final_median),
                  _number(r.regret_mean, 3), _number(r.mean_rank), _number(r.regret_auc, 3), f"{r.top1_hit:.0%}",
                  _number(r.top1_queries, 0), _number(r.top1_seconds, 0), f"{r.opt_hit:.0%}",
-                 _number(r.opt_queries, 0), _number(r.opt_seconds, 0), _number(r.queries_mean, 1),
-                 _number(r.wall_ms, 1), _number(r.cpu_ms, 1)]
+                 _number(r.opt_queries, 0), _number(r.opt_seconds, 0), _number(r.queries_mean, 1)]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write leaderboard.{csv,md,json} and the plots under `out_dir`; returns the header and the leaderboard.
+def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
+                 timing_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write leaderboard.{csv,md,json}, timing.json and the plots under `out_dir`; returns the header and the
+    leaderboard.
 
-    extra: more header entries (e.g. the command line, jobs, total wall time).
+    extra: more header entries (e.g. the command line). timing_extra: more measured entries for timing.json
+    (e.g. jobs, total wall seconds): anything that changes from one identical rerun to the next goes there.
     """
     out_dir = Path(out_dir)
     board = leaderboard(runs)
@@ -88,17 +95,17 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
     seeds = common_seeds(runs)
     scores = final_scores(runs).loc[seeds]
     cd = critical_difference(scores)
-    header = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "protocol": protocol,
-              "protocol_hash": runs.meta["protocol_hash"], "strategies": runs.strategies, "seeds": runs.seeds,
-              "runs": len(runs), "reference": reference, **environment(),
+    header = {"protocol": protocol, "protocol_hash": runs.meta["protocol_hash"], "strategies": runs.strategies,
+              "seeds": runs.seeds, "runs": len(runs), "reference": reference, **environment(),
               "friedman": None if cd is None else {"statistic": cd.statistic, "pvalue": cd.pvalue,
                                                      "nemenyi_cd": cd.cd, "alpha": cd.alpha, "seeds": cd.blocks},
               **(extra or {})}
     out_dir.mkdir(parents=True, exist_ok=True)
     write_atomic(out_dir / "leaderboard.csv", lambda fh: fh.write(board.to_csv(float_format="%.6g").encode()))
-    rows = json.loads(board.reset_index().to_json(orient="records"))
+    rows = board.reset_index().to_dict(orient="records")
     write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(
-        json.dumps({"header": header, "leaderboard": rows}, indent=2, default=str).encode()))
+        jsonio.dumps({"header": header, "leaderboard": rows}, indent=2).encode()))
+    write_timing(runs, out_dir, timing_extra)
 
     palette = plots.colors(runs.strategies)
     title = f"{bench.get('dataset', '')} {protocol.get('preset', '')}: {_seed_summary(runs.seeds)}".strip()
@@ -143,9 +150,12 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
              f"provenance: {provenance.get('kind', '-')}: {sources}",
              "- software: " + ", ".join(f"{k} {v}" for k, v in header["software"].items()),
              f"- hardware: {header['hardware']['cpu']}, {header['hardware']['cores']} cores, "
-             f"{header['hardware']['platform']}; load average when written "
-             f"{header['hardware']['load_average_1_5_15min']} (wall times grow with other load)"]
-    lines += [f"- {key}: {header[key]}" for key in ("command", "jobs", "wall_seconds") if key in header]
+             f"{header['hardware']['platform']}; measured wall and CPU times: {TIMING_FILE}"]
+    if bench.get("excluded_cells") is not None:  # cells the benchmark leaves out of the searchable set
+        reason = f" ({bench['excluded_reason']})" if bench.get("excluded_reason") else ""
+        lines.append(f"- excluded cells: {bench['excluded_cells']:,} cells of the space are not searchable{reason}")
+    if "command" in header:
+        lines.append(f"- command: {header['command']}")
     if friedman:
         lines.append(f"- Friedman test over {friedman['seeds']} seeds: chi2 = {friedman['statistic']:.2f}, "
                      f"p = {friedman['pvalue']:.3g}; Nemenyi critical difference of mean ranks "
@@ -157,3 +167,24 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
               "runs ('never' when most runs did not get there).", ""]
     lines += [f"![{name}]({PLOTS_DIR}/{name}.png)" for name in figures]
     return "\n".join(lines) + "\n"
+
+
+def write_timing(runs: Runs, out_dir: Path, extra: dict[str, Any] | None = None) -> Path:
+    """timing.json: per strategy and per run, the measured wall/CPU seconds of the search loops, plus `extra`.
+
+    Runs reused from disk were timed by the process that ran them: their times are taken from the timing.json
+    already there (if any), so reusing runs keeps their times.
+    """
+    path = out_dir / TIMING_FILE
+    previous = jsonio.loads(path.read_text()).get("runs", {}) if path.is_file() else {}
+    for run in runs:
+        known = previous.get(f"{run.strategy}/{run.seed}")
+        if not np.isfinite(run.wall_seconds) and known:
+            run.wall_seconds, run.cpu_seconds = (np.nan if known[k] is None else known[k]
+                                                 for k in ("wall_seconds", "cpu_seconds"))
+    measured = {f"{r.strategy}/{r.seed}": {"wall_seconds": r.wall_seconds, "cpu_seconds": r.cpu_seconds}
+                for r in runs}
+    data = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()], **(extra or {}),
+            "strategies": timing(runs).to_dict(orient="index"), "runs": {**previous, **measured}}
+    return write_atomic(path, lambda fh: fh.write(jsonio.dumps(data, indent=2).encode()))

@@ -6,21 +6,25 @@ finished, and a resumed one only runs what is missing.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 
 RUNS_DIR = "runs"
 PROTOCOL_FILE = "protocol.json"
+LOCK_FILE = ".lock"
 ARRAYS = ("arch", "fidelity", "cost", "seen", "incumbent", "reported")
 
 
@@ -37,8 +41,8 @@ class Run:
     seen: np.ndarray
     incumbent: np.ndarray
     reported: np.ndarray
-    wall_seconds: float = 0.0  # wall-clock time of the search loop (inflated when the machine is busy)
-    cpu_seconds: float = 0.0  # CPU time of the search loop in its process
+    wall_seconds: float = float("nan")  # wall-clock time of the search loop (NaN: not measured in this process)
+    cpu_seconds: float = float("nan")  # CPU time of the search loop in its process (kept out of run files)
 
     @property
     def queries(self) -> int:
@@ -105,46 +109,85 @@ def run_path(out_dir: str | os.PathLike, strategy: str, seed: int) -> Path:
 
 
 def save_run(run: Run, out_dir: str | os.PathLike, protocol_hash: str) -> Path:
-    """Store one finished run atomically."""
-    arrays = {k: getattr(run, k) for k in ARRAYS}
-    info = json.dumps({"strategy": run.strategy, "seed": run.seed, "wall_seconds": run.wall_seconds,
-                       "cpu_seconds": run.cpu_seconds, "protocol": protocol_hash})
-    return write_atomic(run_path(out_dir, run.strategy, run.seed),
-                        lambda fh: np.savez(fh, info=np.array(info), **arrays))
+    """Store one finished run atomically; the same run always gives the same bytes (no measured times in it;
+    np.savez stamps its zip members 1980-01-01)."""
+    info = jsonio.dumps({"strategy": run.strategy, "seed": run.seed, "protocol": protocol_hash}, sort_keys=True)
+    arrays = {"info": np.array(info), **{k: getattr(run, k) for k in ARRAYS}}
+    return write_atomic(run_path(out_dir, run.strategy, run.seed), lambda fh: np.savez(fh, **arrays))
 
 
 def load_run(path: Path) -> tuple[Run, str]:
     """A stored run and the protocol hash it was run under."""
     with np.load(path) as data:
-        info = json.loads(str(data["info"]))
-        run = Run(info["strategy"], int(info["seed"]), **{k: data[k] for k in ARRAYS},
-                  wall_seconds=float(info["wall_seconds"]), cpu_seconds=float(info.get("cpu_seconds", "nan")))
+        info = jsonio.loads(str(data["info"]))
+        run = Run(info["strategy"], int(info["seed"]), **{k: data[k] for k in ARRAYS})
     return run, info["protocol"]
 
 
 def save_protocol(out_dir: str | os.PathLike, meta: dict[str, Any]) -> Path:
-    text = json.dumps(meta, indent=2, sort_keys=True, default=str).encode()
+    text = jsonio.dumps(meta, indent=2, sort_keys=True).encode()
     return write_atomic(Path(out_dir) / RUNS_DIR / PROTOCOL_FILE, lambda fh: fh.write(text))
 
 
-def stored_runs(out_dir: str | os.PathLike, protocol_hash: str) -> dict[tuple[str, int], Run]:
-    """Finished runs under `out_dir` made with this protocol; a clear error if others are there."""
+def _run_files(out_dir: str | os.PathLike) -> list[Path]:
+    return sorted((Path(out_dir) / RUNS_DIR).glob("*/seed-*.npz"))
+
+
+def stored_runs(out_dir: str | os.PathLike, protocol_hash: str, overwrite: bool = False) -> dict[tuple[str, int], Run]:
+    """Finished runs under `out_dir` made with this protocol (bit-for-bit what a rerun would compute).
+
+    Runs made under another protocol are an error, or with `overwrite` deleted (the suite's own run files only).
+    """
     found: dict[tuple[str, int], Run] = {}
-    for path in sorted((Path(out_dir) / RUNS_DIR).glob("*/seed-*.npz")):
+    paths = _run_files(out_dir)
+    for path in paths:
         run, stored_hash = load_run(path)
         if stored_hash != protocol_hash:
+            if overwrite:
+                clear_runs(out_dir)
+                return {}
             raise UserInputError(f"{path} was run under another protocol (table, preset, budget or fidelities "
-                                 "differ); use another --out folder or run without --resume to start over")
+                                 "differ); use --overwrite to delete the stored runs there and start over, or "
+                                 "another --out folder")
         found[(run.strategy, run.seed)] = run
     return found
 
 
 def clear_runs(out_dir: str | os.PathLike) -> int:
-    """Delete the stored runs of an output folder (a fresh start); returns how many there were."""
-    paths = list((Path(out_dir) / RUNS_DIR).glob("*/seed-*.npz"))
-    for path in paths:
-        path.unlink()
+    """Delete the stored runs and protocol of an output folder (nothing else); returns how many runs there were."""
+    paths = _run_files(out_dir)
+    for path in [*paths, Path(out_dir) / RUNS_DIR / PROTOCOL_FILE]:
+        path.unlink(missing_ok=True)
     return len(paths)
+
+
+_LOCKS: dict[Path, int] = {}  # output folders this process holds -> nesting depth
+
+
+@contextmanager
+def output_lock(out_dir: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive lock on an output folder (one writer at a time); re-entrant within this process."""
+    path = (Path(out_dir) / RUNS_DIR / LOCK_FILE).resolve()
+    if path in _LOCKS:
+        _LOCKS[path] += 1
+        try:
+            yield
+        finally:
+            _LOCKS[path] -= 1
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise UserInputError(f"{out_dir} is being written by another benchmark process (lock {path}); wait "
+                                 "for it to finish or use another --out folder") from None
+        _LOCKS[path] = 1
+        try:
+            yield
+        finally:
+            del _LOCKS[path]
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def load_runs(out_dir: str | os.PathLike) -> Runs:
@@ -152,7 +195,7 @@ def load_runs(out_dir: str | os.PathLike) -> Runs:
     protocol_file = Path(out_dir) / RUNS_DIR / PROTOCOL_FILE
     if not protocol_file.is_file():
         raise UserInputError(f"no stored runs in {out_dir} (missing {protocol_file})")
-    meta = json.loads(protocol_file.read_text())
+    meta = jsonio.loads(protocol_file.read_text())
     runs = stored_runs(out_dir, meta["protocol_hash"])
     return Runs(sorted(runs.values(), key=lambda r: (meta["strategies"].index(r.strategy)
                                                       if r.strategy in meta["strategies"] else 1 << 30, r.seed)),

@@ -10,14 +10,19 @@ Rules (the same for every benchmark):
   A strategy whose `recommend()` answers (e.g. hpbandster's BOHB) names the incumbent instead.
 - randomness: per (strategy, seed), SeedSequence([seed, crc32(strategy name)]) spawns the strategy's rng and
   the benchmark's noise rng, so a run is bit-for-bit the same whatever the number of jobs or the order.
+- a strategy may only ask the fidelities the protocol offers it; an incumbent must have a report value.
+- budgets are capped at MAX_QUERIES_PER_CELL x the space size queries (or the simulated seconds that many of
+  the cheapest queries take): beyond that a search has had every chance, and the command would not end.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -31,11 +36,12 @@ from tqdm.auto import tqdm
 from nasbench_suite.benchmark import Benchmark
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner.presets import Budget
-from nasbench_suite.runner.runs import Run, Runs, clear_runs, fingerprint, save_protocol, save_run, stored_runs
+from nasbench_suite.runner.runs import Run, Runs, fingerprint, output_lock, save_protocol, save_run, stored_runs
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies import Context, StrategySpec, make_strategy
 
 TOP_FRACTION = 0.01  # "top 1%" threshold reported by the leaderboard
+MAX_QUERIES_PER_CELL = 10  # budget cap: 10x the space size queries (156,250 on NB201)
 
 
 def strategy_rngs(strategy: str, seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -63,13 +69,19 @@ def run_one(benchmark: Benchmark, strategy: str, seed: int, budget: Budget, defa
     context = Context(space=benchmark.space, rng=strategy_rng, fidelities=fidelities,
                       default_fidelity=default_fidelity, proxy=proxy)
     searcher = make_strategy(strategy, context)
+    offered = set(fidelities) if searcher.multi_fidelity else {default_fidelity}
     evaluate, report, to_index = benchmark.evaluate, benchmark.report, benchmark.space.to_index
-    max_seconds, max_queries = budget.max_seconds, budget.max_queries
+    # the cap also bounds a seconds budget: excluded cells cost nothing, so a search asking only them still ends
+    max_seconds = budget.max_seconds
+    max_queries = min(budget.max_queries, MAX_QUERIES_PER_CELL * benchmark.space.size)
     rows: list[tuple[int, int, float, float, int, float]] = []
     spent, incumbent, best_fidelity, best_value, best_report = 0.0, -1, -1, -np.inf, np.nan
     start, cpu_start = time.perf_counter(), time.process_time()
     while len(rows) < max_queries:
         trial = searcher.ask()
+        if trial.fidelity not in offered:
+            raise UserInputError(f"strategy {strategy!r} asked for {trial.fidelity} epochs; this protocol offers it "
+                                 f"{', '.join(map(str, sorted(offered)))} epochs")
         observation = evaluate(trial.arch, trial.fidelity, noise_rng)
         if spent + observation.cost > max_seconds:
             break
@@ -85,6 +97,10 @@ def run_one(benchmark: Benchmark, strategy: str, seed: int, budget: Budget, defa
         if recommended is not None:
             incumbent = to_index(recommended)
             best_report = report(incumbent)
+        if incumbent >= 0 and best_report != best_report:
+            raise UserInputError(f"incumbent cell {incumbent} ({benchmark.space.to_str(incumbent)}) has no report "
+                                 f"value ({benchmark.report_metric} is NaN); a searchable cell needs one: "
+                                 "exclude such cells from the benchmark or fill the table")
         rows.append((index, trial.fidelity, observation.cost, value, incumbent, best_report))
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     columns = list(zip(*rows)) if rows else [()] * 6
@@ -96,16 +112,20 @@ def run_one(benchmark: Benchmark, strategy: str, seed: int, budget: Budget, defa
 def run(benchmark: Benchmark, strategies: Sequence[str], seeds: int | Sequence[int], budget: Budget | str | float,
         *, default_fidelity: int | None = None, fidelities: Sequence[int] | None = None,
         proxy: np.ndarray | None = None, jobs: int | None = None, out_dir: str | os.PathLike | None = None,
-        resume: bool = False, progress: bool = False, protocol: dict[str, Any] | None = None) -> Runs:
+        resume: bool = True, overwrite: bool = False, progress: bool = False,
+        protocol: dict[str, Any] | None = None) -> Runs:
     """Run every strategy with every seed on `benchmark`; each run is saved under `out_dir` as it finishes.
 
     seeds: a count n (seeds 0..n-1) or explicit non-negative seeds. budget: Budget, or '12000' / '100q'.
     default_fidelity: epochs single-fidelity strategies query (default: the benchmark's highest).
     fidelities: epochs multi-fidelity strategies choose from (default: all the benchmark has).
     proxy: free per-cell score in official index order (NaN allowed), for strategies that need one.
-    resume: keep finished runs found under `out_dir` (same protocol) and run only the missing ones.
+    resume: reuse runs stored under `out_dir` with the identical protocol (bit-for-bit what a rerun computes)
+        and run only the missing ones; False reruns them too. Stored runs of other strategies or seeds are kept.
+    overwrite: delete stored runs made under another protocol (otherwise they are an error, never deleted).
     protocol: extra settings recorded with the runs (e.g. the preset).
-    All settings are checked, and every strategy built once, before any run starts.
+    All settings are checked, and every strategy built once, before any run starts; `out_dir` is locked
+    against other writers for the whole call.
     """
     budget = Budget.parse(budget)
     seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(dict.fromkeys(map(int, seeds)))
@@ -119,15 +139,21 @@ def run(benchmark: Benchmark, strategies: Sequence[str], seeds: int | Sequence[i
     lookup = proxy_lookup(benchmark, proxy) if proxy is not None else None
     _check_setup(benchmark, strategies, budget, default_fidelity, fidelities, lookup)
     meta = _meta(benchmark, strategies, seeds, budget, default_fidelity, fidelities, proxy, protocol)
-    done: dict[tuple[str, int], Run] = {}
-    if out_dir is not None:
-        done = stored_runs(out_dir, meta["protocol_hash"]) if resume else {}
-        if not resume:
-            clear_runs(out_dir)
-        save_protocol(out_dir, meta)
-    todo = [(s, seed) for seed in seeds for s in strategies if (s, seed) not in done]
     settings = dict(benchmark=benchmark, budget=budget, default_fidelity=default_fidelity, fidelities=fidelities,
                     proxy=lookup)
+    if out_dir is None:
+        return _run_all(strategies, seeds, settings, meta, {}, jobs, None, progress)
+    with output_lock(out_dir):
+        done = stored_runs(out_dir, meta["protocol_hash"], overwrite)
+        save_protocol(out_dir, meta)
+        return _run_all(strategies, seeds, settings, meta, done if resume else {}, jobs, out_dir, progress)
+
+
+def _run_all(strategies: list[str], seeds: list[int], settings: dict[str, Any], meta: dict[str, Any],
+             done: dict[tuple[str, int], Run], jobs: int | None, out_dir: str | os.PathLike | None,
+             progress: bool) -> Runs:
+    """Run what `done` lacks (saving each run under `out_dir` as it finishes); the runs asked for, in order."""
+    todo = [(s, seed) for seed in seeds for s in strategies if (s, seed) not in done]
     results = dict(done)
 
     def finished(run_: Run) -> None:
@@ -146,15 +172,21 @@ def run(benchmark: Benchmark, strategies: Sequence[str], seeds: int | Sequence[i
             _run_parallel(todo, settings, jobs, finished, bar)
     finally:
         bar.close()
-    ordered = [results[(s, seed)] for s in strategies for seed in seeds]
-    return Runs(ordered, meta)
+    return Runs([results[(s, seed)] for s in strategies for seed in seeds], meta)
 
 
 _WORKER: dict[str, Any] = {}
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _init_worker(settings: dict[str, Any]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is handled once, by the parent
+def _init_worker(settings: dict[str, Any], parent: int) -> None:
+    """Ignore Ctrl-C (the parent handles it once), take SIGTERM's default, and die with the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the death signal was armed
+        os._exit(1)
     _WORKER.update(settings)
 
 
@@ -164,21 +196,29 @@ def _work(strategy: str, seed: int) -> Run:
 
 def _run_parallel(todo: list[tuple[str, int]], settings: dict[str, Any], jobs: int,
                   finished: Callable[[Run], None], bar: tqdm) -> None:
-    """Fork workers that inherit the benchmark (nothing big is pickled); only finished runs come back."""
+    """Fork workers that inherit the benchmark (nothing big is pickled); only finished runs come back.
+
+    On any error or interrupt the workers are killed at once: their unfinished runs would be discarded anyway.
+    """
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker,
-                               initargs=(settings,))
+                               initargs=(settings, os.getpid()))
     try:
         futures = [pool.submit(_work, strategy, seed) for strategy, seed in todo]
         for future in as_completed(futures):
             finished(future.result())
             bar.update()
+    except BaseException:
+        for process in list(pool._processes.values()):  # no public terminate before Python 3.14
+            process.kill()
+        raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, default_fidelity: int,
                  fidelities: tuple[int, ...], proxy: Callable[[Ops], float] | None) -> None:
-    """Fail before any work: unknown strategies, missing proxy, bad hyperparameters, a budget below one query."""
+    """Fail before any work: unknown strategies, missing proxy, bad hyperparameters, a budget below one query or
+    above the cap."""
     rng = np.random.default_rng(0)
     lowest = default_fidelity
     for spec in strategies:
@@ -186,11 +226,22 @@ def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, de
                                                default_fidelity=default_fidelity, proxy=proxy))
         if searcher.multi_fidelity:
             lowest = min(lowest, fidelities[0])
+    cap = MAX_QUERIES_PER_CELL * benchmark.space.size
+    if budget.unit == "queries" and budget.amount > cap:
+        raise UserInputError(f"budget of {budget.amount:g} queries is above the cap of {cap:,} queries "
+                             f"({MAX_QUERIES_PER_CELL}x the "
+                             f"{benchmark.space.size:,} cells of the space); expected at most {cap}q")
     if budget.unit == "seconds":
-        cheapest = min(benchmark.evaluate(i, lowest, rng).cost for i in range(benchmark.space.size))
+        answers = (benchmark.evaluate(i, lowest, rng) for i in range(benchmark.space.size))
+        cheapest = min(a.cost for a in answers if a.source != "excluded")  # excluded cells cost nothing
         if budget.amount < cheapest:
             raise UserInputError(f"budget of {budget} is too small for one query: the cheapest query costs "
                                  f"{cheapest:.1f} simulated seconds ({lowest} epochs)")
+        most = int(cap * cheapest)
+        if budget.amount > most:
+            raise UserInputError(f"budget of {budget} is above the cap of {most} simulated seconds ({cap:,} of the "
+                                 f"cheapest queries, {cheapest:.1f} s at {lowest} epochs: {MAX_QUERIES_PER_CELL}x the "
+                                 f"space size); expected at most {most}")
 
 
 def _meta(benchmark: Benchmark, strategies: list[str], seeds: list[int], budget: Budget, default_fidelity: int,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Container
+from collections.abc import Collection
 
 import numpy as np
 
@@ -29,9 +29,12 @@ def pop_pending(pending: list, trial: Trial, name: str):
     return pending.pop(position)[1]
 
 
-def sample_unseen(space: NB201Space, rng: np.random.Generator, seen: Container[Ops]) -> Ops:
-    """A uniform cell not in `seen`, or a repeat after MAX_TRIES draws (the space is finite)."""
+def sample_unseen(space: NB201Space, rng: np.random.Generator, seen: Collection[Ops]) -> Ops:
+    """A uniform cell not in `seen`, or a repeat after MAX_TRIES draws (the space is finite); once every cell
+    is in `seen`, the first draw (no MAX_TRIES wasted draws per ask: a long run stays O(1) per query)."""
     arch = space.sample(rng)
+    if len(seen) >= space.size:
+        return arch
     for _ in range(MAX_TRIES):
         if arch not in seen:
             break

@@ -42,8 +42,9 @@ class QLearning(Strategy):
         self.q: np.ndarray | None = None  # [edge, previous op (ops = start), op]
         self.shape = (edges, ops + 1, ops)
         self.memory: dict = {}  # cell -> told value
-        self.replay_archs: list = []
-        self.replay_values: list[float] = []
+        self.replay_archs = np.empty((64, edges), dtype=np.int64)  # rows [:replayed] are the replay memory
+        self.replay_values = np.empty(64)
+        self.replayed = 0
         self.asked = 0
 
     def epsilon(self) -> float:
@@ -84,11 +85,13 @@ class QLearning(Strategy):
             return
         if self.q is None:
             self.q = np.full(self.shape, value)
-        self.replay_archs.append(arch)
-        self.replay_values.append(value)
-        picks = self.rng.integers(len(self.replay_archs), size=self.replay_size)
-        archs = np.asarray(self.replay_archs)[picks]
-        rewards = np.asarray(self.replay_values)[picks]
+        if self.replayed == len(self.replay_values):  # grow by doubling: O(1) amortised per remembered episode
+            self.replay_archs = np.concatenate([self.replay_archs, np.empty_like(self.replay_archs)])
+            self.replay_values = np.concatenate([self.replay_values, np.empty_like(self.replay_values)])
+        self.replay_archs[self.replayed], self.replay_values[self.replayed] = arch, value
+        self.replayed += 1
+        picks = self.rng.integers(self.replayed, size=self.replay_size)
+        archs, rewards = self.replay_archs[picks], self.replay_values[picks]
         previous = np.concatenate([np.full((len(picks), 1), self.space.num_ops), archs[:, :-1]], axis=1)
         for edge in reversed(range(self.space.num_edges)):
             if edge == self.space.num_edges - 1:

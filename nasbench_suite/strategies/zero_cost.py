@@ -35,16 +35,14 @@ class ZeroCost(Strategy):
 
     def ask(self) -> Trial:
         if not self.ranked:
-            seen, cells = set(self.asked), []
+            cells = []  # a pool is drawn only once the previous one was all asked: they all go into `asked` now
             for _ in range(self.num_samples):
-                cells.append(sample_unseen(self.space, self.rng, seen))
-                seen.add(cells[-1])
+                cells.append(sample_unseen(self.space, self.rng, self.asked))
+                self.asked.add(cells[-1])
             scores = np.array([self.context.proxy(c) for c in cells], dtype=np.float64)
             scores = np.where(np.isnan(scores), -math.inf, scores)
             self.ranked = [cells[i] for i in np.argsort(-scores, kind="stable")]
-        arch = self.ranked.pop(0)
-        self.asked.add(arch)
-        return self.trial(arch)
+        return self.trial(self.ranked.pop(0))
 
     def tell(self, trial: Trial, value: float) -> None:
         """The baseline ignores observed values: its ranking is the proxy's alone."""
