@@ -12,6 +12,7 @@ import click
 from nasbench_suite import jsonio
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.runner.presets import PRESETS
 from nasbench_suite.table import open_table
 from nasbench_suite.table.registry import DEFAULT_TABLE
 
@@ -39,12 +40,13 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
 
 
 @cli.command("benchmark")
-@click.option("--strategies", default=None, help="comma-separated strategy names; default: every registered one")
+@click.option("--strategies", default=None, help="comma-separated strategy specs NAME[:KEY=VALUE...], e.g. rea,reinforce:lr=0.01 (list them: nasbench-suite strategies); default: every registered one, with the preset's settings")
 @click.option("--seeds", type=click.IntRange(min=1), default=None, help="runs per strategy (seeds 0..n-1); "
               "default: the preset's")
 @click.option("--budget", default=None, help="simulated seconds (12000 or 12000s) or queries (100q); "
               "default: the preset's")
-@click.option("--preset", "preset_name", default="default", show_default=True, help="search protocol")
+@click.option("--preset", "preset_name", default="default", show_default=True,
+              help=f"search protocol: {', '.join(PRESETS)}")
 @click.option("--table", "table_name", default=DEFAULT_TABLE, show_default=True, help="embedded table name or path")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="output folder; default: results/ (default preset) or results/<preset>/")
@@ -72,7 +74,8 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
     from nasbench_suite.surrogate import load as load_surrogate
 
     preset = get_preset(preset_name)
-    names = sorted(STRATEGIES) if strategies is None else [s.strip() for s in strategies.split(",") if s.strip()]
+    names = (preset.default_strategies(STRATEGIES) if strategies is None
+             else [s.strip() for s in strategies.split(",") if s.strip()])
     for name in names:
         get_strategy(name)
     budget_ = Budget.parse(budget) if budget is not None else preset.budget

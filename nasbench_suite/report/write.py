@@ -71,7 +71,8 @@ def format_leaderboard(board: pd.DataFrame) -> str:
     for place, (name, r) in enumerate(board.iterrows(), start=1):
         ci = (f"[{_number(r.final_mean - r.final_ci95)}, {_number(r.final_mean + r.final_ci95)}]"
               if np.isfinite(r.final_ci95) else "-")
-        cells = [str(place), name, f"{_number(r.final_mean)} ± {_number(r.final_std)}", ci, _number(r.final_median),
+        label = f"{name} †" if r.get("degenerate") else name
+        cells = [str(place), label, f"{_number(r.final_mean)} ± {_number(r.final_std)}", ci, _number(r.final_median),
                  _number(r.regret_mean, 3), _number(r.mean_rank), _number(r.regret_auc, 3), f"{r.top1_hit:.0%}",
                  _number(r.top1_queries, 0), _number(r.top1_seconds, 0), f"{r.opt_hit:.0%}",
                  _number(r.opt_queries, 0), _number(r.opt_seconds, 0), _number(r.queries_mean, 1)]
@@ -89,6 +90,9 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
     """
     out_dir = Path(out_dir)
     board = leaderboard(runs)
+    degenerate = runs.meta.get("degenerate", {})
+    if degenerate:  # a strategy that is a simpler one under this protocol says so in every output
+        board["degenerate"] = [degenerate.get(name, "") for name in board.index]
     protocol, reference = runs.meta["protocol"], runs.meta["reference"]
     bench = protocol["benchmark"]
     metric = bench.get("report_metric", "report metric")
@@ -156,6 +160,9 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
         lines.append(f"- excluded cells: {bench['excluded_cells']:,} cells of the space are not searchable{reason}")
     if "command" in header:
         lines.append(f"- command: {header['command']}")
+    if "degenerate" in board.columns:
+        lines += [f"- † {name} is degenerate under this protocol: {reason}"
+                  for name, reason in board["degenerate"].items() if reason]
     if friedman:
         lines.append(f"- Friedman test over {friedman['seeds']} seeds: chi2 = {friedman['statistic']:.2f}, "
                      f"p = {friedman['pvalue']:.3g}; Nemenyi critical difference of mean ranks "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -78,7 +79,15 @@ class Preset:
     seeds: int
     seed_mode: str  # "random": each query draws one measured training seed; "mean": seed average
     proxy_column: str | None
-    strategies: tuple[str, ...] = ()  # strategy specs to run when none are named; empty: every registered one
+    strategies: tuple[str, ...] = ()  # specs replacing the same-named registered defaults when none are named
+
+    def default_strategies(self, registered: Sequence[str]) -> list[str]:
+        """Every registered strategy, each with this preset's settings where it names some (e.g. hpbandster's
+        schedule for bohb under nb201-paper)."""
+        from nasbench_suite.strategies import StrategySpec
+
+        chosen = {StrategySpec.parse(spec).name: spec for spec in self.strategies}
+        return [chosen.get(name, name) for name in sorted(registered)]
 
     def benchmark(self, table: Table, surrogate: Surrogate | None = None, hybrid: bool = False) -> Benchmark:
         """The benchmark this preset searches: the table, or a surrogate fitted on it (`hybrid`: the table where it

@@ -137,8 +137,9 @@ def run(benchmark: Benchmark, strategies: Sequence[str], seeds: int | Sequence[i
     default_fidelity = benchmark.check_fidelity(default_fidelity or benchmark.max_fidelity)
     fidelities = tuple(sorted(benchmark.check_fidelity(f) for f in (fidelities or benchmark.fidelities)))
     lookup = proxy_lookup(benchmark, proxy) if proxy is not None else None
-    _check_setup(benchmark, strategies, budget, default_fidelity, fidelities, lookup)
+    degenerate = _check_setup(benchmark, strategies, budget, default_fidelity, fidelities, lookup)
     meta = _meta(benchmark, strategies, seeds, budget, default_fidelity, fidelities, proxy, protocol)
+    meta["degenerate"] = degenerate  # strategies that are a simpler one under this protocol, and why
     settings = dict(benchmark=benchmark, budget=budget, default_fidelity=default_fidelity, fidelities=fidelities,
                     proxy=lookup)
     if out_dir is None:
@@ -216,16 +217,19 @@ def _run_parallel(todo: list[tuple[str, int]], settings: dict[str, Any], jobs: i
 
 
 def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, default_fidelity: int,
-                 fidelities: tuple[int, ...], proxy: Callable[[Ops], float] | None) -> None:
+                 fidelities: tuple[int, ...], proxy: Callable[[Ops], float] | None) -> dict[str, str]:
     """Fail before any work: unknown strategies, missing proxy, bad hyperparameters, a budget below one query or
-    above the cap."""
+    above the cap. Returns {label: reason} for the strategies that degenerate under these settings."""
     rng = np.random.default_rng(0)
     lowest = default_fidelity
+    degenerate: dict[str, str] = {}
     for spec in strategies:
         searcher = make_strategy(spec, Context(space=benchmark.space, rng=rng, fidelities=fidelities,
                                                default_fidelity=default_fidelity, proxy=proxy))
         if searcher.multi_fidelity:
             lowest = min(lowest, fidelities[0])
+        if (reason := searcher.degenerate()) is not None:
+            degenerate[spec] = reason
     cap = MAX_QUERIES_PER_CELL * benchmark.space.size
     if budget.unit == "queries" and budget.amount > cap:
         raise UserInputError(f"budget of {budget.amount:g} queries is above the cap of {cap:,} queries "
@@ -242,6 +246,7 @@ def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, de
             raise UserInputError(f"budget of {budget} is above the cap of {most} simulated seconds ({cap:,} of the "
                                  f"cheapest queries, {cheapest:.1f} s at {lowest} epochs: {MAX_QUERIES_PER_CELL}x the "
                                  f"space size); expected at most {most}")
+    return degenerate
 
 
 def _meta(benchmark: Benchmark, strategies: list[str], seeds: list[int], budget: Budget, default_fidelity: int,
