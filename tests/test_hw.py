@@ -234,3 +234,29 @@ def test_cli_constrained_leaderboard(tmp_path):
     assert set(rows) == {"random", "rea", "bo"}
     assert all(0 <= row["feasible_ask_rate"] <= 1 and row["regret_mean"] >= 0 for row in rows.values())
     assert (tmp_path / "plots" / "devices.svg").is_file() and (tmp_path / "leaderboard.md").is_file()
+
+
+def test_cli_hw_front_is_the_exact_front_for_any_objective_set(nb201_table):
+    result = invoke("hw-front", "test_acc@200,latency_fpga_ms,params_m", "--json")
+    assert result.exit_code == 0, result.output
+    data = jsonio.loads(result.output)
+    objectives = [Objective.parse(o, nb201_table) for o in ("test_acc@200", "latency_fpga_ms", "params_m")]
+    points = np.stack([(-1 if o.maximize else 1) * o.values(nb201_table) for o in objectives], axis=1)
+    front = sorted(row["index"] for row in data["front"])
+    # every front cell: nothing dominates it; every other cell: some front cell is no worse everywhere
+    f = points[front]
+    assert not (np.all(points[:, None] <= f[None], axis=2) & np.any(points[:, None] < f[None], axis=2)).any()
+    assert np.all(f[None] <= points[:, None], axis=2).any(axis=1).all()
+    assert invoke("hw-front", "test_acc@200").exit_code == 2
+
+
+def test_three_objective_pareto_run_and_extra_objective_errors(nb201_table):
+    problem = HWProblem(nb201_table, get_hw_preset("hw-pareto"), "nb201-cifar10",
+                        [Objective.parse("params_m", nb201_table)])
+    result = run_pareto(problem, "parego", 0, Budget(30, "queries"))
+    assert result.run.final == pytest.approx(hypervolume(problem.points[result.found], REFERENCE))
+    assert result.run.final > 0 and problem.points.shape[1] == 3
+    for args, expected in ((("--extra-objectives", "params_m,flops_m"), "at most one"),
+                           (("--preset", "hw-constrained", "--extra-objectives", "params_m"), "takes none")):
+        result = invoke("hw-benchmark", *args)
+        assert result.exit_code == 2 and expected in result.output

@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 import click
+import numpy as np
 
 from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.errors import UserInputError
 from nasbench_suite.table import open_table
 from nasbench_suite.table.registry import DEFAULT_TABLE
 
@@ -29,12 +31,14 @@ RESULTS_DIR = Path("results") / "hw"
               "default: the preset's")
 @click.option("--table", "table_name", default=DEFAULT_TABLE, show_default=True, help="embedded table name or path")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="output folder; default: results/hw/<preset>-<device metric>/")
+              help="output folder; default: results/hw/<device metric>/<preset>/")
+@click.option("--extra-objectives", default="", help="comma-separated further objectives for hw-pareto, "
+              "NAME[@EPOCH][:max|:min] (e.g. params_m); three objectives in all at most (exact hypervolume)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
 @json_option
 def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies: str | None, seeds: int | None,
-                         budget: str | None, table_name: str, out: Path | None, jobs: int | None,
-                         as_json: bool) -> None:
+                         budget: str | None, table_name: str, out: Path | None, extra_objectives: str,
+                         jobs: int | None, as_json: bool) -> None:
     """Run multi-objective or constrained strategies and write leaderboard.{csv,md,json} and plots/."""
     from nasbench_suite.multiobjective import HWProblem, get_hw_preset, run_all
     from nasbench_suite.multiobjective.simulate import check_strategies
@@ -47,13 +51,18 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
     names = list(preset.strategies) if strategies is None else [s.strip() for s in strategies.split(",") if s.strip()]
     budget_ = Budget.parse(budget) if budget is not None else preset.budget
     seeds = seeds or preset.seeds
-    problem = HWProblem(open_table(table_name), preset, table_name)  # checks the device column
+    table = open_table(table_name)
+    extra = _objectives(table, extra_objectives)
+    if extra and (preset.kind != "pareto" or len(extra) > 1):
+        raise UserInputError(f"--extra-objectives {extra_objectives!r}: hw-pareto takes at most one (exact "
+                             "hypervolume covers 3 objectives); hw-constrained takes none")
+    problem = HWProblem(table, preset, table_name, extra)  # checks the device column
     check_strategies(problem, names)
-    out = out or RESULTS_DIR / f"{preset.name}-{preset.device_metric}"
+    out = out or RESULTS_DIR / preset.device_metric / preset.name
     jobs = jobs or os.cpu_count() or 1
     command = (f"nasbench-suite hw-benchmark --preset {preset.name} --device-metric {preset.device_metric} --table "
                f"{table_name} --strategies {','.join(names)} --seeds {seeds} --budget {budget_.amount:g}"
-               f"{budget_.unit[0]}")
+               f"{budget_.unit[0]}{f' --extra-objectives {extra_objectives}' if extra else ''}")
     click.echo(f"{len(names)} strategies x {seeds} seeds on {table_name} ({preset.name}, {preset.device_metric}: "
                f"{budget_}) -> {out}", err=True)
     start, cpu = time.perf_counter(), _cpu_seconds()
@@ -65,6 +74,38 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
           "leaderboard": board.reset_index().to_dict(orient="records")},
          as_json, lambda data: f"{format_hw_leaderboard(board)}\n\n{len(runs)} runs in {wall:.1f} s wall, {cpu:.1f} s "
                                f"CPU; wrote {out}/leaderboard.{{csv,md,json}} and {out}/plots/")
+
+
+@cli.command("hw-front")
+@click.argument("objectives")
+@click.option("--table", "table_name", default=DEFAULT_TABLE, show_default=True, help="embedded table name or path")
+@json_option
+def hw_front_command(objectives: str, table_name: str, as_json: bool) -> None:
+    """The exact Pareto front over every cell of a table for comma-separated OBJECTIVES, each
+    NAME[@EPOCH][:max|:min], e.g. test_acc@200,latency_fpga_ms,params_m."""
+    from nasbench_suite.multiobjective import minimised, pareto_mask
+
+    table = open_table(table_name)
+    parsed = _objectives(table, objectives)
+    if len(parsed) < 2:
+        raise UserInputError(f"need two or more objectives, got {objectives!r}; expected e.g. "
+                             "test_acc@200,latency_fpga_ms")
+    values = np.stack([o.values(table) for o in parsed], axis=1)
+    front = np.flatnonzero(pareto_mask(minimised(table, parsed)))
+    front = front[np.lexsort(values[front].T[::-1])]
+    labels = [o.label for o in parsed]
+    rows = [{"index": int(i), "arch": table.space_obj.to_str(int(i)), **dict(zip(labels, values[i]))} for i in front]
+    emit({"objectives": labels, "cells": int(np.isfinite(values).all(axis=1).sum()), "front": rows}, as_json,
+         lambda data: "\n".join([f"exact Pareto front of {table_name} for {', '.join(labels)}: {len(rows)} of "
+                                 f"{data['cells']} cells", "\t".join(["index", *labels, "arch"])]
+                                + ["\t".join([str(r["index"]), *(f"{r[k]:.4g}" for k in labels), r["arch"]])
+                                   for r in rows]))
+
+
+def _objectives(table, text: str) -> list:
+    from nasbench_suite.multiobjective import Objective
+
+    return [Objective.parse(part, table) for part in text.split(",") if part.strip()]
 
 
 def _cpu_seconds() -> float:

@@ -23,7 +23,8 @@ from nasbench_suite.atomic import write_atomic  # noqa: E402
 from nasbench_suite.multiobjective.pareto import attainment, igd_plus  # noqa: E402
 from nasbench_suite.multiobjective.simulate import HWProblem, HWRun  # noqa: E402
 from nasbench_suite.report import plots  # noqa: E402
-from nasbench_suite.report.stats import anytime, common_seeds, critical_difference, final_scores, leaderboard  # noqa: E402
+from nasbench_suite.report.stats import (anytime, common_seeds, critical_difference, final_scores,  # noqa: E402
+                                         leaderboard)
 from nasbench_suite.report.write import environment, markdown_table  # noqa: E402
 from nasbench_suite.runner import Runs  # noqa: E402
 

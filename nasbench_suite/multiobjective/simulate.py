@@ -52,7 +52,7 @@ class HWProblem:
         self.objectives = [Objective(preset.report_metric, preset.report_epoch, True), *self.hardware_objectives]
         self.hardware = minimised(table, self.hardware_objectives)  # what strategies are told besides accuracy
         raw = minimised(table, self.objectives)
-        self.valid = self.benchmark._searchable & np.isfinite(raw).all(axis=1)
+        self.valid = np.isfinite(self.benchmark.report_values()) & np.isfinite(raw).all(axis=1)  # searchable
         self.front_cells = np.flatnonzero(self.valid)[pareto_mask(raw[self.valid])]
         self.ideal, self.nadir = raw[self.front_cells].min(axis=0), raw[self.front_cells].max(axis=0)
         span = np.where(self.nadir > self.ideal, self.nadir - self.ideal, 1.0)
