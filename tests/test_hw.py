@@ -260,3 +260,15 @@ def test_three_objective_pareto_run_and_extra_objective_errors(nb201_table):
                            (("--preset", "hw-constrained", "--extra-objectives", "params_m"), "takes none")):
         result = invoke("hw-benchmark", *args)
         assert result.exit_code == 2 and expected in result.output
+
+
+def test_objectives_of_a_partial_table_are_placed_by_cell_index():
+    # a 200-cell table: metric values must land on their cells' official indices, as per-cell columns do
+    from nasbench_suite import open_table
+    table = open_table("cifar10-jpeg75-micro")
+    values = Objective.parse("test_acc", table).values(table)
+    assert values.shape == (15625,) and np.isfinite(values).sum() == len(table.archs)
+    np.testing.assert_array_equal(values[table.archs], table.values("test_acc", table.epochs_of("test_acc")[-1]))
+    result = invoke("hw-front", "test_acc,params_m", "--table", "cifar10-jpeg75-micro", "--json")
+    assert result.exit_code == 0, result.output
+    assert {row["index"] for row in jsonio.loads(result.output)["front"]} <= set(table.archs.tolist())

@@ -57,12 +57,10 @@ class Objective:
         return f"{self.name}{'' if self.epoch is None else f'@{self.epoch}'}:{'max' if self.maximize else 'min'}"
 
     def values(self, table: Table) -> np.ndarray:
-        """The raw value of every cell in official index order (NaN where not measured)."""
-        if self.epoch is None:
-            column = np.full(table.space_obj.size, np.nan)
-            column[table.archs] = table.column(self.name)
-            return column
-        return table.values(self.name, self.epoch)
+        """The raw value of every cell of the space in official index order (NaN where the table has none)."""
+        out = np.full(table.space_obj.size, np.nan)
+        out[table.archs] = table.column(self.name) if self.epoch is None else table.values(self.name, self.epoch)
+        return out
 
 
 def default_maximize(name: str) -> bool:

@@ -170,7 +170,7 @@ RUNNERS: dict[str, Callable[[HWProblem, str, int, Budget], HWRun]] = {"pareto": 
 def check_strategies(problem: HWProblem, strategies: Sequence[str]) -> list[str]:
     """The strategy specs, each built once on a throwaway context so a bad name or setting fails before any run."""
     if not strategies:
-        raise UserInputError("need at least one strategy")
+        raise UserInputError("need at least one strategy; expected comma-separated specs, e.g. random,nsga2")
     context = Context(space=problem.space, rng=np.random.default_rng(0), fidelities=(problem.preset.search_epoch,))
     if problem.preset.kind == "pareto":
         for spec in strategies:
