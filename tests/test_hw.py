@@ -272,3 +272,14 @@ def test_objectives_of_a_partial_table_are_placed_by_cell_index():
     result = invoke("hw-front", "test_acc,params_m", "--table", "cifar10-jpeg75-micro", "--json")
     assert result.exit_code == 0, result.output
     assert {row["index"] for row in jsonio.loads(result.output)["front"]} <= set(table.archs.tolist())
+
+
+def test_cli_hardware_after_training_charges_infeasible_cells(tmp_path):
+    result = invoke("hw-benchmark", "--preset", "hw-constrained", "--device-metric", "latency_fpga_ms",
+                    "--strategies", "random", "--seeds", "2", "--budget", "15q", "--jobs", "1", "--out", str(tmp_path),
+                    "--hardware-after-training", "--json")
+    assert result.exit_code == 0, result.output
+    row = jsonio.loads(result.output[result.output.index("{"):])["leaderboard"][0]
+    assert row["queries_mean"] == row["asks_mean"] == 15  # nothing rejected for free: every ask is trained
+    assert row["feasible_ask_rate"] < 1
+    assert "--hardware-after-training" in (tmp_path / "leaderboard.md").read_text()

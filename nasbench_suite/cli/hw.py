@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -34,11 +35,14 @@ RESULTS_DIR = Path("results") / "hw"
               help="output folder; default: results/hw/<device metric>/<preset>/")
 @click.option("--extra-objectives", default="", help="comma-separated further objectives for hw-pareto, "
               "NAME[@EPOCH][:max|:min] (e.g. params_m); three objectives in all at most (exact hypervolume)")
+@click.option("--hardware-after-training", is_flag=True, help="hw-constrained: the device metric is known only "
+              "once a cell is trained, so an infeasible cell is trained, charged and told as failed (default: known "
+              "for every cell up front, infeasible asks are rejected at no cost)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
 @json_option
 def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies: str | None, seeds: int | None,
                          budget: str | None, table_name: str, out: Path | None, extra_objectives: str,
-                         jobs: int | None, as_json: bool) -> None:
+                         hardware_after_training: bool, jobs: int | None, as_json: bool) -> None:
     """Run multi-objective or constrained strategies and write leaderboard.{csv,md,json} and plots/."""
     from nasbench_suite.multiobjective import HWProblem, get_hw_preset, run_all
     from nasbench_suite.multiobjective.simulate import check_strategies
@@ -48,6 +52,8 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
     preset = get_hw_preset(preset_name)
     if device_metric is not None:
         preset = preset.with_device(device_metric)
+    if hardware_after_training:
+        preset = replace(preset, hardware_free=False)
     names = list(preset.strategies) if strategies is None else [s.strip() for s in strategies.split(",") if s.strip()]
     budget_ = Budget.parse(budget) if budget is not None else preset.budget
     seeds = seeds or preset.seeds
@@ -62,7 +68,8 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
     jobs = jobs or os.cpu_count() or 1
     command = (f"nasbench-suite hw-benchmark --preset {preset.name} --device-metric {preset.device_metric} --table "
                f"{table_name} --strategies {','.join(names)} --seeds {seeds} --budget {budget_.amount:g}"
-               f"{budget_.unit[0]}{f' --extra-objectives {extra_objectives}' if extra else ''}")
+               f"{budget_.unit[0]}{f' --extra-objectives {extra_objectives}' if extra else ''}"
+               f"{' --hardware-after-training' if hardware_after_training else ''}")
     click.echo(f"{len(names)} strategies x {seeds} seeds on {table_name} ({preset.name}, {preset.device_metric}: "
                f"{budget_}) -> {out}", err=True)
     start, cpu = time.perf_counter(), _cpu_seconds()

@@ -196,7 +196,9 @@ def format_hw_leaderboard(board: pd.DataFrame) -> str:
 def _markdown(problem: HWProblem, header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -> str:
     preset, ref = problem.preset, header["reference"]
     lines = [f"# Hardware-aware leaderboard: {header['table']}, preset `{preset.name}`, "
-             f"`{preset.device_metric}` ({header['device_class']})", "", f"- protocol: {preset.description}",
+             f"`{preset.device_metric}` ({header['device_class']})", "", f"- protocol: {preset.description}"
+             + ("" if preset.hardware_free else "; here the device metric is known only after training: an "
+                "infeasible cell is trained, charged and told as failed"),
              f"- budget: {preset.budget} per run (a query that would exceed it is not run and ends the search); "
              f"query cost = epochs x train_seconds_per_epoch + eval_seconds; runs: {header['runs']} = "
              f"{len(header['strategies'])} strategies x {len(header['seeds'])} seeds"]
