@@ -25,6 +25,7 @@ from scipy import stats  # noqa: E402
 from nasbench_suite import open_table  # noqa: E402
 from nasbench_suite.runner import get_preset, run  # noqa: E402
 from nasbench_suite.atomic import write_atomic  # noqa: E402
+from nasbench_suite.figures import save_figure  # noqa: E402
 from nasbench_suite.report import markdown_table  # noqa: E402
 from nasbench_suite.space import NB201  # noqa: E402
 from nasbench_suite.surrogate import DEFAULT_FEATURES, Surrogate  # noqa: E402
@@ -99,10 +100,7 @@ def scatter_plots(table, proxies: list[str], covered: np.ndarray, out: Path) -> 
         ax.set_title(f"{name}: Spearman {rho:.3f}, {ok.sum()} cells", fontsize=9)
         ax.set_ylim(max(0.0, np.nanmin(acc[ok]) - 2), 100)
         fig.tight_layout()
-        for ext in ("png", "svg"):
-            write_atomic(out / f"scatter_{name}.{ext}", lambda fh, ext=ext: fig.savefig(fh, format=ext, dpi=130))
-            files.append(f"scatter_{name}.{ext}")
-        plt.close(fig)
+        files += [p.name for p in save_figure(fig, out, f"scatter_{name}", dpi=130)]
     return files
 
 
@@ -164,11 +162,7 @@ def search_plot(search: pd.DataFrame, out: Path) -> list[str]:
         ax.set_xlabel("final test accuracy @200 (%)")
         ax.set_title(f"budget {budget}, {part['runs'].iloc[0]} runs each", fontsize=9)
     fig.tight_layout()
-    files = []
-    for ext in ("png", "svg"):
-        write_atomic(out / f"guided_search.{ext}", lambda fh, ext=ext: fig.savefig(fh, format=ext, dpi=130))
-        files.append(f"guided_search.{ext}")
-    plt.close(fig)
+    files = [p.name for p in save_figure(fig, out, "guided_search", dpi=130)]
     return files
 
 

@@ -35,10 +35,9 @@ def main() -> None:
     print(f"Kendall tau {tau:.3f}, Spearman rho {rho:.3f}: {args.metric}@{epoch} vs {args.reference} "
           f"{args.reference_metric}@{args.reference_epoch}")
     if args.plot:
-        import matplotlib
-
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+
+        from nasbench_suite.figures import save_figure
 
         args.plot.parent.mkdir(parents=True, exist_ok=True)
         np.savetxt(args.plot.with_suffix(".csv"), np.column_stack([table.archs, ours, theirs]), delimiter=",",
@@ -50,8 +49,7 @@ def main() -> None:
         ax.set_ylabel(f"{table.protocol.get('name')} {args.metric}@{epoch} (%)")
         ax.set_title(f"{ok.sum()} cells: Kendall tau {tau:.3f}")
         fig.tight_layout()
-        for suffix in (".png", ".svg"):
-            fig.savefig(args.plot.with_suffix(suffix), dpi=120)
+        save_figure(fig, args.plot.parent, args.plot.name, dpi=120)
 
 
 if __name__ == "__main__":

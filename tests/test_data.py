@@ -209,3 +209,39 @@ def test_missing_data_says_how_to_get_it(tmp_path, monkeypatch):
                                  "--download` or set $NASBENCH_SUITE_CIFAR10 to the JPEG tarball "
                                  "(cifar10-jpeg.tar.gz), an extracted ImageFolder folder (train/<class>/*.jpg, "
                                  "test/<class>/*.jpg) or a cifar-10-batches-py folder\n")
+
+
+def test_fetch_over_http_keeps_only_a_download_with_the_published_md5(tmp_path):
+    """The download path (no network here) against a real HTTP server on loopback: a right md5 is renamed into
+    place, a wrong one is refused in one line and leaves nothing behind."""
+    import functools
+    import hashlib
+    import http.server
+    import threading
+
+    from nasbench_suite.data.cifar10 import DatasetError, _fetch
+
+    served = tmp_path / "served"
+    served.mkdir()
+    payload = bytes(range(256)) * 4096
+    (served / "archive.tar.gz").write_bytes(payload)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/archive.tar.gz"
+        good = tmp_path / "good" / "archive.tar.gz"
+        good.parent.mkdir()
+        _fetch(url, good, hashlib.md5(payload).hexdigest())
+        assert good.read_bytes() == payload
+        bad = tmp_path / "bad" / "archive.tar.gz"
+        bad.parent.mkdir()
+        with pytest.raises(DatasetError) as err:
+            _fetch(url, bad, "0" * 32)
+        assert "\n" not in str(err.value) and "md5" in str(err.value)
+        assert list(bad.parent.iterdir()) == []
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 
 import matplotlib
 
@@ -12,23 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from nasbench_suite.atomic import write_atomic  # noqa: E402
 
-FORMATS = ("png", "svg")
-STYLE = {"svg.hashsalt": "nasbench-suite", "figure.dpi": 100, "font.size": 8}
-
-
-def save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
-    """Write `name`.png and `name`.svg atomically, without dates or random ids; close the figure."""
-    paths = []
-    for fmt in FORMATS:
-        buffer = io.BytesIO()
-        with plt.rc_context(STYLE):
-            fig.savefig(buffer, format=fmt, dpi=130, bbox_inches="tight",
-                        metadata={"Date": None} if fmt == "svg" else {"Software": None})
-        paths.append(write_atomic(out_dir / f"{name}.{fmt}", lambda fh: fh.write(buffer.getvalue())))
-    plt.close(fig)
-    return paths
 
 
 def heatmaps(panels: dict[str, np.ndarray], rows: list[str], cols: list[str], title: str, fmt: str = ".2f",

@@ -19,6 +19,7 @@ from nasbench_suite import jsonio
 from nasbench_suite.analysis import landscape as land
 from nasbench_suite.analysis import plots
 from nasbench_suite.analysis import stats
+from nasbench_suite.figures import save_figure
 from nasbench_suite.analysis.importance import tree_shap
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
@@ -114,7 +115,7 @@ class Context:
         self.written.append(write_atomic(self.out / f"{stem}.csv", lambda fh: fh.write(text)))
 
     def figure(self, fig: Any, stem: str) -> None:
-        self.written += plots.save(fig, self.out, stem)
+        self.written += save_figure(fig, self.out, stem, dpi=130)
 
     def arch(self, row: int) -> str:
         return self.table.space_obj.to_str(int(self.table.archs[row]))

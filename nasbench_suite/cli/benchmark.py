@@ -12,6 +12,7 @@ import click
 from nasbench_suite import jsonio
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.multiobjective.presets import HW_PRESETS
 from nasbench_suite.runner.presets import PRESETS
 from nasbench_suite.table import open_table
 from nasbench_suite.table.registry import DEFAULT_TABLE
@@ -46,7 +47,8 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
 @click.option("--budget", default=None, help="simulated seconds (12000 or 12000s) or queries (100q); "
               "default: the preset's")
 @click.option("--preset", "preset_name", default="default", show_default=True,
-              help=f"search protocol: {', '.join(PRESETS)}")
+              help=f"search protocol: {', '.join([*PRESETS, *HW_PRESETS])} (hw-*: see `nasbench-suite hw-benchmark`)")
+@click.option("--device-metric", default=None, help="hw-* presets: the hardware column, e.g. latency_fpga_ms")
 @click.option("--table", "table_name", default=DEFAULT_TABLE, show_default=True, help="embedded table name or path")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="output folder; default: results/ (default preset) or results/<preset>/")
@@ -63,10 +65,19 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
               "protocol and start over (without it they are an error, never deleted)")
 @json_option
 def benchmark_command(strategies: str | None, seeds: int | None, budget: str | None, preset_name: str,
-                      table_name: str, out: Path | None, jobs: int | None, proxy_column: str | None,
+                      device_metric: str | None, table_name: str, out: Path | None, jobs: int | None, proxy_column: str | None,
                       surrogate_path: str | None, hybrid: bool, resume: bool, overwrite: bool, as_json: bool) -> None:
     """Run search strategies on a table and write leaderboard.{csv,md,json}, timing.json and plots to the output
     folder. Rerunning reuses the stored runs of the identical protocol, so it only runs what is missing."""
+    if preset_name in HW_PRESETS:  # hardware-aware, multi-objective presets have their own runner
+        from nasbench_suite.cli.hw import hw_benchmark_command
+
+        return click.get_current_context().invoke(
+            hw_benchmark_command, preset_name=preset_name, device_metric=device_metric, strategies=strategies,
+            seeds=seeds, budget=budget, table_name=table_name, out=out, jobs=jobs, as_json=as_json)
+    if device_metric is not None:
+        raise UserInputError(f"--device-metric is for the hardware presets ({', '.join(HW_PRESETS)}), "
+                             f"not {preset_name!r}")
     from nasbench_suite.report import format_leaderboard, write_report
     from nasbench_suite.runner import Budget, get_preset, run
     from nasbench_suite.runner.runs import output_lock

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
 
 from nasbench_suite.cli.app import cli, emit, json_option
 

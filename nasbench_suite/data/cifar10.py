@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nasbench_suite.atomic import write_atomic
+from nasbench_suite.atomic import atomic_path, write_atomic
 from nasbench_suite.errors import UserInputError
 
 CLASSES: tuple[str, ...] = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",

@@ -7,7 +7,6 @@ Friedman/Nemenyi; this module adds IGD+, attainment and feasibility.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ from nasbench_suite.multiobjective.simulate import HWProblem, HWRun  # noqa: E40
 from nasbench_suite.report import plots  # noqa: E402
 from nasbench_suite.report.stats import (anytime, common_seeds, critical_difference, final_scores,  # noqa: E402
                                          leaderboard)
-from nasbench_suite.report.write import environment, markdown_table  # noqa: E402
+from nasbench_suite.report.write import environment, markdown_table, write_timing  # noqa: E402
 from nasbench_suite.runner import Runs  # noqa: E402
 
 PLOTS_DIR = "plots"
@@ -59,7 +58,7 @@ def hw_leaderboard(problem: HWProblem, runs: Runs, results: dict[tuple[str, int]
                     "feasible_ask_rate": float(np.sum([g.feasible_asks for g in group]) /
                                                max(1, np.sum([g.asks for g in group]))),
                     "asks_mean": float(np.mean([g.asks for g in group]))}
-        rows.append(row | {"queries_mean": r.queries_mean, "cpu_ms": r.cpu_ms})
+        rows.append(row | {"queries_mean": r.queries_mean})
     return pd.DataFrame(rows).set_index("strategy")
 
 
@@ -83,21 +82,11 @@ def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int
     write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(text.encode()))
     figures = _figures(problem, runs, results, board, cd)
     for name, fig in figures.items():
-        save(fig, out_dir / PLOTS_DIR, name)
+        plots.save(fig, out_dir / PLOTS_DIR, name)
+    write_timing(runs, out_dir)  # measured times apart, so the rest reproduces byte for byte
     markdown = _markdown(problem, header, board, list(figures))
     write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(markdown.encode()))
     return {"header": header, "leaderboard": board}
-
-
-def save(fig: plt.Figure, folder: Path, name: str) -> None:
-    """`name`.png and `name`.svg, atomically, with no date or software stamp and a fixed SVG id salt, so the same
-    results give the same bytes."""
-    for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
-        buffer = io.BytesIO()
-        with plt.rc_context({"svg.hashsalt": "nasbench-suite"}):
-            fig.savefig(buffer, format=fmt, dpi=120, bbox_inches="tight", metadata=metadata)
-        write_atomic(folder / f"{name}.{fmt}", lambda fh: fh.write(buffer.getvalue()))
-    plt.close(fig)
 
 
 def _figures(problem: HWProblem, runs: Runs, results: dict[tuple[str, int], HWRun], board: pd.DataFrame,

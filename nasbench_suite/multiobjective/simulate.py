@@ -23,7 +23,7 @@ import numpy as np
 from nasbench_suite.benchmark import TableBenchmark
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.multiobjective.objectives import Objective, check_device_metric, minimised
-from nasbench_suite.multiobjective.pareto import REFERENCE, attainment, hypervolume, igd_plus, pareto_mask
+from nasbench_suite.multiobjective.pareto import REFERENCE, hypervolume, pareto_mask
 from nasbench_suite.multiobjective.presets import HWPreset
 from nasbench_suite.multiobjective.strategies import dominates, make_mo_strategy
 from nasbench_suite.runner import Budget, Run, Runs, strategy_rngs

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
 
 import matplotlib
 
@@ -13,9 +11,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from nasbench_suite.report.stats import CriticalDifference, Curves  # noqa: E402
-from nasbench_suite.atomic import write_atomic  # noqa: E402
+from nasbench_suite.figures import save_figure as save  # noqa: E402,F401  (report.plots.save)
 
-FORMATS = ("png", "svg")
 LINTHRESH = 0.01  # regret below this is drawn on a linear scale, so a regret of exactly 0 stays visible
 
 
@@ -23,22 +20,6 @@ def colors(strategies: list[str]) -> dict[str, tuple]:
     """One stable colour per strategy (order of the protocol)."""
     cmap = plt.get_cmap("tab10" if len(strategies) <= 10 else "tab20")
     return {s: cmap(i % cmap.N) for i, s in enumerate(strategies)}
-
-
-SVG_HASH_SALT = "nasbench-suite"  # fixed SVG element ids (random per process otherwise)
-METADATA = {"png": {}, "svg": {"Date": None}}  # no dates: the same figure gives the same bytes
-
-
-def save(fig: plt.Figure, out_dir: Path, name: str) -> list[Path]:
-    """Write `name`.png and `name`.svg atomically, byte-identical for the same figure; close the figure."""
-    paths = []
-    for fmt in FORMATS:
-        buffer = io.BytesIO()
-        with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
-            fig.savefig(buffer, format=fmt, dpi=150, bbox_inches="tight", metadata=METADATA[fmt])
-        paths.append(write_atomic(out_dir / f"{name}.{fmt}", lambda fh: fh.write(buffer.getvalue())))
-    plt.close(fig)
-    return paths
 
 
 def plot_anytime(curves: Curves, palette: dict[str, tuple], metric: str, title: str) -> plt.Figure:

@@ -22,6 +22,7 @@ from scipy import stats
 
 from nasbench_suite.atomic import atomic_path
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.figures import save_figure
 from nasbench_suite.surrogate.api import DEFAULT_TARGET, Surrogate, parse_targets
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES
 from nasbench_suite.table import Table
@@ -170,7 +171,7 @@ def write_report(frame: pd.DataFrame, out_dir: str | os.PathLike, title: str) ->
     ax.set(xscale="log", xlabel="training cells", ylabel="Kendall tau on unseen cells", title=title)
     ax.grid(alpha=0.3)
     ax.legend()
-    written += _save_figure(fig, out / "tau_vs_train_size")
+    written += save_figure(fig, out, "tau_vs_train_size", dpi=130)
     scatters = sorted(out.glob("scatter_*.npz"))
     if scatters:
         fig, axes = plt.subplots(1, len(scatters), figsize=(3.2 * len(scatters), 3.2), squeeze=False)
@@ -182,18 +183,9 @@ def write_report(frame: pd.DataFrame, out_dir: str | os.PathLike, title: str) ->
             tau = stats.kendalltau(data["pred"], data["true"])[0]
             ax.set(title=f"{path.stem.split('_', 1)[1]}: tau {tau:.3f}", xlabel="true", ylabel="predicted")
         fig.tight_layout()
-        written += _save_figure(fig, out / "predicted_vs_true")
+        written += save_figure(fig, out, "predicted_vs_true", dpi=130)
     plt.close("all")
     return written
-
-
-def _save_figure(fig: Any, stem: Path) -> list[Path]:
-    paths = []
-    for suffix in (".png", ".svg"):
-        path = stem.with_suffix(suffix)
-        _atomic(path, lambda p: fig.savefig(p, dpi=130, format=suffix[1:]))
-        paths.append(path)
-    return paths
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

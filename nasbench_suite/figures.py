@@ -1,0 +1,33 @@
+"""Saving figures: PNG and SVG side by side, atomically, and byte-identical for the same figure.
+
+Matplotlib stamps SVG files with a date and random element ids, and PNG files with its version; a result folder
+that changes bytes on every rerun cannot be checked against its committed copy, so those stamps are removed here.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from nasbench_suite.atomic import write_atomic  # noqa: E402
+
+FORMATS = ("png", "svg")
+SVG_HASH_SALT = "nasbench-suite"  # fixed SVG element ids (random per process otherwise)
+METADATA = {"png": {"Software": None}, "svg": {"Date": None}}  # no dates, no versions
+
+
+def save_figure(fig: plt.Figure, out_dir: str | Path, name: str, dpi: int = 150) -> list[Path]:
+    """Write `out_dir/name.png` and `.svg` atomically, without dates or random ids; close the figure."""
+    paths = []
+    for fmt in FORMATS:
+        buffer = io.BytesIO()
+        with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
+            fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", metadata=METADATA[fmt])
+        paths.append(write_atomic(Path(out_dir) / f"{name}.{fmt}", lambda fh: fh.write(buffer.getvalue())))
+    plt.close(fig)
+    return paths
