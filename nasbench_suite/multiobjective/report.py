@@ -19,11 +19,17 @@ import pandas as pd  # noqa: E402
 
 from nasbench_suite import jsonio  # noqa: E402
 from nasbench_suite.atomic import write_atomic  # noqa: E402
+from nasbench_suite.figures import save_figure  # noqa: E402
 from nasbench_suite.multiobjective.pareto import attainment, igd_plus  # noqa: E402
 from nasbench_suite.multiobjective.simulate import HWProblem, HWRun  # noqa: E402
 from nasbench_suite.report import plots  # noqa: E402
-from nasbench_suite.report.stats import (anytime, common_seeds, critical_difference, final_scores,  # noqa: E402
-                                         leaderboard)
+from nasbench_suite.report.stats import (  # noqa: E402
+    anytime,
+    common_seeds,
+    critical_difference,
+    final_scores,
+    leaderboard,
+)
 from nasbench_suite.report.write import environment, markdown_table, write_timing  # noqa: E402
 from nasbench_suite.runner import Runs  # noqa: E402
 
@@ -82,7 +88,7 @@ def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int
     write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(text.encode()))
     figures = _figures(problem, runs, results, board, cd)
     for name, fig in figures.items():
-        plots.save(fig, out_dir / PLOTS_DIR, name)
+        save_figure(fig, out_dir / PLOTS_DIR, name, dpi=120)
     write_timing(runs, out_dir)  # measured times apart, so the rest reproduces byte for byte
     markdown = _markdown(problem, header, board, list(figures))
     write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(markdown.encode()))
