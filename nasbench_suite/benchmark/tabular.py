@@ -76,7 +76,9 @@ class TableBenchmark(Benchmark):
         return {"kind": self.kind, "table": str(self.table.path), "dataset": self.table.dataset,
                 "dataset_sha256": self.table.dataset_sha256, "search_metric": self.search_metric,
                 "report_metric": f"{self.report_metric}@{self.report_epoch}", "fidelities": list(self.fidelities),
-                "seed_mode": self.seed_mode, "cost": cost_formula(self.eval_recorded),
+                "seed_mode": self.seed_mode if len(self.table.seeds) > 1 else
+                f"{self.seed_mode} (the table holds one training seed per cell, so queries are noise-free)",
+                "cost": cost_formula(self.eval_recorded),
                 "cost_columns": {name: columns[name].description for name in (TRAIN_SECONDS, EVAL_SECONDS)
                                  if name in columns},
                 **self.exclusion(), "table_provenance": self.table.provenance, "table_protocol": self.table.protocol}

@@ -144,7 +144,8 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
              f"- search metric (seen): {bench.get('search_metric')} at {protocol['default_fidelity']} epochs "
              f"(multi-fidelity strategies: {', '.join(map(str, protocol['fidelities']))}); seed mode "
              f"{bench.get('seed_mode')}; report metric (scored, never seen): {bench.get('report_metric')}",
-             f"- budget: {protocol['budget']['amount']:g} {protocol['budget']['unit']}; cost: {bench.get('cost')}; "
+             f"- budget: {protocol['budget']['amount']:g} {protocol['budget']['unit']}; cost: {bench.get('cost')} "
+             f"({'; '.join(f'{k}: {v}' for k, v in bench.get('cost_columns', {}).items()) or 'columns undescribed'}); "
              f"{protocol['rules']['budget']}; incumbent = {protocol['rules']['incumbent']}",
              f"- runs: {header['runs']} = {len(header['strategies'])} strategies x {_seed_summary(header['seeds'])}",
              f"- reference: optimum {ref['optimum']:.4f}, top-1% threshold {ref['top_threshold']:.4f}, "

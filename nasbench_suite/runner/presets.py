@@ -141,7 +141,8 @@ class Preset:
 PRESETS: dict[str, Preset] = {p.name: p for p in (
     Preset(name="nb201-paper",
            description="NAS-Bench-201's simulated protocol (Dong & Yang 2020): search on 12-epoch validation "
-                       "accuracy (cifar10-valid), each query costs 12 training epochs plus one validation pass, "
+                       "accuracy (cifar10-valid), each query costs 12 training epochs plus one validation pass "
+                       "(NATS-Bench's per-epoch times of the cell, one figure per cell whatever the schedule), "
                        "12,000 simulated seconds, score = 200-epoch CIFAR-10 test accuracy of the incumbent, "
                        "500 runs per method; zero-cost ranks by NASWOT (Mellor et al. ICML 2021, proxy_naswot)",
            search_metric="valid_acc", search_fidelity=12, multi_fidelities=(12,), report_metric="test_acc",
