@@ -35,7 +35,8 @@ class Benchmark(ABC):
     Subclasses fill `_report` (report metric per official index) and `_train_seconds` / `_eval_seconds` (per-cell
     cost columns), then call `_set_searchable`; pricing, report lookups and the optimum are shared here.
 
-    The *searchable set* is the cells with a search value at every fidelity searched, a report value and a cost.
+    The *searchable set* is the cells with a search value at every fidelity searched and a cost. A searchable cell
+    without a report value is the runner's error once it becomes an incumbent (loud, never a silently unscored run).
     Strategies draw cells from the whole space, so asking for any other cell returns `EXCLUDED` (value NaN, cost 0),
     which strategies treat as a failed run; report values and the optimum cover the searchable set only.
     """

@@ -55,8 +55,7 @@ class SurrogateBenchmark(Benchmark):
         self._train_seconds, train_src = self._cost_column(TRAIN_SECONDS)
         self._eval_seconds, eval_src = self._cost_column(EVAL_SECONDS)
         self.cost_source = {TRAIN_SECONDS: train_src, EVAL_SECONDS: eval_src}
-        self._set_searchable({f"{report_metric}@{self.report_epoch}": ~np.isfinite(self._report),
-                              TRAIN_SECONDS: ~np.isfinite(self._train_seconds),
+        self._set_searchable({TRAIN_SECONDS: ~np.isfinite(self._train_seconds),
                               EVAL_SECONDS: ~np.isfinite(self._eval_seconds)})
 
     def _use_table_values(self, table: Table | None) -> None:

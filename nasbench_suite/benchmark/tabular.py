@@ -52,7 +52,6 @@ class TableBenchmark(Benchmark):
         self.eval_recorded = EVAL_SECONDS in table.columns
         self._eval_seconds = table.column(EVAL_SECONDS) if self.eval_recorded else np.zeros(self.space.size)
         missing = {f"{search_metric}@{f}": ~np.isfinite(v) for f, v in self._seen_mean.items()}
-        missing[f"{report_metric}@{self.report_epoch}"] = ~np.isfinite(self._report)
         missing[TRAIN_SECONDS] = ~np.isfinite(self._train_seconds)
         missing[EVAL_SECONDS] = ~np.isfinite(self._eval_seconds)
         self._set_searchable(missing)
