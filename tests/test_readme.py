@@ -34,6 +34,12 @@ SHORTER = {
         "4 models x 6 training sizes x 5 repeats: minutes"),
     "nasbench-suite benchmark --surrogate nb201-cifar10.surrogate": (
         "nasbench-suite benchmark --surrogate nb201-cifar10.surrogate --seeds 2", "25 seeds x 14 strategies"),
+    "nasbench-suite benchmark --preset hw-pareto --device-metric latency_fpga_ms": (
+        "nasbench-suite benchmark --preset hw-pareto --device-metric latency_fpga_ms --seeds 2 --strategies random,pls",
+        "6 strategies x 25 seeds: over a minute"),
+    "nasbench-suite analyze nb201-cifar10 --compare nb201-cifar100 --compare nb201-imagenet16-120": (
+        "nasbench-suite analyze nb201-cifar10 --compare nb201-cifar100 --compare nb201-imagenet16-120 --boot 10",
+        "200 bootstrap resamples: half a minute"),
     "nasbench-suite oneshot --method darts,gdas,rsps,enas --setting micro": (
         "nasbench-suite oneshot --method rsps --setting micro --epochs 1", "4 methods x 6 epochs: over 15 min"),
 }
@@ -57,7 +63,8 @@ def _env() -> dict[str, str]:
 
 
 def _needs_cifar(block: str) -> bool:
-    return any(c.startswith(("nasbench-suite train", "nasbench-suite proxies", "nasbench-suite oneshot"))
+    return any(c.startswith(("nasbench-suite train", "nasbench-suite proxies", "nasbench-suite oneshot",
+                             "nasbench-suite data"))
                for c in _runnable(block))
 
 
