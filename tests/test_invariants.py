@@ -75,6 +75,7 @@ def test_seeded_queries_draw_only_measured_seeds():
 
 
 # ---- surrogate --------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_surrogate_evaluation_never_scores_a_training_cell(tmp_path):
     """Each cell's target is unique, so the scattered truths name exactly the cells that were scored."""
     archs = np.sort(np.random.default_rng(1).choice(SPACE, 120, replace=False))

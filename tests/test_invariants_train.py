@@ -38,6 +38,7 @@ def expected_lr(step: int) -> float:
 
 
 @pytest.mark.parametrize("path", ["reference", "stacked"])
+@pytest.mark.slow
 def test_every_optimiser_step_uses_the_scheduled_learning_rate(cifar, path):
     protocol = Protocol("lr", epochs=3, batch_size=50, lr=0.2, warmup_epochs=1, eta_min=0.02, **TINY)
     data = DeviceData(cifar, protocol)

@@ -219,7 +219,7 @@ def test_strategies_run_unchanged_on_a_surrogate_benchmark(nb201_table, fitted, 
     assert bench.report(best[0]) <= bench.optimum()
 
 
-@pytest.mark.parametrize("model", ["rf", "gp", "mlp"])
+@pytest.mark.parametrize("model", ["rf", "gp", pytest.param("mlp", marks=pytest.mark.slow)])
 def test_other_models_rank_unseen_cells(nb201_table, split, model):
     train, unseen = split
     params = {"members": 2, "hidden": (64, 64), "max_iter": 200} if model == "mlp" else {}
@@ -236,6 +236,7 @@ def test_gin_surrogate(nb201_table, split):
     assert kendalltau(mean, nb201_table.query_many(unseen, "valid_acc", 200))[0] > 0.5
 
 
+@pytest.mark.slow
 def test_cli_build_info_eval(nb201_table, tmp_path):
     table_path = subset(nb201_table, np.arange(0, 15625, 50)).save(tmp_path / "part.h5")
     runner = CliRunner()

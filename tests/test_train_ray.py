@@ -19,6 +19,7 @@ TINY = {"name": "tiny-ray", "epochs": 1, "batch_size": 50, "channels": 4, "cells
         "train_images": 200, "valid_images": 100, "test_images": 100, "eval_batch_size": 100}
 
 
+@pytest.mark.slow
 def test_ray_backend_matches_local(tmp_path, monkeypatch):
     if not (SHARED / "data" / "cifar10").is_dir():
         pytest.skip("../shared/data/cifar10 is not present")
