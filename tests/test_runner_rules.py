@@ -4,6 +4,7 @@ recipe, and its input errors. Written for the mutants of runner/simulate.py that
 
 from __future__ import annotations
 
+import time
 import zlib
 
 import numpy as np
@@ -58,3 +59,25 @@ def test_seeding_recipe_gives_the_strategy_and_the_noise_separate_streams():
 def test_a_proxy_of_the_wrong_length_names_the_expected_one(benchmark):
     with pytest.raises(UserInputError, match=r"a proxy needs one score per cell \(15625\), got shape \(3,\)"):
         proxy_lookup(benchmark, np.zeros(3))
+
+
+def test_a_tie_keeps_the_first_incumbent():
+    """Every cell has the same validation accuracy: the first cell stays incumbent (best seen, not last best)."""
+    flat = make_table(np.arange(SPACE), {"valid_acc": np.full(SPACE, 70.0), "test_acc": 130 - VALID})
+    (r,) = run(TableBenchmark(flat, "valid_acc", "test_acc"), ["random"], [1], "10q", jobs=1)
+    assert (r.incumbent == r.arch[0]).all()
+
+
+def test_a_first_query_over_the_budget_gives_an_empty_run():
+    """Cell 0 costs 100 s, every other 200 s; with 150 s the random first cell does not fit: no query is run."""
+    table = make_table(np.arange(SPACE), {"valid_acc": VALID, "test_acc": 130 - VALID})
+    table.set_column("train_seconds_per_epoch", np.where(np.arange(SPACE) == 0, 0.5, 1.0))
+    (r,) = run(TableBenchmark(table, "valid_acc", "test_acc"), ["random"], [0], "150", jobs=1)
+    assert r.queries == 0 and np.isnan(r.final) and r.arch.dtype == np.int32 and r.reported.dtype == np.float64
+
+
+def test_timings_are_durations_of_the_search(benchmark):
+    start = time.perf_counter()
+    (r,) = run(benchmark, ["random"], [0], "20q", jobs=1)
+    elapsed = time.perf_counter() - start
+    assert 0 <= r.wall_seconds <= elapsed and 0 <= r.cpu_seconds <= elapsed + 0.05
