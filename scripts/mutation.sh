@@ -30,7 +30,11 @@ command -v mutmut >/dev/null || { echo "error: mutmut is not installed; pip inst
 unset PYTHONPATH  # the tests must import the mutated copy in ./mutants, never this tree
 pattern="nasbench_suite.${module//\//.}.*"
 start=$(date +%s)
-nice -n 15 mutmut run --max-children "$jobs" "$pattern"
+# in its own process group, so that pool workers orphaned by a mutant that hangs are ended with it
+setsid nice -n 15 mutmut run --max-children "$jobs" "$pattern" &
+group=$!
+trap 'kill -- "-$group" 2>/dev/null || true' EXIT
+wait "$group"
 minutes=$(( ($(date +%s) - start + 59) / 60 ))
 
 # kill rate: killed (incl. timeouts) over mutants with tests; 'no tests' mutants are code no test runs
