@@ -4,6 +4,7 @@ recipe, and its input errors. Written for the mutants of runner/simulate.py that
 
 from __future__ import annotations
 
+import hashlib
 import time
 import zlib
 
@@ -14,7 +15,7 @@ from nasbench_suite.benchmark import TableBenchmark
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner import proxy_lookup, run, strategy_rngs
 
-from test_invariants import SPACE, make_table
+from test_invariants import SPACE, make_table, saved
 
 VALID = 40 + 50 * np.random.default_rng(0).permutation(SPACE) / SPACE
 
@@ -80,4 +81,12 @@ def test_timings_are_durations_of_the_search(benchmark):
     start = time.perf_counter()
     (r,) = run(benchmark, ["random"], [0], "20q", jobs=1)
     elapsed = time.perf_counter() - start
-    assert 0 <= r.wall_seconds <= elapsed and 0 <= r.cpu_seconds <= elapsed + 0.05
+    assert 0 <= r.wall_seconds <= elapsed and 0 < r.cpu_seconds <= elapsed + 0.05
+
+
+def test_runs_record_the_table_file_they_ran_on(tmp_path):
+    table = saved(make_table(np.arange(SPACE), {"valid_acc": VALID, "test_acc": 130 - VALID}), tmp_path)
+    runs = run(TableBenchmark(table, "valid_acc", "test_acc"), ["random"], [0], "3q", jobs=1)
+    recorded = runs.meta["protocol"]["benchmark"]
+    assert recorded["table_file"] == "toy.h5" and runs.meta["table_path"] == str(tmp_path / "toy.h5")
+    assert recorded["table_file_sha256"] == hashlib.sha256((tmp_path / "toy.h5").read_bytes()).hexdigest()
