@@ -211,3 +211,23 @@ def test_onehot_sequence_and_adjacency_bits():
     labels = [(0, 5), *((e + 1, op) for e, op in enumerate(MIXED)), (7, 6)]  # 5: input, 6: output label
     assert np.flatnonzero(adjacency[64:]).tolist() == [7 * node + label for node, label in labels]
 
+
+
+# ---- space ------------------------------------------------------------------------------------------------
+def test_skip_connect_passes_its_input_through_in_the_canonical_form():
+    """0->1 skip then 1->3 conv computes what a direct 0->3 conv computes; a 1x1 conv in place of the skip does not."""
+    direct = "|none~0|+|none~0|none~1|+|nor_conv_3x3~0|none~1|none~2|"
+    via_skip = "|skip_connect~0|+|none~0|none~1|+|none~0|nor_conv_3x3~1|none~2|"
+    via_conv = "|nor_conv_1x1~0|+|none~0|none~1|+|none~0|nor_conv_3x3~1|none~2|"
+    assert NB201.canonical(via_skip) == NB201.canonical(direct) != NB201.canonical(via_conv)
+
+
+def test_variation_operators_reach_every_outcome():
+    rng, parent = np.random.default_rng(3), (2,) * 6
+    new_ops = {op for _ in range(300) for op in NB201.mutate(parent, rng) if op != 2}
+    assert new_ops == {0, 1, 3, 4}  # a uniformly chosen *different* op
+    a, b = (0,) * 6, (4,) * 6
+    cuts = {NB201.crossover_one_point(a, b, rng).index(4) for _ in range(300)}
+    assert cuts == {1, 2, 3, 4, 5}
+    from_a = np.mean([NB201.crossover_uniform(a, b, rng) for _ in range(300)]) / 4
+    assert 0.4 < 1 - from_a < 0.6  # each edge from either parent with probability 1/2
