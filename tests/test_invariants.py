@@ -203,6 +203,7 @@ def test_path_encoding_bits(ops, bits):
 
 def test_onehot_sequence_and_adjacency_bits():
     onehot, sequence, adjacency = (NB201.encode([MIXED], kind)[0] for kind in ("onehot", "sequence", "adjacency"))
+    assert set(np.unique(onehot)) == set(np.unique(adjacency)) == {0.0, 1.0}  # bits, not counts
     assert np.flatnonzero(onehot).tolist() == [0 * 5 + 1, 1 * 5 + 4, 2 * 5 + 2, 3 * 5 + 1, 4 * 5 + 0, 5 * 5 + 3]
     assert sequence.tolist() == [0, 4, 0, 7, 1, 5, 0, 4, 1, 3, 2, 6]  # (input node, op + 3) per edge
     # ops-as-nodes graph: 0 input, 1..6 the edges in string order, 7 output
