@@ -29,6 +29,7 @@ def test_jpeg_tarball_is_the_known_variant(cifar):
     assert np.allclose(cifar.train_images.reshape(-1, 3).mean(0), [125.3, 123.0, 113.9], atol=2.0)
 
 
+@pytest.mark.slow
 def test_cache_is_written_and_reused(cifar, tmp_path):
     first = load_cifar10(TARBALL, cache_dir=tmp_path)
     cached = list(tmp_path.glob("*.npz"))
@@ -49,6 +50,7 @@ class _Payload:
         return os.system, (f"touch {self.marker}",)
 
 
+@pytest.mark.slow
 def test_batches_py_folder_gives_the_same_arrays(cifar, tmp_path):
     folder = tmp_path / "cifar-10-batches-py"
     folder.mkdir()
@@ -76,6 +78,7 @@ def test_batches_py_folder_gives_the_same_arrays(cifar, tmp_path):
         load_cifar10(folder, cache_dir=tmp_path / "cache2")
 
 
+@pytest.mark.slow
 def test_bad_sources_give_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(DatasetError, match="no CIFAR-10 found at .*nope.tar.gz: run `nasbench-suite data cifar10"):
         load_cifar10(tmp_path / "nope.tar.gz")
@@ -95,6 +98,7 @@ def test_bad_sources_give_one_clear_error(tmp_path, monkeypatch):
         load_cifar10()
 
 
+@pytest.mark.slow
 def test_image_folder_reader_checks_classes_and_counts(tmp_path):
     if not TARBALL.is_file():
         pytest.skip("../shared/data/cifar10 is not present")

@@ -11,6 +11,7 @@ from nasbench_suite.model.stacked import StackedNetwork  # noqa: E402
 from nasbench_suite.space import NB201  # noqa: E402
 
 
+@pytest.mark.slow
 def test_parameter_counts_equal_published_for_256_cells(nb201_table):
     rng = np.random.default_rng(201)
     archs = rng.choice(NB201.size, size=256, replace=False)
@@ -27,6 +28,7 @@ def test_parameter_counts_equal_published_for_256_cells(nb201_table):
 
 
 @pytest.mark.parametrize("mode", ["train", "eval"])
+@pytest.mark.slow
 def test_stacked_network_equals_its_members(mode):
     torch.manual_seed(0)
     archs = [0, 1462, 6111, 8000, 15624]  # includes the all-`none` cell and mixed cells

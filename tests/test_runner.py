@@ -336,6 +336,7 @@ def test_cli_table_without_the_search_metric(table, tmp_path):
     assert result.exit_code == 2 and "has no metric 'valid_acc'" in result.output
 
 
+@pytest.mark.slow
 def test_cli_runs_writes_and_resumes(tmp_path):
     out = tmp_path / "bench"
     args = ["--strategies", "test-walk,test-mf", "--seeds", "3", "--budget", "20q", "--preset", "default",
@@ -357,6 +358,7 @@ def test_cli_runs_writes_and_resumes(tmp_path):
     assert header["protocol"]["preset"] == "default" and header["hardware"]["cores"] >= 1
 
 
+@pytest.mark.slow
 def test_cli_proxy_option_picks_the_column_the_strategy_ranks_by(tmp_path):
     out = tmp_path / "bench"
     result = invoke("--strategies", "test-proxy", "--seeds", "1", "--budget", "3q", "--proxy", "params_m",
@@ -374,6 +376,7 @@ def surrogate_file(table, tmp_path_factory):
 
 
 @pytest.mark.parametrize("mode", ["surrogate", "hybrid"])
+@pytest.mark.slow
 def test_cli_runs_on_a_surrogate_and_records_it(surrogate_file, mode, tmp_path):
     out = tmp_path / mode
     result = invoke("--strategies", "test-walk", "--seeds", "2", "--budget", "5q", "--surrogate", str(surrogate_file),

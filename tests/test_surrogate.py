@@ -306,7 +306,7 @@ def test_strategies_run_unchanged_on_a_surrogate_benchmark(nb201_table, fitted, 
     assert bench.report(best[0]) <= bench.optimum()
 
 
-@pytest.mark.parametrize("model", ["rf", "gp", "mlp"])
+@pytest.mark.parametrize("model", ["rf", "gp", pytest.param("mlp", marks=pytest.mark.slow)])
 def test_other_models_rank_unseen_cells(nb201_table, split, model):
     train, unseen = split
     params = {"members": 2, "hidden": (64, 64), "max_iter": 200} if model == "mlp" else {}
@@ -339,6 +339,7 @@ def test_cli_build_writes_to_the_working_directory_and_benchmark_reads_what_it_p
     assert (tmp_path / "out" / "leaderboard.md").is_file()
 
 
+@pytest.mark.slow
 def test_cli_build_info_eval(nb201_table, tmp_path, monkeypatch):
     table_path = subset(nb201_table, np.arange(0, 15625, 50)).save(tmp_path / "tables" / "part.h5")
     monkeypatch.chdir(tmp_path)

@@ -116,6 +116,7 @@ def test_augmentation_is_seeded_and_crops_the_padded_image(cifar):
     assert padded_pixels.any() and not torch.isclose(x0, black.expand_as(x0), atol=1e-4).all(1).any(dim=(1, 2)).all()
 
 
+@pytest.mark.slow
 def test_reference_and_stacked_paths_agree_on_first_steps(cifar):
     data = DeviceData(cifar, Protocol(**TINY))
     stacked = train_stacked(CELLS, seed=5, data=data, record_steps=4)
@@ -129,6 +130,7 @@ def test_reference_and_stacked_paths_agree_on_first_steps(cifar):
     assert len({round(r.step_losses[-1], 4) for r in stacked}) == len(CELLS)
 
 
+@pytest.mark.slow
 def test_reference_loop_is_deterministic_and_records_every_epoch(cifar):
     data = DeviceData(cifar, Protocol(**{**TINY, "epochs": 2}))
     a, b = train_reference(6111, 0, data), train_reference(6111, 0, data)
@@ -165,6 +167,7 @@ def _cli(*args, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_without_loss_and_shards_merge(cifar, tiny_file, tmp_path):
     cells = tmp_path / "cells.txt"
     cells.write_text("\n".join(map(str, [0, 1462, 6111, 11000])) + "\n")

@@ -16,6 +16,7 @@ from nasbench_suite.train.shards import merge_shards  # noqa: E402
 from conftest import SHARED, TINY  # noqa: E402
 
 
+@pytest.mark.slow
 def test_ray_backend_matches_local(tmp_path, monkeypatch):
     if not (SHARED / "data" / "cifar10").is_dir():
         pytest.skip("../shared/data/cifar10 is not present")

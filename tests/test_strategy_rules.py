@@ -1,0 +1,130 @@
+"""The evolutionary strategies' rules through ask/tell, on hand-made cases: documented defaults and bounds, REA's
+uniform start, the genetic algorithm's roulette (with windowing), mutation and generations. Written for the
+mutants of strategies/evolution.py that survived the rest of the suite (results/mutation/README.md)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.space import NB201
+from nasbench_suite.strategies import Context, Trial, get_strategy
+from nasbench_suite.strategies.evolution import mutate_node_edge
+
+A, B, C, D = (0,) * 6, (1,) * 6, (2,) * 6, (3,) * 6  # pairwise different on every edge
+
+
+def make(name: str, seed: int = 0, **hyperparameters):
+    return get_strategy(name)(Context(rng=np.random.default_rng(seed)), **hyperparameters)
+
+
+def distance(a, b) -> int:
+    return sum(x != y for x, y in zip(a, b))
+
+
+def test_documented_defaults():
+    rea, ga = make("rea"), make("ga")
+    assert (rea.population_size, rea.sample_size) == (10, 3)  # NAS-Bench-201's
+    assert (ga.population_size, ga.crossover_rate, ga.mutation_rate, ga.elitism) == (20, 0.6, 1 / 6, 1)
+
+
+@pytest.mark.parametrize("name, accepted", [
+    ("rea", {"population_size": 1, "sample_size": 1}),
+    ("ga", {"population_size": 2, "elitism": 0, "crossover_rate": 0.0, "mutation_rate": 0.0}),
+    ("ga", {"population_size": 2, "elitism": 1, "crossover_rate": 1.0, "mutation_rate": 1.0}),
+])
+def test_smallest_and_largest_settings_are_accepted(name, accepted):
+    make(name, **accepted)
+
+
+@pytest.mark.parametrize("name, rejected, message", [
+    ("rea", {"population_size": 0}, "rea needs population_size >= 1 and sample_size >= 1, got 0 and 3"),
+    ("rea", {"sample_size": 0}, "got 10 and 0"),
+    ("ga", {"population_size": 1, "elitism": 0}, "ga needs population_size >= 2 and 0 <= elitism < population_size"),
+    ("ga", {"population_size": 4, "elitism": 4}, "got 4 and 4"),
+    ("ga", {"elitism": -1}, "got 20 and -1"),
+    ("ga", {"crossover_rate": 1.01}, r"ga rates must lie in \[0, 1\], got crossover_rate=1.01"),
+    ("ga", {"mutation_rate": 1.01}, "mutation_rate=1.01"),
+    ("ga", {"crossover_rate": -0.1}, "crossover_rate=-0.1"),
+])
+def test_out_of_range_settings_name_the_rule(name, rejected, message):
+    with pytest.raises(UserInputError, match=message):
+        make(name, **rejected)
+
+
+def test_rea_mutation_reaches_every_other_op():
+    rng, parent = np.random.default_rng(1), np.full(6, 2)
+    new_ops = set()
+    for _ in range(400):
+        child = np.asarray(mutate_node_edge(NB201, tuple(parent), rng))
+        new_ops |= set(child[child != parent].tolist())
+    assert new_ops == {0, 1, 3, 4}
+
+
+def test_rea_starts_with_population_size_uniform_cells_even_when_told_in_between():
+    rea = make("rea", seed=2, population_size=3)
+    first = []
+    for _ in range(3):
+        trial = rea.ask()
+        assert all(distance(trial.arch, seen) > 1 for seen in first)  # not a mutant of an earlier cell
+        first.append(trial.arch)
+        rea.tell(trial, 50.0)
+    assert min(distance(rea.ask().arch, member) for member in first) == 1  # the 4th is a mutant
+
+
+def ga_after_first_generation(values, seed=0, **hyperparameters):
+    """A GA whose first generation is A, B, ... with `values`; crossover and mutation off unless given."""
+    settings = {"population_size": len(values), "elitism": 0, "crossover_rate": 0.0, "mutation_rate": 0.0,
+                **hyperparameters}
+    ga = make("ga", seed=seed, **settings)
+    for cell, value in zip((A, B, C, D), values):
+        ga.tell(Trial(cell, 200), value)
+    return ga
+
+
+@pytest.mark.parametrize("values, expected", [
+    ((1.0, 3.0), (0.25, 0.75)),  # P_i = f_i / sum f
+    ((0.2, 0.6), (0.25, 0.75)),  # a total below 1 is still a proportion
+    ((0.5, 1.5), (0.25, 0.75)),  # positive values are not shifted
+    ((-1.0, 1.0), (0.0, 1.0)),  # a negative value shifts all by the minimum (windowing)
+    ((math.nan, math.nan), (0.5, 0.5)),  # nothing to go by: uniform
+    ((0.0, 0.0), (0.5, 0.5)),
+])
+def test_ga_roulette_probabilities(values, expected):
+    ga = ga_after_first_generation(values)
+    picks = [ga.ask().arch for _ in range(2000)]  # no crossover or mutation: the child is the parent
+    assert set(picks) <= {A, B}
+    assert picks.count(B) / 2000 == pytest.approx(expected[1], abs=0.035)
+
+
+def test_ga_mutation_changes_each_edge_to_a_uniform_other_op():
+    ga = ga_after_first_generation((-1.0, 1.0), mutation_rate=1.0)  # the parent is always B
+    children = np.array([ga.ask().arch for _ in range(400)])
+    assert (children != 1).all()
+    for edge in range(6):
+        counts = np.bincount(children[:, edge], minlength=5)
+        assert counts[1] == 0 and (counts[[0, 2, 3, 4]] > 60).all()
+
+
+def test_ga_generations_form_after_the_right_number_of_tells():
+    """Population 4, one elite: the first generation is the first 4 told cells, the next one the best of them
+    plus the next 3 children."""
+    ga = make("ga", seed=3, population_size=4, elitism=1, crossover_rate=0.0, mutation_rate=0.0)
+
+    def parents(draws: int = 300) -> set:
+        return {ga.ask().arch for _ in range(draws)}
+
+    for cell, value in zip((A, B, C), (10.0, 40.0, 20.0)):
+        ga.tell(Trial(cell, 200), value)
+    assert len(parents() - {A, B, C}) > 250  # still uniform cells: no generation yet
+    ga.tell(Trial(D, 200), 30.0)
+    assert parents() == {A, B, C, D}
+    children = [(4,) * 6, (0, 1, 2, 3, 4, 0), (1, 2, 3, 4, 0, 1)]
+    for child in children[:2]:
+        ga.tell(Trial(child, 200), 25.0)
+    assert parents() == {A, B, C, D}  # 2 of the 3 children needed
+    ga.tell(Trial(children[2], 200), 25.0)
+    assert parents() == {B, *children}  # the elite (B, 40) plus the 3 children
