@@ -168,11 +168,8 @@ def check_md5(path: Path, expected: str) -> None:
 
 
 def _md5(path: Path) -> str:
-    digest = hashlib.md5()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "md5").hexdigest()
 
 
 def _is_official(batches: Path) -> bool:
@@ -240,11 +237,8 @@ def _identify(path: Path) -> tuple[str, str, str]:
 
 
 def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _split_class(rel: str) -> tuple[str, int, str] | None:
