@@ -74,7 +74,8 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
                f"{budget_}) -> {out}", err=True)
     start, cpu = time.perf_counter(), _cpu_seconds()
     runs, results = run_all(problem, names, seeds, budget_, jobs=jobs)
-    report = write_hw_report(problem, runs, results, out, extra={"command": command, "jobs": jobs})
+    report = write_hw_report(problem, runs, results, out, extra={"command": command},
+                             timing_extra={"jobs": jobs})
     wall, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
     board = report["leaderboard"]
     emit({"out": str(out), "wall_seconds": wall, "cpu_seconds": cpu, "reference": report["header"]["reference"],

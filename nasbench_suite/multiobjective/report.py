@@ -69,8 +69,10 @@ def hw_leaderboard(problem: HWProblem, runs: Runs, results: dict[tuple[str, int]
 
 
 def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int], HWRun], out_dir: str | Path,
-                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write leaderboard.{csv,md,json} and plots/ under `out_dir`; returns the header and the leaderboard."""
+                    extra: dict[str, Any] | None = None,
+                    timing_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write leaderboard.{csv,md,json}, timing.json and plots/ under `out_dir`; returns the header and the
+    leaderboard. Measured or machine-dependent entries (timing_extra, e.g. jobs) go to timing.json only."""
     out_dir = Path(out_dir)
     board = hw_leaderboard(problem, runs, results)
     seeds = common_seeds(runs)
@@ -89,7 +91,7 @@ def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int
     figures = _figures(problem, runs, results, board, cd)
     for name, fig in figures.items():
         save_figure(fig, out_dir / PLOTS_DIR, name, dpi=120)
-    write_timing(runs, out_dir)  # measured times apart, so the rest reproduces byte for byte
+    write_timing(runs, out_dir, timing_extra)  # measured times apart, so the rest reproduces byte for byte
     markdown = _markdown(problem, header, board, list(figures))
     write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(markdown.encode()))
     return {"header": header, "leaderboard": board}
@@ -218,7 +220,7 @@ def _markdown(problem: HWProblem, header: dict[str, Any], board: pd.DataFrame, f
         f = header["friedman"]
         lines.append(f"- Friedman test over {f['seeds']} seeds: chi2 = {f['statistic']:.2f}, p = {f['pvalue']:.3g}; "
                      f"Nemenyi critical difference of mean ranks (alpha {f['alpha']}): {f['nemenyi_cd']:.3f}")
-    lines += [f"- {key}: {header[key]}" for key in ("command", "jobs", "wall_seconds") if key in header]
+    lines += [f"- {key}: {header[key]}" for key in ("command",) if key in header]
     lines += ["", format_hw_leaderboard(board), ""]
     lines += [f"![{name}]({PLOTS_DIR}/{name}.png)" for name in figures]
     return "\n".join(lines) + "\n"
