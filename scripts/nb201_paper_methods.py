@@ -14,6 +14,7 @@ import numpy as np
 
 import nasbench_suite as ns
 from nasbench_suite.runner import get_preset, run
+from nasbench_suite.strategies import StrategySpec
 
 SWEEP = tuple(f"reinforce:lr={lr}:incumbent={rule}" for rule in ("best", "policy") for lr in (0.001, 0.01, 0.1, 0.5))
 
@@ -26,7 +27,7 @@ def main() -> None:
     preset = get_preset("nb201-paper")
     table = ns.open_table("nb201-cifar10")
     benchmark = preset.benchmark(table)
-    specs = args.specs or list(dict.fromkeys(preset.strategies + SWEEP))
+    specs = list(dict.fromkeys(StrategySpec.parse(s).label for s in args.specs or preset.strategies + SWEEP))
     print("| spec | final test_acc@200 mean +- std | queries/run | distinct cells/run |")
     print("|---|---|---|---|")
     for spec in specs:
