@@ -30,7 +30,8 @@ def main() -> None:
     ap.add_argument("--seeds", default="0", help="training seeds, e.g. 0 or 0-2")
     ap.add_argument("--shard", default=None, help="K/N: this worker's share of the cells")
     ap.add_argument("--device", default="cpu")
-    ap.add_argument("--trainer", choices=("auto", "stacked", "reference"), default="stacked")
+    ap.add_argument("--trainer", choices=("auto", "stacked", "reference"), default="auto",
+                    help="auto: stacked on CUDA, the reference loop on the CPU (faster there, bench_train.py)")
     ap.add_argument("--group-size", type=int, default=0, help="cells per stacked step (0: 16 on CUDA, 8 on CPU)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--metric", default="valid_acc", help="the protocol's score: this metric at its last epoch")

@@ -142,7 +142,7 @@ def test_reference_and_stacked_paths_agree_on_first_steps(cifar):
     ("bf16", True, 1e-2),
 ])
 def test_cpu_levers_track_the_fp32_reference_loop(cifar, precision, channels_last, rtol):
-    base = train_reference(6111, 5, DeviceData(cifar, Protocol(**TINY)), record_steps=4)
+    base = train_reference(6111, 5, DeviceData(cifar, Protocol(**TINY), channels_last=False), record_steps=4)
     data = DeviceData(cifar, Protocol(**{**TINY, "precision": precision}), channels_last=channels_last)
     for result in [train_reference(6111, 5, data, record_steps=4), *train_stacked([6111, 1462], 5, data, 4)[:1]]:
         np.testing.assert_allclose(result.step_losses, base.step_losses, rtol=rtol)
