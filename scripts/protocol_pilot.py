@@ -4,7 +4,7 @@ Trains (resumably; --shard K/N splits the cells over workers) then writes OUT/pi
 --report-only it just reports what is finished. See nasbench_suite/train/pilot.py.
 
     nice -n 10 python scripts/protocol_pilot.py micro c8n1-16px.json c16n1.json --out pilot --stratified 60 --uniform 20
-    python scripts/protocol_pilot.py micro c8n1-16px.json --out pilot --report-only
+    python scripts/protocol_pilot.py --out pilot --report-only
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from nasbench_suite.train.run import parse_seeds, parse_shard
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("protocols", nargs="+", help="protocol names or .json files")
+    ap.add_argument("protocols", nargs="*", help="protocol names or .json files (not needed with --report-only)")
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--stratified", type=int, default=60, help="cells over NB201 test_acc@200 quantile bins")
     ap.add_argument("--uniform", type=int, default=20, help="cells drawn uniformly from the canonical cells")
@@ -37,6 +37,8 @@ def main() -> None:
     ap.add_argument("--metric", default="valid_acc", help="the protocol's score: this metric at its last epoch")
     ap.add_argument("--report-only", action="store_true")
     args = ap.parse_args()
+    if not args.protocols and not args.report_only:
+        ap.error("name at least one protocol (a name or a .json file), or pass --report-only")
     try:
         if not args.report_only:
             cells = pilot_cells(args.stratified, args.uniform, args.sample_seed)
