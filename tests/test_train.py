@@ -20,7 +20,7 @@ from nasbench_suite.table.table import TableError  # noqa: E402
 from nasbench_suite.train.protocols import PROTOCOLS, Protocol, get_protocol  # noqa: E402
 from nasbench_suite.train.run import RunSpec, parse_seeds, parse_shard, resolve_archs, run_local  # noqa: E402
 from nasbench_suite.train.shards import merge_shards  # noqa: E402
-from nasbench_suite.train.trainer import DeviceData, lr_at, train_reference, train_stacked  # noqa: E402
+from nasbench_suite.train.trainer import DeviceData, downsample, lr_at, train_reference, train_stacked  # noqa: E402
 
 from conftest import REPO, SHARED  # noqa: E402
 
@@ -68,6 +68,9 @@ def test_nb201_protocols_have_the_published_hyperparameters():
     ("split", "all", "split = 'all' is invalid; expected one of train45k, cifar10-valid"),
     ("augment", "yes", "augment = 'yes' is invalid; expected true or false"),
     ("warmup_epochs", 3, r"warmup_epochs = 3 is invalid; expected 0\.\.epochs \(1\)"),
+    ("resolution", 12, "resolution = 12 is invalid; expected one of 8, 16, 32"),
+    ("resolution", 32.0, "resolution = 32.0 is invalid; expected one of 8, 16, 32"),
+    ("precision", "fp16", "precision = 'fp16' is invalid; expected one of auto, fp32, bf16"),
 ])
 def test_protocol_files_are_validated_field_by_field(tmp_path, field, value, message):
     path = tmp_path / "bad.json"
@@ -128,6 +131,44 @@ def test_reference_and_stacked_paths_agree_on_first_steps(cifar):
         assert np.isfinite(ref.records["test_acc"]).all() and not ref.diverged
     # different cells learn differently from the same data
     assert len({round(r.step_losses[-1], 4) for r in stacked}) == len(CELLS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("precision, channels_last, rtol", [
+    # the same fp32 math with other oneDNN kernels: step 0 agrees to 1e-6, then lr 0.1 on 50-image batches
+    # amplifies the summation-order difference ~10x a step (measured: at most 1e-3 by step 3 on 3 cells)
+    ("fp32", True, 3e-3),
+    # bf16 rounds every conv input to 8 mantissa bits (unit roundoff 2**-9 = 0.2%); measured at most 4e-3 by
+    # step 3 on 3 cells, both paths; the bound leaves 2.5x of that
+    ("bf16", False, 1e-2),
+    ("bf16", True, 1e-2),
+])
+def test_cpu_levers_track_the_fp32_reference_loop(cifar, precision, channels_last, rtol):
+    base = train_reference(6111, 5, DeviceData(cifar, Protocol(**TINY), channels_last=False), record_steps=4)
+    data = DeviceData(cifar, Protocol(**{**TINY, "precision": precision}), channels_last=channels_last)
+    for result in [train_reference(6111, 5, data, record_steps=4), *train_stacked([6111, 1462], 5, data, 4)[:1]]:
+        np.testing.assert_allclose(result.step_losses, base.step_losses, rtol=rtol)
+        if precision == "bf16":  # the lever is really on: bf16 rounding shows in the losses
+            assert not np.allclose(result.step_losses, base.step_losses, rtol=1e-5)
+        assert np.isfinite(result.records["test_acc"]).all() and (result.records["cpu_seconds"] > 0).all()
+
+
+def test_resolution_pools_the_images_once_and_scales_the_crop(cifar):
+    full = DeviceData(cifar, Protocol(**{**TINY, "batch_size": 200, "augment": False}))
+    half = DeviceData(cifar, Protocol(**{**TINY, "batch_size": 200, "augment": False, "resolution": 16}))
+    assert half.train_x.shape[1:] == (16 + 4, 16 + 4, 3) and half.eval_sets["test"][0].shape[1:] == (16, 16, 3)
+    pooled = full.eval_sets["test"][0].numpy().reshape(-1, 16, 2, 16, 2, 3).mean(axis=(2, 4))
+    np.testing.assert_array_equal(half.eval_sets["test"][0].numpy(), np.rint(pooled).astype(np.uint8))
+    assert np.array_equal(downsample(full.eval_sets["test"][0].numpy(), 32), full.eval_sets["test"][0].numpy())
+    (x_full, y_full), = full.train_batches(seed=0, epoch=0)
+    (x_half, y_half), = half.train_batches(seed=0, epoch=0)
+    assert x_half.shape == (200, 3, 16, 16) and torch.equal(y_full, y_half)
+    # without augmentation the crop is the centre: the pooled image itself, no padding pixel
+    np.testing.assert_allclose(torch.nn.functional.avg_pool2d(x_full, 2), x_half, atol=0.02)
+    stacked = train_stacked(CELLS[:2], 5, half, record_steps=2)
+    for result in stacked:
+        np.testing.assert_allclose(result.step_losses, train_reference(result.arch, 5, half, 2).step_losses,
+                                   rtol=1e-4)
 
 
 @pytest.mark.slow

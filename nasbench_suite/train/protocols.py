@@ -39,6 +39,9 @@ def _text(v: Any) -> bool:
     return isinstance(v, str)
 
 
+RESOLUTIONS = (8, 16, 32)  # CIFAR-10's 32x32, average-pooled by an integer factor
+PRECISIONS = ("auto", "fp32", "bf16")  # auto: bf16 autocast on CUDA, fp32 on the CPU
+
 # field -> (valid?, the valid range in words)
 FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "name": (lambda v: _text(v) and v.strip() != "", "a non-empty string"),
@@ -60,6 +63,8 @@ FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "eval_batch_size": (_integer(1), "an integer >= 1"),
     "augment": (_flag, "true or false"),
     "drop_last": (_flag, "true or false"),
+    "resolution": (lambda v: _integer(1)(v) and v in RESOLUTIONS, f"one of {', '.join(map(str, RESOLUTIONS))}"),
+    "precision": (lambda v: _text(v) and v in PRECISIONS, f"one of {', '.join(PRECISIONS)}"),
     "description": (_text, "a string"),
 }
 
@@ -87,6 +92,8 @@ class Protocol:
     eval_batch_size: int = 1000
     augment: bool = True  # random crop 32 with 4-pixel zero padding + horizontal flip
     drop_last: bool = True  # static batch shapes (needed by CUDA graphs); both trainer paths do the same
+    resolution: int = 32  # images average-pooled once to resolution^2 (crop padding scales with it)
+    precision: str = "auto"  # autocast dtype of forward passes: auto | fp32 | bf16 (bf16 is opt-in on the CPU)
     description: str = ""
 
     def __post_init__(self) -> None:

@@ -32,6 +32,7 @@ METRIC_INFO = {
     "test_acc": ("accuracy on the test set after the epoch", "%"),
     "train_seconds": ("seconds of training in the epoch (stacked runs: group time / cells)", "s"),
     "eval_seconds": ("seconds of validation+test evaluation after the epoch (stacked: per cell)", "s"),
+    "cpu_seconds": ("CPU seconds (all threads) of the epoch's training and evaluation (stacked: per cell)", "s"),
     "diverged": ("1 if the run hit a non-finite loss (its later records are NaN), 0 if not; set at the last "
                  "epoch when the run finished", ""),
 }

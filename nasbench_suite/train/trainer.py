@@ -4,7 +4,9 @@ Both paths draw the same data: the dataset lives on the device as uint8, and eac
 permutation and one crop/flip per image, drawn on the CPU from a seeded torch.Generator. Both start each cell
 from the same weights (seeded by cell and seed) and use the same loss, SGD and per-step learning rate, so their
 first-steps losses agree (tests/test_train.py). The fast path stacks K cells into one `StackedNetwork` (grouped
-convs), and on CUDA adds channels_last, bf16 autocast, the fused SGD kernel and CUDA graphs for forward/backward.
+convs), and on CUDA adds channels_last, the fused SGD kernel and CUDA graphs for forward/backward. The protocol's
+`precision` picks the autocast dtype (bf16 is the CUDA default and opt-in on the CPU) and its `resolution` the
+image size; `compile=True` runs the training forward through torch.compile (same math, pays on long runs only).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from nasbench_suite.space import NB201
 from nasbench_suite.train.protocols import Protocol
 
 METRICS = ("train_loss", "train_acc", "valid_loss", "valid_acc", "test_loss", "test_acc", "train_seconds",
-           "eval_seconds")
+           "eval_seconds", "cpu_seconds")
 PAD = 4
 
 
@@ -52,24 +54,44 @@ def _subset(indices: np.ndarray, labels: np.ndarray, size: int | None, seed: int
     return np.sort(np.concatenate(take))
 
 
-class DeviceData:
-    """A protocol's train/valid/test images as uint8 tensors on the device, with seeded on-device augmentation."""
+def downsample(images: np.ndarray, resolution: int) -> np.ndarray:
+    """uint8 NHWC images average-pooled to resolution x resolution (an integer factor), rounded back to uint8."""
+    factor = images.shape[1] // resolution
+    if factor == 1:
+        return images
+    n, h, w, c = images.shape
+    blocks = images.reshape(n, h // factor, factor, w // factor, factor, c).astype(np.float32)
+    return np.rint(blocks.mean(axis=(2, 4))).astype(np.uint8)
 
-    def __init__(self, data: Cifar10, protocol: Protocol, device: str | torch.device = "cpu") -> None:
+
+class DeviceData:
+    """A protocol's train/valid/test images as uint8 tensors on the device, with seeded on-device augmentation.
+
+    Images are pooled to the protocol's resolution once, here; the crop padding scales with it (4 pixels at 32).
+    `channels_last` (default on) sets the memory format of every batch and network: same fp32 math, other kernels;
+    on the CPU it made the reference loop 1.5x faster at C=8 (scripts/bench_train.py), the stacked path slower.
+    """
+
+    def __init__(self, data: Cifar10, protocol: Protocol, device: str | torch.device = "cpu",
+                 channels_last: bool = True) -> None:
         self.device = torch.device(device)
         self.protocol = protocol
+        self.size = protocol.resolution
+        self.pad = PAD * self.size // 32
         split = make_split(data, protocol.split, seed=0)
         train = _subset(split["train"], data.train_labels, protocol.train_images, 1)
         valid = _subset(split["valid"], data.train_labels, protocol.valid_images, 2)
         test = _subset(split["test"], data.test_labels, protocol.test_images, 3)
         as_tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a)).to(self.device)  # noqa: E731
-        padded = np.pad(data.train_images[train], ((0, 0), (PAD, PAD), (PAD, PAD), (0, 0)))
-        self.train_x, self.train_y = as_tensor(padded), as_tensor(data.train_labels[train])
-        self.eval_sets = {"valid": (as_tensor(data.train_images[valid]), as_tensor(data.train_labels[valid])),
-                          "test": (as_tensor(data.test_images[test]), as_tensor(data.test_labels[test]))}
+        images = lambda a: as_tensor(downsample(a, self.size))  # noqa: E731
+        pad = ((0, 0), (self.pad, self.pad), (self.pad, self.pad), (0, 0))
+        self.train_x = as_tensor(np.pad(downsample(data.train_images[train], self.size), pad))
+        self.train_y = as_tensor(data.train_labels[train])
+        self.eval_sets = {"valid": (images(data.train_images[valid]), as_tensor(data.train_labels[valid])),
+                          "test": (images(data.test_images[test]), as_tensor(data.test_labels[test]))}
         self.mean = torch.tensor(MEAN, device=self.device).view(1, 3, 1, 1) * 255
         self.std = torch.tensor(STD, device=self.device).view(1, 3, 1, 1) * 255
-        self.channels_last = self.device.type == "cuda"
+        self.channels_last = channels_last
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels once
 
@@ -82,7 +104,7 @@ class DeviceData:
         return n // b if self.protocol.drop_last else math.ceil(n / b)
 
     def _to_float(self, images: torch.Tensor) -> torch.Tensor:
-        """uint8 NHWC -> normalised float NCHW (channels_last on CUDA)."""
+        """uint8 NHWC -> normalised float NCHW (channels_last if asked)."""
         x = (images.permute(0, 3, 1, 2).float() - self.mean) / self.std
         return x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format)
 
@@ -91,18 +113,18 @@ class DeviceData:
         n, bs = self.num_train, self.protocol.batch_size
         gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(epoch))
         perm = torch.randperm(n, generator=gen)
-        shift = torch.randint(0, 2 * PAD + 1, (n, 2), generator=gen)
+        shift = torch.randint(0, 2 * self.pad + 1, (n, 2), generator=gen)
         flip = torch.randint(0, 2, (n,), generator=gen).bool()
         if not self.protocol.augment:
-            shift.fill_(PAD)
+            shift.fill_(self.pad)
             flip.fill_(False)
         perm, shift, flip = perm.to(self.device), shift.to(self.device), flip.to(self.device)
-        ar = torch.arange(32, device=self.device)
+        ar = torch.arange(self.size, device=self.device)
         for step in range(self.steps_per_epoch()):
             idx = perm[step * bs:(step + 1) * bs]
             dy, dx = shift[idx, 0, None], shift[idx, 1, None]
             rows = dy + ar
-            cols = torch.where(flip[idx, None], dx + 31 - ar, dx + ar)
+            cols = torch.where(flip[idx, None], dx + self.size - 1 - ar, dx + ar)
             images = self.train_x[idx[:, None, None], rows[:, :, None], cols[:, None, :]]
             yield self._to_float(images), self.train_y[idx]
 
@@ -149,9 +171,10 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _autocast(device: torch.device):
-    return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False) if device.type == "cuda" else \
-        torch.autocast("cpu", enabled=False)
+def _autocast(device: torch.device, precision: str):
+    """bf16 autocast when the protocol asks for it (precision auto: on CUDA only), else plain fp32."""
+    bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16, cache_enabled=False)
 
 
 class _Run:
@@ -176,7 +199,7 @@ class _Run:
             if not self.alive.any():
                 break
             _sync(self.device)
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             loss_sum, correct = self._train_epoch(epoch, steps)
             _sync(self.device)
             train_seconds = (time.perf_counter() - start) / len(self.archs)
@@ -186,9 +209,11 @@ class _Run:
             start = time.perf_counter()
             evals = {which: self._evaluate(which) for which in ("valid", "test")}
             eval_seconds = (time.perf_counter() - start) / len(self.archs)
+            cpu_seconds = (time.process_time() - cpu_start) / len(self.archs)
             values = {"train_loss": train_loss, "train_acc": 100.0 * correct.cpu().numpy() / n,
                       "train_seconds": np.full(len(self.archs), train_seconds),
-                      "eval_seconds": np.full(len(self.archs), eval_seconds)}
+                      "eval_seconds": np.full(len(self.archs), eval_seconds),
+                      "cpu_seconds": np.full(len(self.archs), cpu_seconds)}
             for which, (loss, acc) in evals.items():
                 values[f"{which}_loss"], values[f"{which}_acc"] = loss, acc
             for name, value in values.items():
@@ -205,7 +230,7 @@ class _Run:
         for i, (x, y) in enumerate(self.data.train_batches(self.seed, epoch)):
             for group in self.optimizer.param_groups:
                 group["lr"] = lr_at(self.protocol, epoch * steps + i, steps)
-            with _autocast(self.device):
+            with _autocast(self.device, self.protocol.precision):
                 logits = self.forward(x)
             losses = _per_model_loss(logits, y, self.protocol.label_smoothing)
             self.optimizer.zero_grad(set_to_none=True)
@@ -218,7 +243,7 @@ class _Run:
                     self.step_losses[j].append(value)
         return loss_sum, correct
 
-    @torch.no_grad()
+    @torch.inference_mode()
     def _evaluate(self, which: str) -> tuple[np.ndarray, np.ndarray]:
         self.model.eval()
         k = len(self.archs)
@@ -226,7 +251,7 @@ class _Run:
         correct = torch.zeros(k, device=self.device, dtype=torch.long)
         count = 0
         for x, y in self.data.eval_batches(which):
-            with _autocast(self.device):
+            with _autocast(self.device, self.protocol.precision):
                 logits = self.model_eval(x)
             loss_sum += _per_model_loss(logits, y, 0.0).double() * len(y)
             correct += (logits.argmax(-1) == y[:, None]).sum(0)
@@ -238,36 +263,39 @@ class _Run:
         return out if out.dim() == 3 else out[:, None]
 
 
-def train_reference(arch: int, seed: int, data: DeviceData, record_steps: int = 0) -> CellResult:
+def _placed(model: nn.Module, data: DeviceData) -> nn.Module:
+    model = model.to(data.device)
+    return model.to(memory_format=torch.channels_last) if data.channels_last else model
+
+
+def train_reference(arch: int, seed: int, data: DeviceData, record_steps: int = 0,
+                    compile: bool = False) -> CellResult:
     """The reference loop: one plain NAS-Bench-201 network, trained and evaluated epoch by epoch."""
     arch = NB201.to_index(arch)
-    model = init_network(arch, seed, data.protocol).to(data.device)
-    if data.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    return _Run(model, [arch], seed, data, lambda x: model(x)[:, None], record_steps).run()[0]
+    model = _placed(init_network(arch, seed, data.protocol), data)
+    forward = torch.compile(model) if compile else model
+    return _Run(model, [arch], seed, data, lambda x: forward(x)[:, None], record_steps).run()[0]
 
 
 def train_stacked(archs: Sequence[int], seed: int, data: DeviceData, record_steps: int = 0,
-                  cuda_graphs: bool = True) -> list[CellResult]:
+                  cuda_graphs: bool = True, compile: bool = False) -> list[CellResult]:
     """The fast path: all `archs` in one StackedNetwork, one step trains them all."""
     archs = [NB201.to_index(a) for a in archs]
-    model = StackedNetwork([init_network(a, seed, data.protocol) for a in archs]).to(data.device)
-    if data.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    forward: Callable[[torch.Tensor], torch.Tensor] = model
-    if cuda_graphs and data.device.type == "cuda":
+    model = _placed(StackedNetwork([init_network(a, seed, data.protocol) for a in archs]), data)
+    forward: Callable[[torch.Tensor], torch.Tensor] = torch.compile(model) if compile else model
+    if cuda_graphs and data.device.type == "cuda" and not compile:
         forward = _graphed(model, data)
     return _Run(model, archs, seed, data, forward, record_steps).run()
 
 
 def _graphed(model: nn.Module, data: DeviceData) -> Callable[[torch.Tensor], torch.Tensor]:
     """Forward and backward of the training step captured as CUDA graphs (eager if capture fails)."""
-    x = torch.zeros(data.protocol.batch_size, 3, 32, 32, device=data.device)
+    x = torch.zeros(data.protocol.batch_size, 3, data.size, data.size, device=data.device)
     x = x.contiguous(memory_format=torch.channels_last).requires_grad_(False)
     buffers = {name: b.clone() for name, b in model.named_buffers()}
     try:
         model.train()
-        with _autocast(data.device):
+        with _autocast(data.device, data.protocol.precision):
             graphed = torch.cuda.make_graphed_callables(model, (x,))
     except Exception as exc:  # noqa: BLE001 - any capture problem falls back to the same math, eagerly
         warnings.warn(f"CUDA graph capture failed ({exc}); training eagerly", RuntimeWarning, stacklevel=2)
