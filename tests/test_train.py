@@ -265,3 +265,24 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
     assert proc.wait(timeout=120) == 2
     err = proc.stderr.read().strip().splitlines()
     assert len(err) == 1 and "N must be 1..15625" in err[0]
+
+
+def test_a_shard_from_before_a_new_protocol_field_still_resumes_and_merges(tmp_path):
+    """Shards written before `resolution`/`precision` existed hold no such keys: they are the defaults, so the same
+    protocol (resume and merge go on); a real difference is still refused."""
+    from nasbench_suite.train.shards import check_identity
+
+    protocol = Protocol(**TINY)
+    old_json = {k: v for k, v in protocol.to_json().items() if k not in ("resolution", "precision")}
+    shards = []
+    for i, arch in enumerate((0, 6111)):
+        values = np.full((1, 1, 1), 50.0 + i)
+        table = Table(space="nb201", dataset="d", dataset_sha256="s", archs=np.array([arch]), seeds=np.array([0]),
+                      epochs=np.array([1]), protocol=dict(old_json) if i == 0 else protocol.to_json())
+        table.set_metric("test_acc", values)
+        shards.append(table.save(tmp_path / f"shard{i}.h5"))
+    check_identity(Table.load(shards[0]), protocol, "d", "s", shards[0])
+    merged = merge_shards(shards)
+    assert merged.archs.tolist() == [0, 6111] and merged.protocol == protocol.to_json()
+    with pytest.raises(TableError, match="was trained with protocol"):
+        check_identity(Table.load(shards[0]), Protocol(**{**TINY, "epochs": 2}), "d", "s", shards[0])

@@ -153,7 +153,7 @@ def results_table(results: Iterable[Any], protocol: Protocol, dataset: str, data
 
 def check_identity(table: Table, protocol: Protocol, dataset: str, dataset_sha256: str, path: Path) -> None:
     """Refuse to extend a shard made with another protocol or dataset."""
-    if table.protocol != protocol.to_json():
+    if Protocol.from_json(table.protocol) != protocol:  # fields added later take their defaults
         raise TableError(f"{path} was trained with protocol {table.protocol.get('name')!r} "
                          f"({table.protocol}), not {protocol.name!r}; use another --out folder")
     if (table.dataset, table.dataset_sha256) != (dataset, dataset_sha256):
@@ -189,6 +189,8 @@ def merge_shards(paths: Sequence[str | os.PathLike]) -> Table:
     if not files:
         raise TableError(f"no shard files (*.h5) in {', '.join(map(str, paths))}")
     tables = [Table.load(f) for f in files]
+    for table in tables:  # one spelling of each protocol, so shards from before a new field still merge
+        table.protocol = Protocol.from_json(table.protocol).to_json()
     merged = tables[0]
     for table in tables[1:]:
         merged = merged.merged(table)
