@@ -10,7 +10,6 @@ Correlations use the cells whose canonical class has been computed (the coverage
 from __future__ import annotations
 
 import argparse
-import json
 import warnings
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from scipy import stats  # noqa: E402
 
 from nasbench_suite import open_table  # noqa: E402
 from nasbench_suite.runner import get_preset, run  # noqa: E402
+from nasbench_suite import jsonio  # noqa: E402
 from nasbench_suite.atomic import write_atomic  # noqa: E402
 from nasbench_suite.figures import save_figure  # noqa: E402
 from nasbench_suite.report import markdown_table  # noqa: E402
@@ -220,7 +220,7 @@ def main() -> None:
     summary = {"table": str(table.path), "cells_covered": int(covered.sum()), "cells": len(table.archs),
                "settings": provenance, "crosscheck_vs_published_naswot_v1": check,
                "published_xgb_zc_kendall_400": PUBLISHED_XGB_ZC_TAU_400, "plots": plots}
-    _write_text(args.out / "summary.json", json.dumps(summary, indent=2, default=float))
+    _write_text(args.out / "summary.json", jsonio.dumps(summary, indent=2))
     first = next(iter(provenance.values()), {})
     partial_text = ", ".join(f"{p} ({provenance[p.removeprefix(PROXY_PREFIX)]['classes_computed']} classes)"
                              for p in sorted(partial))
