@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # GPU measurement of the table builder, sized for one device call (under 9 minutes on an H100):
-#   (a) cell-epochs per GPU-second of the reference loop and of the stacked fast path on the full skeleton
-#       (C=16, N=5, batch 256, extrapolated to 50k-image epochs from timed steps): scripts/bench_train.py
+#   (a) cell-epochs per second of the reference loop and of the stacked fast path under protocol `fast`
+#       (1 epoch of 5,120 images, 3 interleaved rounds, medians): scripts/bench_train.py
 #   (b) protocol `fast` on a stratified sample of 64 cells (one per quantile of NB201's 200-epoch accuracy),
 #       then Kendall tau against NAS-Bench-201's 200-epoch test accuracy: scripts/table_tau.py
 #
@@ -30,15 +30,14 @@ if [ "$DRY_RUN" = 1 ]; then
   PROTOCOL=tiny
   echo '{"name": "tiny", "epochs": 1, "batch_size": 50, "channels": 4, "cells_per_stage": 1, "train_images": 200,
          "valid_images": 100, "test_images": 100, "eval_batch_size": 100}' > "$RES/tiny.json"
-  BENCH=(--channels 4 --cells-per-stage 1 --batch 50 --steps 2 --cells 2 --reference-cells 1 --epoch-images 1000
-         --no-graphs)
+  BENCH=(--protocol "$RES/tiny.json" --images 200 --cells 2 --rounds 1 --levers reference stacked)
   TRAIN=(--protocol "$RES/tiny.json" --threads 1)
   echo "cpu dry run (DRY_RUN=1): toy sizes, no GPU" | tee "$RES/gpu.txt"
 else
   CELLS=${CELLS:-64}
   DEVICE=cuda
   PROTOCOL=fast
-  BENCH=(--channels 16 --cells-per-stage 5 --batch 256 --steps 30 --cells "$GROUP" --reference-cells 2)
+  BENCH=(--protocol fast --images 5120 --cells "$GROUP" --rounds 3 --levers reference stacked)
   TRAIN=(--protocol fast --group-size "$GROUP")
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$RES/gpu.txt"
 fi

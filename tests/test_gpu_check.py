@@ -21,7 +21,8 @@ def test_cpu_dry_run_goes_through_every_step(tmp_path, cifar):
     res = tmp_path / "results" / "gpu-check"
     assert (res / "gpu.txt").read_text().startswith("cpu dry run")
     bench = jsonio.loads((res / "bench.json").read_text())
-    assert bench["stacked_cells"] == 2 and bench["fast_cell_epochs_per_second"] > 0
+    assert len(bench["cells"]) == 2 and [lever["lever"] for lever in bench["levers"]] == ["reference", "stacked"]
+    assert all(lever["cell_epochs_per_second_wall"] > 0 for lever in bench["levers"])
     table = Table.load(res / "tiny-4.h5")
     assert len(table.archs) == 4 and table.dataset == cifar.name
     assert "Kendall tau" in (res / "tau.txt").read_text()

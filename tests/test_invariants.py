@@ -151,11 +151,11 @@ def test_rea_tournament_samples_with_replacement():
 
 
 def test_reinforce_update_matches_the_hand_computed_one():
-    """Rewards 60 then 70, momentum 0.9, Adam lr 0.5.
+    """Rewards 60 then 70, momentum 0.9, Adam at the default lr.
 
     Tell 1: the bias-corrected baseline is 60 itself, advantage 0, so the policy does not move.
     Tell 2: baseline (0.09 * 60 + 0.1 * 70) / 0.19 = 65.26, advantage 4.74 > 0. Adam's first step after a zero
-    gradient: m_hat = g / 1.9, v_hat = g^2 / 1.999, so each logit moves by lr * sqrt(1.999) / 1.9 = 0.37207,
+    gradient: m_hat = g / 1.9, v_hat = g^2 / 1.999, so each logit moves by lr * sqrt(1.999) / 1.9,
     up for the chosen op of each edge and down for the others.
     """
     agent = strategy("reinforce", seed=5)
@@ -165,7 +165,7 @@ def test_reinforce_update_matches_the_hand_computed_one():
     np.testing.assert_allclose(agent.probabilities(), p0, rtol=1e-6)  # only rounding (~1e-15) reaches Adam
     second = agent.ask()
     agent.tell(second, 70.0)
-    step = 0.5 * math.sqrt(1.999) / 1.9
+    step = agent.lr * math.sqrt(1.999) / 1.9
     chosen = np.eye(5)[list(second.arch)]
     logits = np.log(p0) + step * (2 * chosen - 1)
     expected = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)

@@ -20,6 +20,6 @@ def tree_shap(ops: np.ndarray, values: np.ndarray, num_ops: int, rows: np.ndarra
     n, k = ops.shape
     X = np.eye(num_ops, dtype=np.float32)[ops].reshape(n, k * num_ops)
     keep = ~np.isnan(values)
-    booster = make_model("xgb", seed, members=1).fit(X[keep], np.asarray(values)[keep]).members_[0].get_booster()
+    booster = make_model("xgb", seed, members=1).fit(X[keep], np.asarray(values)[keep]).members_[0]
     contributions = booster.predict(xgb.DMatrix(X[rows]), pred_contribs=True)[:, :-1]
     return contributions.reshape(len(rows), k, num_ops).sum(axis=2)

@@ -21,6 +21,7 @@ import numpy as np
 
 from nasbench_suite.table import Table
 from nasbench_suite.table.table import TableError
+from nasbench_suite.errors import UserInputError
 from nasbench_suite.train.protocols import Protocol
 
 METRIC_INFO = {
@@ -190,7 +191,7 @@ def merge_shards(paths: Sequence[str | os.PathLike]) -> Table:
         raise TableError(f"no shard files (*.h5) in {', '.join(map(str, paths))}")
     tables = [Table.load(f) for f in files]
     for table in tables:  # one spelling of each protocol, so shards from before a new field still merge
-        table.protocol = Protocol.from_json(table.protocol).to_json()
+        table.protocol = _canonical(table.protocol)
     merged = tables[0]
     for table in tables[1:]:
         merged = merged.merged(table)
@@ -198,3 +199,12 @@ def merge_shards(paths: Sequence[str | os.PathLike]) -> Table:
                          "command": sorted({t.provenance.get("command", "") for t in tables}),
                          "merge_command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}
     return merged
+
+
+def _canonical(protocol: dict) -> dict:
+    """A training protocol with every field spelled out (fields added later take their defaults); any other
+    protocol (e.g. an imported table's description) as it is."""
+    try:
+        return Protocol.from_json(protocol).to_json()
+    except UserInputError:
+        return protocol
