@@ -21,12 +21,16 @@ SVG_HASH_SALT = "nasbench-suite"  # fixed SVG element ids (random per process ot
 METADATA = {"png": {"Software": None}, "svg": {"Date": None}}  # no dates, no versions
 
 
-def save_figure(fig: plt.Figure, out_dir: str | Path, name: str, dpi: int = 150) -> list[Path]:
-    """Write `out_dir/name.png` and `.svg` atomically, without dates or random ids; close the figure."""
+def save_figure(fig: plt.Figure, out_dir: str | Path, name: str, dpi: int = 150,
+                style: dict | None = None) -> list[Path]:
+    """Write `out_dir/name.png` and `.svg` atomically, without dates or random ids; close the figure.
+
+    style: rcParams in force while drawing (text that matplotlib lays out at draw time, e.g. tick labels, uses them).
+    """
     paths = []
     for fmt in FORMATS:
         buffer = io.BytesIO()
-        with matplotlib.rc_context({"svg.hashsalt": SVG_HASH_SALT}):
+        with matplotlib.rc_context({**(style or {}), "svg.hashsalt": SVG_HASH_SALT}):
             fig.savefig(buffer, format=fmt, dpi=dpi, bbox_inches="tight", metadata=METADATA[fmt])
         paths.append(write_atomic(Path(out_dir) / f"{name}.{fmt}", lambda fh: fh.write(buffer.getvalue())))
     plt.close(fig)

@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+STYLE = {"figure.dpi": 100, "font.size": 8}  # in force while a figure is drawn and saved
+
 
 
 

@@ -115,7 +115,7 @@ class Context:
         self.written.append(write_atomic(self.out / f"{stem}.csv", lambda fh: fh.write(text)))
 
     def figure(self, fig: Any, stem: str) -> None:
-        self.written += save_figure(fig, self.out, stem, dpi=130)
+        self.written += save_figure(fig, self.out, stem, dpi=130, style=plots.STYLE)
 
     def arch(self, row: int) -> str:
         return self.table.space_obj.to_str(int(self.table.archs[row]))
