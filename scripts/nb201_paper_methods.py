@@ -3,7 +3,8 @@
     python scripts/nb201_paper_methods.py [--seeds 500] [SPEC ...]
 
 Default specs: the preset's paper searchers plus REINFORCE's learning-rate sweep. Also prints the mean number of
-queries and of distinct cells asked per run (a collapsed policy asks few distinct cells). std is the population std over runs, as NAS-Bench-201 reports.
+queries and of distinct cells asked per run (a collapsed policy asks few distinct cells). std is the population
+std over runs.
 """
 
 from __future__ import annotations

@@ -13,11 +13,10 @@ from click.testing import CliRunner
 import nasbench_suite as ns
 from nasbench_suite import jsonio
 from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark, TableBenchmark
-from nasbench_suite.benchmark.base import EXCLUDED
 from nasbench_suite.cli import cli
 from nasbench_suite.cli import commands  # noqa: F401  (registers every command)
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.runner import Budget, get_preset, run
+from nasbench_suite.runner import get_preset
 from nasbench_suite.surrogate import Surrogate
 
 TOP = 300  # cells whose values the tests blank out

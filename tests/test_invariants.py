@@ -16,7 +16,7 @@ import pytest
 from nasbench_suite.benchmark import TableBenchmark
 from nasbench_suite.runner import run
 from nasbench_suite.space import NB201
-from nasbench_suite.strategies import Context, Trial, get_strategy
+from nasbench_suite.strategies import Context, get_strategy
 from nasbench_suite.surrogate import Surrogate
 from nasbench_suite.surrogate.evaluation import evaluate, training_sets
 from nasbench_suite.table import Table

@@ -41,7 +41,9 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
 
 
 @cli.command("benchmark")
-@click.option("--strategies", default=None, help="comma-separated strategy specs NAME[:KEY=VALUE...], e.g. rea,reinforce:lr=0.01 (list them: nasbench-suite strategies); default: every registered one, with the preset's settings")
+@click.option("--strategies", default=None,
+              help="comma-separated strategy specs NAME[:KEY=VALUE...], e.g. rea,reinforce:lr=0.01 "
+              "(list them: nasbench-suite strategies); default: every registered one, with the preset's settings")
 @click.option("--seeds", type=click.IntRange(min=1), default=None, help="runs per strategy (seeds 0..n-1); "
               "default: the preset's")
 @click.option("--budget", default=None, help="simulated seconds (12000 or 12000s) or queries (100q); "
@@ -63,10 +65,12 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
               "folder under the identical protocol are reused (they are what a rerun computes); only missing ones run")
 @click.option("--overwrite", is_flag=True, help="delete stored runs of the output folder made under another "
               "protocol and start over (without it they are an error, never deleted)")
+@click.option("--wide", is_flag=True, help="print every leaderboard column (the default fits 100 columns)")
 @json_option
 def benchmark_command(strategies: str | None, seeds: int | None, budget: str | None, preset_name: str,
-                      device_metric: str | None, table_name: str, out: Path | None, jobs: int | None, proxy_column: str | None,
-                      surrogate_path: str | None, hybrid: bool, resume: bool, overwrite: bool, as_json: bool) -> None:
+                      device_metric: str | None, table_name: str, out: Path | None, jobs: int | None,
+                      proxy_column: str | None, surrogate_path: str | None, hybrid: bool, resume: bool,
+                      overwrite: bool, wide: bool, as_json: bool) -> None:
     """Run search strategies on a table and write leaderboard.{csv,md,json}, timing.json and plots to the output
     folder. Rerunning reuses the stored runs of the identical protocol, so it only runs what is missing."""
     if preset_name in HW_PRESETS:  # hardware-aware, multi-objective presets have their own runner
@@ -78,7 +82,7 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
     if device_metric is not None:
         raise UserInputError(f"--device-metric is for the hardware presets ({', '.join(HW_PRESETS)}), "
                              f"not {preset_name!r}")
-    from nasbench_suite.report import format_leaderboard, write_report
+    from nasbench_suite.report import format_compact, format_leaderboard, write_report
     from nasbench_suite.runner import Budget, get_preset, run
     from nasbench_suite.runner.runs import output_lock
     from nasbench_suite.strategies import STRATEGIES, get_strategy
@@ -131,5 +135,5 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
     board = report["leaderboard"]
     data = {"out": str(out), "wall_seconds": wall, "leaderboard": board.reset_index().to_dict(orient="records")}
     emit(jsonio.to_builtin(data), as_json,
-         lambda data: f"{format_leaderboard(board)}\n\n{len(runs)} runs in {wall:.1f} s wall; wrote "
-                      f"{out}/leaderboard.{{csv,md,json}}, {out}/timing.json and {out}/plots/")
+         lambda data: f"{(format_leaderboard if wide else format_compact)(board)}\n\n{len(runs)} runs in "
+                      f"{wall:.1f} s wall\nwrote {out}/leaderboard.{{csv,md,json}}, {out}/timing.json and {out}/plots/")

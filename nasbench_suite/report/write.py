@@ -62,8 +62,20 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def format_compact(board: pd.DataFrame) -> str:
+    """The leaderboard in under 100 columns for a terminal: best mean rank first (the order of `board`)."""
+    lines = ["rows by mean rank over seeds (1 = best); final = report metric of the incumbent, mean +- 95% CI",
+             f"{'#':>2}  {'strategy':<26} {'final':>16} {'median':>7} {'mean rank':>9} {'queries/run':>11}"]
+    for place, (name, r) in enumerate(board.iterrows(), start=1):
+        label = f"{name} †" if r.get("degenerate") else name
+        ci = f" +- {_number(r.final_ci95)}" if np.isfinite(r.final_ci95) else ""
+        lines.append(f"{place:>2}  {label[:26]:<26} {_number(r.final_mean) + ci:>16} {_number(r.final_median):>7} "
+                     f"{_number(r.mean_rank):>9} {_number(r.queries_mean, 1):>11}")
+    return "\n".join(lines)
+
+
 def format_leaderboard(board: pd.DataFrame) -> str:
-    """The leaderboard as a Markdown table (also what the CLI prints)."""
+    """The leaderboard as a Markdown table with every column (leaderboard.md, and the CLI's --wide)."""
     header = ["#", "strategy", "final mean ± std", "95% CI", "median", "regret", "mean rank", "regret AUC",
               "top-1% hit", "queries to top-1%", "sim. s to top-1%", "optimum hit", "queries to opt.",
               "sim. s to opt.", "queries/run"]
