@@ -4,17 +4,15 @@
 Rules shared with the single-objective runner (`runner/simulate.py`): a query costs
 epochs x train_seconds_per_epoch + eval_seconds; a query that would push the spent simulated time past the budget
 is not run and ends the search; per (strategy, seed), `strategy_rngs` seeds the strategy and the table's
-seed draw, so a run is bit-for-bit the same whatever the number of jobs or the order. A cell without a device
+seed draw, so a run is bit-for-bit the same whatever the number of jobs or the order; runs go through the
+runner's `execute` (forked workers that die with their parent). A cell without a device
 value is excluded like a cell the benchmark lacks: told as failed, no cost.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +24,7 @@ from nasbench_suite.multiobjective.objectives import Objective, check_device_met
 from nasbench_suite.multiobjective.pareto import REFERENCE, hypervolume, pareto_mask
 from nasbench_suite.multiobjective.presets import HWPreset
 from nasbench_suite.multiobjective.strategies import dominates, make_mo_strategy
-from nasbench_suite.runner import Budget, Run, Runs, strategy_rngs
+from nasbench_suite.runner import Budget, Run, Runs, execute, seed_list, strategy_rngs
 from nasbench_suite.strategies import Context, StrategySpec, make_strategy
 from nasbench_suite.table import Table
 
@@ -121,7 +119,8 @@ def run_pareto(problem: HWProblem, strategy: str, seed: int, budget: Budget) -> 
             hv = problem.score([i for i, _ in found])
         best = min(found, key=lambda member: member[1][0])[0] if found else -1
         rows.append((index, fidelity, observation.cost, observation.value, best, hv))
-    return HWRun(_as_run(strategy, seed, rows, start, cpu_start), np.array(sorted(i for i, _ in found), dtype=np.int64))
+    return HWRun(Run.from_rows(strategy, seed, rows, time.perf_counter() - start, time.process_time() - cpu_start),
+                 np.array(sorted(i for i, _ in found), dtype=np.int64))
 
 
 def run_constrained(problem: HWProblem, strategy: str, seed: int, budget: Budget) -> HWRun:
@@ -153,14 +152,8 @@ def run_constrained(problem: HWProblem, strategy: str, seed: int, budget: Budget
         if value > best_value:  # NaN never wins
             incumbent, best_value, best_report = index, value, problem.benchmark.report(index)
         rows.append((index, fidelity, observation.cost, value, incumbent, best_report))
-    return HWRun(_as_run(strategy, seed, rows, start, cpu_start), asks=asks, feasible_asks=feasible_asks)
-
-
-def _as_run(strategy: str, seed: int, rows: list[tuple], start: float, cpu_start: float) -> Run:
-    columns = list(zip(*rows)) if rows else [()] * 6
-    dtypes = (np.int32, np.int32, np.float64, np.float64, np.int32, np.float64)
-    arrays = (np.asarray(c, dtype=d) for c, d in zip(columns, dtypes))
-    return Run(strategy, int(seed), *arrays, time.perf_counter() - start, time.process_time() - cpu_start)
+    return HWRun(Run.from_rows(strategy, seed, rows, time.perf_counter() - start, time.process_time() - cpu_start),
+                 asks=asks, feasible_asks=feasible_asks)
 
 
 RUNNERS: dict[str, Callable[[HWProblem, str, int, Budget], HWRun]] = {"pareto": run_pareto,
@@ -191,31 +184,15 @@ def run_all(problem: HWProblem, strategies: Sequence[str], seeds: int | Sequence
     if budget.amount < cheapest and budget.unit == "seconds":
         raise UserInputError(f"budget of {budget} is too small for one query: the cheapest query costs "
                              f"{cheapest:.1f} simulated seconds; expected e.g. 200000 (simulated seconds) or 100q")
-    seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(dict.fromkeys(map(int, seeds)))
-    if not seeds or min(seeds) < 0:
-        raise UserInputError(f"seeds must be one or more non-negative integers, got {seeds}")
-    todo = [(s, seed) for seed in seeds for s in strategies]
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    if jobs == 1:
-        results = [_work(problem, s, seed, budget) for s, seed in todo]
-    else:
-        _WORKER["problem"] = problem
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            results = list(pool.map(_work_forked, todo, [budget] * len(todo), chunksize=4))
-        _WORKER.clear()
-    by_key = {(r.run.strategy, r.run.seed): r for r in results}
+    seeds = seed_list(seeds)
+    by_key: dict[tuple[str, int], HWRun] = {}
+    execute([(s, seed) for seed in seeds for s in strategies], _work, {"problem": problem, "budget": budget}, jobs,
+            lambda r: by_key.__setitem__((r.run.strategy, r.run.seed), r))
     meta = {"strategies": strategies, "seeds": seeds, "reference": problem.reference(),
             "protocol": {"budget": {"amount": budget.amount, "unit": budget.unit}, "preset": problem.preset.name},
             "protocol_hash": ""}
     return Runs([by_key[(s, seed)].run for s in strategies for seed in seeds], meta), by_key
 
 
-_WORKER: dict[str, HWProblem] = {}
-
-
 def _work(problem: HWProblem, strategy: str, seed: int, budget: Budget) -> HWRun:
     return RUNNERS[problem.preset.kind](problem, strategy, seed, budget)
-
-
-def _work_forked(key: tuple[str, int], budget: Budget) -> HWRun:
-    return _work(_WORKER["problem"], *key, budget)

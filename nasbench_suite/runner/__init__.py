@@ -2,7 +2,7 @@
 
 from nasbench_suite.runner.presets import DEFAULT_PRESET, PRESETS, Budget, Preset, get_preset
 from nasbench_suite.runner.runs import Run, Runs, load_runs
-from nasbench_suite.runner.simulate import proxy_lookup, run, run_one, strategy_rngs
+from nasbench_suite.runner.simulate import execute, proxy_lookup, run, run_one, seed_list, strategy_rngs
 
 __all__ = ["DEFAULT_PRESET", "PRESETS", "Budget", "Preset", "Run", "Runs", "get_preset", "load_runs",
-           "proxy_lookup", "run", "run_one", "strategy_rngs"]
+           "execute", "proxy_lookup", "run", "run_one", "seed_list", "strategy_rngs"]

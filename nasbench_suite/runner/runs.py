@@ -44,6 +44,14 @@ class Run:
     wall_seconds: float = float("nan")  # wall-clock time of the search loop (NaN: not measured in this process)
     cpu_seconds: float = float("nan")  # CPU time of the search loop in its process (kept out of run files)
 
+    @classmethod
+    def from_rows(cls, strategy: str, seed: int, rows: list[tuple], wall_seconds: float, cpu_seconds: float) -> Run:
+        """A run from its per-query rows (arch, fidelity, cost, seen, incumbent, reported)."""
+        columns = list(zip(*rows)) if rows else [()] * len(ARRAYS)
+        dtypes = (np.int32, np.int32, np.float64, np.float64, np.int32, np.float64)
+        return cls(strategy, int(seed), *(np.asarray(c, dtype=d) for c, d in zip(columns, dtypes)),
+                   wall_seconds, cpu_seconds)
+
     @property
     def queries(self) -> int:
         return len(self.arch)

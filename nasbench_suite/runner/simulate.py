@@ -102,11 +102,17 @@ def run_one(benchmark: Benchmark, strategy: str, seed: int, budget: Budget, defa
                                  f"value ({benchmark.report_metric} is NaN); a searchable cell needs one: "
                                  "exclude such cells from the benchmark or fill the table")
         rows.append((index, trial.fidelity, observation.cost, value, incumbent, best_report))
-    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    columns = list(zip(*rows)) if rows else [()] * 6
-    dtypes = (np.int32, np.int32, np.float64, np.float64, np.int32, np.float64)
-    arch, fid, cost, seen, inc, rep = (np.asarray(c, dtype=d) for c, d in zip(columns, dtypes))
-    return Run(strategy, int(seed), arch, fid, cost, seen, inc, rep, wall, cpu)
+    return Run.from_rows(strategy, seed, rows, time.perf_counter() - start, time.process_time() - cpu_start)
+
+
+def seed_list(seeds: int | Sequence[int]) -> list[int]:
+    """A count n (seeds 0..n-1) or explicit seeds, as distinct non-negative ints in order; an error if none."""
+    seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(dict.fromkeys(map(int, seeds)))
+    if not seeds:
+        raise UserInputError("need at least one strategy and one seed")
+    if min(seeds) < 0:
+        raise UserInputError(f"seeds must be non-negative integers, got {min(seeds)}")
+    return seeds
 
 
 def run(benchmark: Benchmark, strategies: Sequence[str], seeds: int | Sequence[int], budget: Budget | str | float,
@@ -128,11 +134,9 @@ def run(benchmark: Benchmark, strategies: Sequence[str], seeds: int | Sequence[i
     against other writers for the whole call.
     """
     budget = Budget.parse(budget)
-    seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(dict.fromkeys(map(int, seeds)))
-    if not seeds or not strategies:
+    seeds = seed_list(seeds)
+    if not strategies:
         raise UserInputError("need at least one strategy and one seed")
-    if min(seeds) < 0:
-        raise UserInputError(f"seeds must be non-negative integers, got {min(seeds)}")
     strategies = list(dict.fromkeys(StrategySpec.parse(s).label for s in strategies))
     default_fidelity = benchmark.check_fidelity(default_fidelity or benchmark.max_fidelity)
     fidelities = tuple(sorted(benchmark.check_fidelity(f) for f in (fidelities or benchmark.fidelities)))
@@ -162,25 +166,32 @@ def _run_all(strategies: list[str], seeds: list[int], settings: dict[str, Any], 
         if out_dir is not None:
             save_run(run_, out_dir, meta["protocol_hash"])
 
+    execute(todo, run_one, settings, jobs, finished, progress)
+    return Runs([results[(s, seed)] for s in strategies for seed in seeds], meta)
+
+
+def execute(todo: Sequence[tuple[str, int]], work: Callable[..., Any], settings: dict[str, Any], jobs: int | None,
+            finished: Callable[[Any], None], progress: bool = False) -> None:
+    """Call work(strategy=s, seed=seed, **settings) for each (s, seed) of `todo` and hand each result to `finished`
+    as it arrives: in this process for one job, else in `jobs` forked workers that die with this process."""
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     bar = tqdm(total=len(todo), desc="runs", unit="run", disable=not progress, dynamic_ncols=True)
     try:
         if jobs == 1:
             for strategy, seed in todo:
-                finished(run_one(strategy=strategy, seed=seed, **settings))
+                finished(work(strategy=strategy, seed=seed, **settings))
                 bar.update()
         else:
-            _run_parallel(todo, settings, jobs, finished, bar)
+            _run_parallel(todo, work, settings, jobs, finished, bar)
     finally:
         bar.close()
-    return Runs([results[(s, seed)] for s in strategies for seed in seeds], meta)
 
 
 _WORKER: dict[str, Any] = {}
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _init_worker(settings: dict[str, Any], parent: int) -> None:
+def _init_worker(work: Callable[..., Any], settings: dict[str, Any], parent: int) -> None:
     """Ignore Ctrl-C (the parent handles it once), take SIGTERM's default, and die with the parent."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -188,21 +199,21 @@ def _init_worker(settings: dict[str, Any], parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the death signal was armed
         os._exit(1)
-    _WORKER.update(settings)
+    _WORKER.update(work=work, settings=settings)
 
 
-def _work(strategy: str, seed: int) -> Run:
-    return run_one(strategy=strategy, seed=seed, **_WORKER)
+def _work(strategy: str, seed: int) -> Any:
+    return _WORKER["work"](strategy=strategy, seed=seed, **_WORKER["settings"])
 
 
-def _run_parallel(todo: list[tuple[str, int]], settings: dict[str, Any], jobs: int,
-                  finished: Callable[[Run], None], bar: tqdm) -> None:
-    """Fork workers that inherit the benchmark (nothing big is pickled); only finished runs come back.
+def _run_parallel(todo: Sequence[tuple[str, int]], work: Callable[..., Any], settings: dict[str, Any], jobs: int,
+                  finished: Callable[[Any], None], bar: tqdm) -> None:
+    """Fork workers that inherit `work` and its settings (nothing big is pickled); only results come back.
 
     On any error or interrupt the workers are killed at once: their unfinished runs would be discarded anyway.
     """
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker,
-                               initargs=(settings, os.getpid()))
+                               initargs=(work, settings, os.getpid()))
     try:
         futures = [pool.submit(_work, strategy, seed) for strategy, seed in todo]
         for future in as_completed(futures):
