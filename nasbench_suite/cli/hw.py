@@ -45,7 +45,6 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
                          hardware_after_training: bool, jobs: int | None, as_json: bool) -> None:
     """Run multi-objective or constrained strategies and write leaderboard.{csv,md,json} and plots/."""
     from nasbench_suite.multiobjective import HWProblem, get_hw_preset, run_all
-    from nasbench_suite.multiobjective.simulate import check_strategies
     from nasbench_suite.multiobjective.report import format_hw_leaderboard, write_hw_report
     from nasbench_suite.runner import Budget
 
@@ -63,7 +62,6 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
         raise UserInputError(f"--extra-objectives {extra_objectives!r}: hw-pareto takes at most one (exact "
                              "hypervolume covers 3 objectives); hw-constrained takes none")
     problem = HWProblem(table, preset, table_name, extra)  # checks the device column
-    check_strategies(problem, names)
     out = out or RESULTS_DIR / preset.device_metric / preset.name
     jobs = jobs or os.cpu_count() or 1
     command = (f"nasbench-suite hw-benchmark --preset {preset.name} --device-metric {preset.device_metric} --table "

@@ -16,7 +16,7 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import pop_pending, sample_unseen
-from nasbench_suite.strategies.base import SPEC_FORM, Context, Hyperparameter, Strategy, Trial
+from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, split_spec
 from nasbench_suite.strategies.bo import BayesianOptimisation
 from nasbench_suite.strategies.evolution import mutate_node_edge
 from nasbench_suite.strategies.optuna_adapter import _import_optuna
@@ -49,15 +49,9 @@ def _register(cls: type[MultiObjectiveStrategy]) -> type[MultiObjectiveStrategy]
 
 def make_mo_strategy(spec: str, context: Context, num_objectives: int) -> MultiObjectiveStrategy:
     """The strategy a spec `NAME[:KEY=VALUE...]` names; one-line errors list the valid names and keys."""
-    name, *parts = spec.strip().split(":")
+    name, params = split_spec(spec)
     if name not in MO_STRATEGIES:
         raise UserInputError(f"unknown multi-objective strategy {name!r}; valid: {', '.join(MO_STRATEGIES)}")
-    params = {}
-    for part in parts:
-        key, sep, value = part.partition("=")
-        if not sep or not key.strip() or key.strip() in params:
-            raise UserInputError(f"strategy spec {spec!r} has {part!r}; expected {SPEC_FORM}")
-        params[key.strip()] = value.strip()
     return MO_STRATEGIES[name](context, num_objectives, **params)
 
 

@@ -228,6 +228,21 @@ def get_strategy(name: str) -> type[Strategy]:
     return STRATEGIES[name]
 
 
+def split_spec(text: str) -> tuple[str, dict[str, str]]:
+    """The name and the raw KEY=VALUE texts of a spec `NAME[:KEY=VALUE...]`; a one-line error for a malformed part
+    or a repeated key (values are checked by the strategy's declared hyperparameters)."""
+    name, *parts = text.strip().split(":")
+    raw: dict[str, str] = {}
+    for part in parts:
+        key, sep, value = part.partition("=")
+        key = key.strip()
+        if not sep or not key or key in raw:
+            problem = f"repeats {key!r}" if key in raw else f"has {part!r}"
+            raise UserInputError(f"strategy spec {text!r} {problem}; expected {SPEC_FORM}")
+        raw[key] = value.strip()
+    return name, raw
+
+
 @dataclass(frozen=True)
 class StrategySpec:
     """A strategy name with hyperparameter settings, parsed from `NAME[:KEY=VALUE[:KEY=VALUE...]]`.
@@ -244,16 +259,8 @@ class StrategySpec:
         """A validated spec (unknown name or key, bad value or form: one-line UserInputError)."""
         if isinstance(text, StrategySpec):
             return text
-        name, *parts = str(text).strip().split(":")
+        name, raw = split_spec(str(text))
         strategy = get_strategy(name)
-        raw: dict[str, str] = {}
-        for part in parts:
-            key, sep, value = part.partition("=")
-            key = key.strip()
-            if not sep or not key or key in raw:
-                problem = f"repeats {key!r}" if key in raw else f"has {part!r}"
-                raise UserInputError(f"strategy spec {text!r} {problem}; expected {SPEC_FORM}")
-            raw[key] = value.strip()
         return cls(strategy.name, strategy.check_params(raw))
 
     @property
