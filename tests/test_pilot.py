@@ -14,6 +14,7 @@ from scipy.stats import kendalltau  # noqa: E402
 
 from nasbench_suite.space import NB201  # noqa: E402
 from nasbench_suite.train.pilot import pilot_cells  # noqa: E402
+from nasbench_suite.train.run import resolve_archs  # noqa: E402
 from nasbench_suite.train.shards import merge_shards  # noqa: E402
 
 from conftest import CIFAR10_TARBALL, REPO  # noqa: E402
@@ -29,6 +30,8 @@ def test_pilot_cells_are_canonical_seeded_and_spread_over_accuracy(nb201_table):
     assert set(both) <= set(NB201.unique_indices().tolist())
     assert all(np.array_equal(cells[k], pilot_cells(20, 10, seed=3)[k]) for k in cells)
     assert not np.array_equal(cells["uniform"], pilot_cells(20, 10, seed=4)["uniform"])
+    # a table's larger uniform sample (canonical:N:SEED) holds the pilot's uniform cells
+    assert np.isin(cells["uniform"], resolve_archs("canonical:300:3")).all()
     # two stratified cells per accuracy decile of the canonical cells
     unique = np.sort(NB201.unique_indices())
     edges = np.quantile(nb201_table.query_many(unique, "test_acc", 200), np.linspace(0, 1, 11))

@@ -153,6 +153,26 @@ def test_unknown_model_feature_or_setting(nb201_table, split):
         Surrogate(features=["onehot", "valid_acc"]).fit(nb201_table, split[0])
 
 
+def test_a_sampled_table_takes_column_features_from_a_full_space_table(nb201_table, tmp_path):
+    """A table trained on 1,000 cells knows proxies of its own cells only; predicting elsewhere needs them all."""
+    sample = subset(nb201_table, nb201_table.archs[::15])
+    unseen = np.setdiff1d(np.arange(15625), sample.archs)[:500]
+    features = ["effective_onehot", "proxy_naswot"]
+    blind = Surrogate(features=features, target="valid_acc@200", params={"members": 1}).fit(sample, sample.archs)
+    assert np.isnan(blind.columns_["proxy_naswot"][unseen]).all()  # the cause: NaN features off the sample
+    with pytest.raises(UserInputError, match="unknown feature 'proxy_naswot'"):
+        Surrogate(features=features, feature_table="cifar10-jpeg75-micro").fit(sample, sample.archs)
+    sighted = Surrogate(features=features, target="valid_acc@200", params={"members": 1},
+                        feature_table="nb201-cifar10").fit(sample, sample.archs)
+    np.testing.assert_array_equal(sighted.columns_["proxy_naswot"], nb201_table.column("proxy_naswot"))
+    truth = nb201_table.query_many(unseen, "valid_acc", 200)
+    tau = {name: kendalltau(s.predict(unseen)[0], truth)[0] for name, s in (("blind", blind), ("sighted", sighted))}
+    assert tau["sighted"] > tau["blind"] + 0.02, tau
+    again = load(sighted.save(tmp_path / "s.surrogate"), table=sample)
+    assert again.metadata()["feature_table"] == "nb201-cifar10"
+    np.testing.assert_array_equal(again.predict(unseen)[0], sighted.predict(unseen)[0])
+
+
 def test_file_from_another_table(nb201_table, fitted, tmp_path):
     path = fitted.save(tmp_path / "s.surrogate")
     other = subset(nb201_table, nb201_table.archs[:1000])

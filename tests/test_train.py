@@ -15,11 +15,13 @@ torch = pytest.importorskip("torch")
 
 from nasbench_suite.data import load_cifar10  # noqa: E402
 from nasbench_suite.errors import UserInputError  # noqa: E402
+from nasbench_suite.space import NB201  # noqa: E402
 from nasbench_suite.table import Table  # noqa: E402
 from nasbench_suite.table.table import TableError  # noqa: E402
 from nasbench_suite.train.protocols import PROTOCOLS, Protocol, get_protocol  # noqa: E402
-from nasbench_suite.train.run import RunSpec, parse_seeds, parse_shard, resolve_archs, run_local  # noqa: E402
-from nasbench_suite.train.shards import merge_shards  # noqa: E402
+from nasbench_suite.train.run import (RunSpec, parse_seeds, parse_shard, pending, resolve_archs,  # noqa: E402
+                                      run_local)
+from nasbench_suite.train.shards import adopt_shard, merge_shards  # noqa: E402
 from nasbench_suite.train.trainer import DeviceData, downsample, lr_at, train_reference, train_stacked  # noqa: E402
 
 from conftest import REPO, SHARED  # noqa: E402
@@ -196,7 +198,12 @@ def test_run_arguments():
                                                                        resolve_archs("sample:10:3"))
     assert len(resolve_archs("all")) == 15625 and len(resolve_archs("stratified:16")) == 16
     assert parse_seeds("0-2,5") == [0, 1, 2, 5] and parse_shard("1/4") == (1, 4)
+    canonical = resolve_archs("canonical:40:1")
+    assert len(canonical) == 40 and set(canonical) <= set(NB201.unique_indices().tolist())
+    both = resolve_archs("canonical:40:1+stratified:16")
+    assert np.array_equal(both, np.union1d(canonical, resolve_archs("stratified:16")))
     for bad, call in (("sample:x", resolve_archs), ("nope", resolve_archs), ("4/4", parse_shard),
+                      ("canonical:0", resolve_archs),
                       ("a", parse_seeds)):
         with pytest.raises(UserInputError):
             call(bad)
@@ -258,6 +265,19 @@ def test_killed_run_resumes_without_loss_and_shards_merge(cifar, tiny_file, tmp_
         merge_shards([out, tmp_path / "other"])
     with pytest.raises(TableError, match="trained with protocol"):
         run_local(RunSpec(str(other_file), np.array([0]), [0], out, threads=1), progress=False)
+
+
+def test_an_adopted_pilot_shard_counts_for_the_protocol_it_became(cifar, tiny_file, tmp_path):
+    pilot = run_local(RunSpec(str(tiny_file), np.array([6111]), [0], tmp_path / "pilot", threads=1), progress=False)
+    named = Protocol.from_json({**json.loads(tiny_file.read_text()), "name": "cpu-like", "description": "chosen"})
+    adopted = Table.load(adopt_shard(pilot, named, tmp_path / "table"))
+    assert adopted.protocol == named.to_json() and "'tiny'" in adopted.provenance["adopted_from"]
+    named_file = tmp_path / "cpu-like.json"
+    named_file.write_text(json.dumps(named.to_json()))
+    spec = RunSpec(str(named_file), np.array([6111, 0]), [0], tmp_path / "table", threads=1)
+    assert pending(spec, named, cifar) == [(0, [0])]  # 6111 is finished under the new name
+    with pytest.raises(UserInputError, match="differs from 'other'"):
+        adopt_shard(pilot, Protocol.from_json({**named.to_json(), "name": "other", "lr": 0.05}), tmp_path / "x")
 
 
 def test_cli_reports_bad_input_in_one_line(tmp_path):

@@ -41,17 +41,20 @@ def surrogate_group() -> None:
 @click.option("--target", default=DEFAULT_TARGET, show_default=True, help="metric@epoch to predict")
 @click.option("--features", default=",".join(DEFAULT_FEATURES), show_default=True,
               help="encodings and/or table columns")
+@click.option("--features-from", "feature_table", default=None,
+              help="table whose columns give column features for every cell (default: TABLE itself; a table "
+              "trained on a sample needs a full-space one, e.g. nb201-cifar10 for its proxy columns)")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/surrogates", show_default=True)
 @json_option
-def eval_command(table: str, models: str, train_sizes: str, repeats: int, target: str, features: str, seed: int,
-                 out_dir: str, as_json: bool) -> None:
+def eval_command(table: str, models: str, train_sizes: str, repeats: int, target: str, features: str,
+                 feature_table: str | None, seed: int, out_dir: str, as_json: bool) -> None:
     """Fit on random training sets of each size, score on all unseen cells; CSV, Markdown and plots to --out."""
     from nasbench_suite.surrogate.evaluation import evaluate, summary, write_report
 
     t = open_table(table)
     frame = evaluate(t, _names(models), _int_list(train_sizes, "--train-sizes"), repeats, target,
-                     _names(features), seed, out_dir)
+                     _names(features), seed, out_dir, feature_table=feature_table)
     title = f"Surrogates on {Path(t.path).stem}: {target}"
     written = write_report(frame, out_dir, title)
     result = {"summary": summary(frame).to_dict("records"), "files": [str(p) for p in written]}
@@ -66,18 +69,22 @@ def eval_command(table: str, models: str, train_sizes: str, repeats: int, target
 @click.option("--target", default="valid_acc,test_acc", show_default=True,
               help="metrics (whole curves) / metric@epoch / columns to predict")
 @click.option("--features", default=",".join(DEFAULT_FEATURES), show_default=True)
+@click.option("--features-from", "feature_table", default=None,
+              help="table whose columns give column features for every cell (default: TABLE itself; a table "
+              "trained on a sample needs a full-space one, e.g. nb201-cifar10 for its proxy columns)")
 @click.option("--seed", type=int, default=0, show_default=True, help="picks the training cells and seeds the model")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
               help="default: TABLE_NAME.surrogate in the working directory")
 @json_option
-def build_command(table: str, train_size: int, model: str, target: str, features: str, seed: int,
-                  out_path: str | None, as_json: bool) -> None:
+def build_command(table: str, train_size: int, model: str, target: str, features: str, feature_table: str | None,
+                  seed: int, out_path: str | None, as_json: bool) -> None:
     """Fit a surrogate on --train-size random cells of TABLE and save it (to the working directory by default)."""
     t = open_table(table)
     if not 1 <= train_size <= len(t.archs):
         raise UserInputError(f"--train-size must be 1..{len(t.archs)} (the table's cells); got {train_size}")
     cells = np.sort(np.random.default_rng(seed).choice(t.archs, size=train_size, replace=False))
-    surrogate = Surrogate(model=model, features=_names(features), target=target, seed=seed).fit(t, cells)
+    surrogate = Surrogate(model=model, features=_names(features), target=target, seed=seed,
+                          feature_table=feature_table).fit(t, cells)
     path = surrogate.save(out_path or default_path(t))
     meta = {**surrogate.metadata(), "path": str(path)}
     meta["train_cells"] = len(meta["train_cells"])

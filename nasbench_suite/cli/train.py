@@ -13,7 +13,8 @@ from nasbench_suite.cli.app import cli, emit, json_option
 @click.option("--protocol", "protocol", required=True,
               help="nb201-200, nb201-12, fast, micro, or a protocol .json file")
 @click.option("--archs", default="sample:100", show_default=True,
-              help="all | unique | sample:N[:SEED] | stratified:N[:SEED] | FILE (one index or arch string a line)")
+              help="all | unique | sample:N[:SEED] | canonical:N[:SEED] (uniform, canonical cells) | "
+              "stratified:N[:SEED] | FILE (one index or arch string a line); A+B: both")
 @click.option("--seeds", default="0", show_default=True, help="training seeds, e.g. 0,1,2 or 0-2")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="folder of shard files; rerun the same command to resume")

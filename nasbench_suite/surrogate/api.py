@@ -35,7 +35,7 @@ from nasbench_suite.versions import package_versions
 from nasbench_suite.space import ArchLike, NB201Space, get_space
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES, check_features, feature_matrix
 from nasbench_suite.surrogate.models import make_model
-from nasbench_suite.table import Table, TableError
+from nasbench_suite.table import Table, TableError, open_table
 
 FORMAT_ENTRY = "nasbench-suite-surrogate"  # the zip's first entry; its content is the format version
 VERSION = b"2"
@@ -69,21 +69,25 @@ class Target:
 
 
 def parse_targets(table: Table, target: str | Sequence[str]) -> list[Target]:
-    """Targets from labels: `metric@epoch`, `metric` (its whole learning curve) or a column name."""
+    """Targets from labels: `metric@epoch`, `metric` (its whole learning curve) or a column name.
+
+    A bare name that is both a column and a metric (trained tables record `eval_seconds` per epoch and as a per-cell
+    column) is the column, which is what pricing a query needs; list `name@EPOCH` labels for the curve.
+    """
     labels = [t.strip() for t in (target.split(",") if isinstance(target, str) else target) if t.strip()]
     if not labels:
         raise UserInputError("a surrogate needs a non-empty target, e.g. valid_acc@200")
     out: list[Target] = []
     for label in labels:
         name, sep, epoch = label.partition("@")
-        if name in table.metrics:
+        if name in table.columns and not sep:
+            out.append(Target(name))
+        elif name in table.metrics:
             epochs = table.epochs_of(name)
             if sep and (not epoch.isdigit() or int(epoch) not in epochs):
                 raise UserInputError(f"target {label!r}: the table has {name} at epochs "
                                      f"{', '.join(map(str, epochs))}; write it as {name}@EPOCH")
             out += [Target(name, int(epoch))] if sep else [Target(name, e) for e in epochs]
-        elif name in table.columns and not sep:
-            out.append(Target(name))
         else:
             raise UserInputError(f"target {label!r} is not in the table; metrics: {', '.join(table.metrics)} "
                                  f"(as metric@epoch); columns: {', '.join(table.columns) or 'none'}")
@@ -115,13 +119,17 @@ class Surrogate:
     model: one of MODELS ("xgb" default, "rf", "gp", "mlp", "gin"); params: that model's settings.
     features: encodings and/or table columns (see features.py); target: a label or list of labels
     (`valid_acc@200`; `valid_acc` for the whole learning curve; a column name such as `train_seconds_per_epoch`).
+    feature_table: the table (name or path) whose columns supply column features, for every cell of the space;
+    default the fitted table itself. A table trained on a sample holds its columns for its own cells only, so a
+    surrogate that must predict elsewhere takes per-cell features (proxies, params) from a full-space table.
     """
 
     def __init__(self, model: str = "xgb", features: Sequence[str] = DEFAULT_FEATURES,
                  target: str | Sequence[str] = DEFAULT_TARGET, seed: int = 0,
-                 params: dict[str, Any] | None = None) -> None:
+                 params: dict[str, Any] | None = None, feature_table: str | None = None) -> None:
         self.model, self.features, self.target, self.seed = model, features, target, int(seed)
         self.params = dict(params or {})
+        self.feature_table = feature_table
         make_model(model, seed, **self.params)  # unknown model or settings: fail now, not after loading data
 
     # ---- fitting -----------------------------------------------------------------------------------
@@ -132,9 +140,13 @@ class Surrogate:
         if len(np.unique(indices)) != len(indices):
             raise UserInputError("training cells must be distinct")
         self.targets_ = parse_targets(table, self.target)
-        self.features_ = check_features(self.features, [c for c in table.columns
+        source = table if self.feature_table is None else open_table(self.feature_table)
+        if source.space != table.space:
+            raise UserInputError(f"feature table {self.feature_table} is of space {source.space!r}, the fitted "
+                                 f"table of {table.space!r}; expected a table of the same space")
+        self.features_ = check_features(self.features, [c for c in source.columns
                                                         if c not in {t.name for t in self.targets_}])
-        self.columns_ = {name: _full_column(table, name) for name in self.features_ if name in table.columns}
+        self.columns_ = {name: _full_column(source, name) for name in self.features_ if name in source.columns}
         Y = np.stack([self._target_values(table, t, indices) for t in self.targets_], axis=1)
         keep = ~np.isnan(Y).any(axis=1)
         estimator = make_model(self.model, self.seed, **self.params)
@@ -236,7 +248,8 @@ class Surrogate:
         """What the surrogate is: model settings, features, targets, training cells, table checksum, versions."""
         self._check_fitted()
         return {"model": self.model, "params": {**make_model(self.model, self.seed).params, **self.params},
-                "seed": self.seed, "features": list(self.features_), "targets": self.target_labels,
+                "seed": self.seed, "features": list(self.features_), "feature_table": self.feature_table,
+                "targets": self.target_labels,
                 "noise": dict(zip(self.target_labels, self.noise_source_)), "space": self.space_name_,
                 "table": self.table_name_, "table_checksum": self.table_checksum_,
                 "train_cells": [int(i) for i in self.train_indices_], "created": self.created_,
@@ -322,7 +335,7 @@ def load(path: str | os.PathLike, table: Table | None = None) -> Surrogate:
 def _rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Surrogate:
     """The fitted surrogate from a file's metadata and arrays."""
     s = Surrogate(model=meta["model"], features=meta["features"], target=meta["targets"], seed=meta["seed"],
-                  params=meta["params"])
+                  params=meta["params"], feature_table=meta.get("feature_table"))
     s.space_name_, s.table_name_, s.table_checksum_ = str(meta["space"]), str(meta["table"]), meta["table_checksum"]
     s.created_ = meta["created"]
     s.targets_ = [Target.from_label(label) for label in meta["targets"]]

@@ -79,11 +79,12 @@ def training_sets(table: Table, target: str, sizes: Sequence[int], repeats: int,
 def evaluate(table: Table, models: Sequence[str], train_sizes: Sequence[int], repeats: int = 5,
              target: str = DEFAULT_TARGET, features: Sequence[str] = DEFAULT_FEATURES, seed: int = 0,
              out_dir: str | os.PathLike | None = None, scatter_size: int | None = None,
-             progress: bool = True) -> pd.DataFrame:
+             progress: bool = True, feature_table: str | None = None) -> pd.DataFrame:
     """Score every model at every training-set size and repeat on all unseen cells; resumes from out_dir's CSV.
 
     Training sets are shared by the models (same size and repeat: same cells). Predictions of repeat 0 at
-    `scatter_size` (default: the largest size up to 1000) are kept for the scatter plot.
+    `scatter_size` (default: the largest size up to 1000) are kept for the scatter plot. `feature_table`: see
+    `Surrogate`.
     """
     from tqdm import tqdm
 
@@ -104,7 +105,8 @@ def evaluate(table: Table, models: Sequence[str], train_sizes: Sequence[int], re
         train = sets[(n, r)]
         unseen = truth.index.difference(train).to_numpy()
         start = time.perf_counter()
-        surrogate = Surrogate(model=model, features=features, target=target, seed=r).fit(table, train)
+        surrogate = Surrogate(model=model, features=features, target=target, seed=r,
+                              feature_table=feature_table).fit(table, train)
         fit_seconds = time.perf_counter() - start
         mean, _ = surrogate.predict(unseen)
         rows.append({"model": model, "train_size": n, "repeat": r, "test_cells": len(unseen),

@@ -24,7 +24,7 @@ from nasbench_suite.atomic import atomic_path, write_atomic
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201
 from nasbench_suite.train.protocols import Protocol
-from nasbench_suite.train.run import RunSpec, resolve_archs, run_local
+from nasbench_suite.train.run import RunSpec, canonical_sample, resolve_archs, run_local
 from nasbench_suite.train.shards import merge_shards, shard_files
 
 SAMPLES = ("stratified", "uniform")
@@ -35,14 +35,16 @@ COLUMNS = ("protocol", "sample", "cells", "cpu_seconds_per_cell", "wall_seconds_
 
 
 def pilot_cells(stratified: int = 60, uniform: int = 20, seed: int = 0) -> dict[str, np.ndarray]:
-    """Canonical cells: `stratified` over NB201 test_acc@200 quantile bins and `uniform` drawn uniformly (seeded)."""
+    """Canonical cells: `stratified` over NB201 test_acc@200 quantile bins and `uniform` drawn uniformly (seeded).
+
+    The uniform cells are `canonical:N:SEED`, so a table built from `canonical:500:SEED` contains them.
+    """
     unique = np.sort(NB201.unique_indices())
     for name, n in (("stratified", stratified), ("uniform", uniform)):
         if not 1 <= n <= len(unique):
             raise UserInputError(f"pilot --{name} {n}: expected 1..{len(unique)} (the canonical cells)")
-    rng = np.random.default_rng([seed, 1])
     return {"stratified": resolve_archs(f"stratified:{stratified}:{seed}"),
-            "uniform": np.sort(rng.choice(unique, size=uniform, replace=False))}
+            "uniform": canonical_sample(uniform, seed)}
 
 
 def _run_dir(out: Path, protocol: Protocol) -> Path:
@@ -153,7 +155,8 @@ def write_report(rows: list[dict[str, Any]], prefix: str | Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for sample, marker in zip(SAMPLES, "os"):
-        trained = [r for r in rows if r["sample"] == sample and math.isfinite(r["cpu_seconds_per_cell"])]
+        trained = [r for r in rows if r["sample"] == sample and math.isfinite(r["cpu_seconds_per_cell"])
+                   and math.isfinite(r["tau_test_acc@200"])]
         ax.scatter([r["cpu_seconds_per_cell"] for r in trained], [r["tau_test_acc@200"] for r in trained],
                    marker=marker, label=f"protocols, {sample} cells")
         for r in trained:
@@ -164,7 +167,8 @@ def write_report(rows: list[dict[str, Any]], prefix: str | Path) -> list[Path]:
             if tau and math.isfinite(tau[0]):
                 ax.axhline(tau[0], linestyle=style, linewidth=1, color="grey" if sample == "stratified" else "k",
                            label=f"{proxy} ({sample})")
-    ax.set_xscale("log")
+    if any(len(c.get_offsets()) for c in ax.collections):  # a log axis needs points: none before 3 cells finish
+        ax.set_xscale("log")
     ax.set_xlabel("median CPU-seconds per cell (training + evaluation)")
     ax.set_ylabel("Kendall tau vs NB201 test_acc@200")
     ax.legend(fontsize=7)

@@ -16,17 +16,20 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201
 
-ARCHS_FORMS = "all, unique, sample:N[:SEED], stratified:N[:SEED], or a file with one index or arch string a line"
+ARCHS_FORMS = ("all, unique, sample:N[:SEED], canonical:N[:SEED], stratified:N[:SEED], a file with one index or "
+               "arch string a line, or several of these joined by +")
 
 
 def resolve_archs(spec: str) -> np.ndarray:
-    """Official indices of the cells a run trains, sorted."""
+    """Official indices of the cells a run trains, sorted; `A+B` is the union of A's and B's cells."""
+    if "+" in spec:
+        return np.unique(np.concatenate([resolve_archs(part) for part in spec.split("+")]))
     kind, _, rest = spec.partition(":")
     if spec == "all":
         return np.arange(NB201.size)
     if spec == "unique":
         return np.sort(NB201.unique_indices())
-    if kind in ("sample", "stratified") and rest:
+    if kind in ("sample", "canonical", "stratified") and rest:
         count, _, seed = rest.partition(":")
         try:
             n, seed_value = int(count), int(seed or 0)
@@ -37,6 +40,8 @@ def resolve_archs(spec: str) -> np.ndarray:
         rng = np.random.default_rng(seed_value)
         if kind == "sample":
             return np.sort(rng.choice(NB201.size, size=n, replace=False))
+        if kind == "canonical":
+            return canonical_sample(n, seed_value)
         return _stratified(n, rng)
     path = Path(spec)
     if path.is_file():
@@ -45,6 +50,17 @@ def resolve_archs(spec: str) -> np.ndarray:
             raise UserInputError(f"--archs file {path} lists no cells; expected one index or arch string a line")
         return np.unique(NB201.indices_of([int(x) if x.isdigit() else x for x in lines]))
     raise UserInputError(f"--archs {spec!r} is not understood; expected {ARCHS_FORMS}")
+
+
+def canonical_sample(n: int, seed: int = 0) -> np.ndarray:
+    """n canonical cells drawn uniformly (seeded), sorted; a larger n extends a smaller one's cells (same seed).
+
+    The draw is a prefix of one seeded permutation, so a 60-cell pilot's cells are part of a 500-cell table's.
+    """
+    unique = np.sort(NB201.unique_indices())
+    if not 1 <= n <= len(unique):
+        raise UserInputError(f"canonical:{n}: N must be 1..{len(unique)} (the canonical cells)")
+    return np.sort(np.random.default_rng([seed, 1]).permutation(unique)[:n])
 
 
 def _stratified(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -7,6 +7,7 @@ another protocol or dataset (Table.merged).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import subprocess
@@ -160,6 +161,24 @@ def check_identity(table: Table, protocol: Protocol, dataset: str, dataset_sha25
     if (table.dataset, table.dataset_sha256) != (dataset, dataset_sha256):
         raise TableError(f"{path} holds dataset {table.dataset} ({table.dataset_sha256[:12]}), not {dataset} "
                          f"({dataset_sha256[:12]}); use another --out folder")
+
+
+def adopt_shard(path: str | os.PathLike, protocol: Protocol, folder: str | os.PathLike) -> Path:
+    """Copy a shard into `folder` relabelled as `protocol`, which must equal its protocol but for name and
+    description (a pilot candidate that became a named protocol): its finished cells then count for `protocol`.
+
+    The copy is `adopted-<name>`; provenance records the shard and the protocol name it was trained under.
+    """
+    path = Path(path)
+    table = Table.load(path)
+    theirs = Protocol.from_json(table.protocol)
+    if dataclasses.replace(theirs, name=protocol.name, description=protocol.description) != protocol:
+        raise UserInputError(f"{path} was trained with protocol {theirs.name!r}, which differs from "
+                             f"{protocol.name!r} in more than its name and description; expected the same settings")
+    table.protocol = protocol.to_json()
+    table.provenance = {**table.provenance, "adopted_from": f"{path} (trained as protocol {theirs.name!r})"}
+    table.description = f"NB201 cells trained with protocol {protocol.name} on {table.dataset}"
+    return table.save(Path(folder) / f"adopted-{path.name}")
 
 
 def shard_files(folder: str | os.PathLike) -> list[Path]:
