@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_suite import jsonio, open_table
-from nasbench_suite.atomic import atomic_path, write_atomic
+from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201
 from nasbench_suite.train.protocols import Protocol
@@ -31,7 +31,8 @@ SAMPLES = ("stratified", "uniform")
 TARGETS = (("test_acc", 200), ("valid_acc", 12))  # NB201 metric@epoch each protocol is ranked against
 PROXIES = ("proxy_naswot", "proxy_synflow")
 COLUMNS = ("protocol", "sample", "cells", "cpu_seconds_per_cell", "wall_seconds_per_cell", "tau_test_acc@200",
-           "rho_test_acc@200", "tau_valid_acc@12", "rho_valid_acc@12")
+           "tau_test_acc@200_lo", "tau_test_acc@200_hi", "rho_test_acc@200", "tau_valid_acc@12", "rho_valid_acc@12")
+BOOTSTRAP = 1000  # resamples of the cells behind each tau's 90% interval
 
 
 def pilot_cells(stratified: int = 60, uniform: int = 20, seed: int = 0) -> dict[str, np.ndarray]:
@@ -96,12 +97,27 @@ def _rank(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float]:
     return float(kendalltau(ours[ok], theirs[ok])[0]), float(spearmanr(ours[ok], theirs[ok])[0])
 
 
+def _tau_interval(ours: np.ndarray, theirs: np.ndarray, seed: int = 0) -> tuple[float, float]:
+    """90% percentile-bootstrap interval of Kendall tau over the cells (seeded): how far a few dozen cells decide."""
+    from scipy.stats import kendalltau
+
+    ok = np.flatnonzero(np.isfinite(ours) & np.isfinite(theirs))
+    if len(ok) < 3:
+        return math.nan, math.nan
+    rng = np.random.default_rng(seed)
+    taus = [kendalltau(ours[pick], theirs[pick])[0] for pick in rng.choice(ok, size=(BOOTSTRAP, len(ok)))]
+    return tuple(float(q) for q in np.nanquantile(taus, [0.05, 0.95]))
+
+
 def _row(name: str, sample: str, scores: np.ndarray, targets: dict[str, np.ndarray], cpu: float,
          wall: float) -> dict[str, Any]:
     row: dict[str, Any] = {"protocol": name, "sample": sample, "cells": int(np.isfinite(scores).sum()),
                            "cpu_seconds_per_cell": cpu, "wall_seconds_per_cell": wall}
     for target, values in targets.items():
         row[f"tau_{target}"], row[f"rho_{target}"] = _rank(scores, values)
+    first = TARGETS[0]
+    row[f"tau_{first[0]}@{first[1]}_lo"], row[f"tau_{first[0]}@{first[1]}_hi"] = _tau_interval(
+        scores, targets[f"{first[0]}@{first[1]}"])
     return row
 
 
@@ -152,13 +168,20 @@ def write_report(rows: list[dict[str, Any]], prefix: str | Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    from nasbench_suite.figures import save_figure
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    plotted = False
     for sample, marker in zip(SAMPLES, "os"):
         trained = [r for r in rows if r["sample"] == sample and math.isfinite(r["cpu_seconds_per_cell"])
                    and math.isfinite(r["tau_test_acc@200"])]
-        ax.scatter([r["cpu_seconds_per_cell"] for r in trained], [r["tau_test_acc@200"] for r in trained],
-                   marker=marker, label=f"protocols, {sample} cells")
+        plotted = plotted or bool(trained)
+        tau = np.array([r["tau_test_acc@200"] for r in trained])
+        spread = np.array([[r["tau_test_acc@200_lo"] for r in trained], [r["tau_test_acc@200_hi"] for r in trained]])
+        ax.errorbar([r["cpu_seconds_per_cell"] for r in trained], tau, yerr=np.abs(spread - tau), fmt=marker,
+                    capsize=3, label=f"protocols, {sample} cells (90% bootstrap interval)")
         for r in trained:
             ax.annotate(r["protocol"], (r["cpu_seconds_per_cell"], r["tau_test_acc@200"]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
@@ -167,15 +190,12 @@ def write_report(rows: list[dict[str, Any]], prefix: str | Path) -> list[Path]:
             if tau and math.isfinite(tau[0]):
                 ax.axhline(tau[0], linestyle=style, linewidth=1, color="grey" if sample == "stratified" else "k",
                            label=f"{proxy} ({sample})")
-    if any(len(c.get_offsets()) for c in ax.collections):  # a log axis needs points: none before 3 cells finish
+    if plotted:  # a log axis needs points: none before 3 cells of a protocol finish
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("median CPU-seconds per cell (training + evaluation)")
     ax.set_ylabel("Kendall tau vs NB201 test_acc@200")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    for suffix in (".png", ".svg"):
-        with atomic_path(prefix.with_suffix(suffix)) as tmp:
-            fig.savefig(tmp, dpi=120)
-        paths.append(prefix.with_suffix(suffix))
-    plt.close(fig)
-    return paths
+    return paths + save_figure(fig, prefix.parent, prefix.name, dpi=120)
