@@ -272,6 +272,7 @@ def test_an_adopted_pilot_shard_counts_for_the_protocol_it_became(cifar, tiny_fi
     named = Protocol.from_json({**json.loads(tiny_file.read_text()), "name": "cpu-like", "description": "chosen"})
     adopted = Table.load(adopt_shard(pilot, named, tmp_path / "table"))
     assert adopted.protocol == named.to_json() and "'tiny'" in adopted.provenance["adopted_from"]
+    assert adopt_shard(pilot, named, tmp_path / "table") == adopted.path  # made once
     named_file = tmp_path / "cpu-like.json"
     named_file.write_text(json.dumps(named.to_json()))
     spec = RunSpec(str(named_file), np.array([6111, 0]), [0], tmp_path / "table", threads=1)

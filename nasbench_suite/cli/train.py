@@ -31,15 +31,21 @@ from nasbench_suite.cli.app import cli, emit, json_option
               help="CIFAR-10 tarball, ImageFolder or cifar-10-batches-py folder (default: $NASBENCH_SUITE_CIFAR10 "
                    "or ../shared/data/cifar10)")
 @click.option("--threads", type=int, default=0, help="torch CPU threads per worker (0: torch's default)")
+@click.option("--adopt", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="folder of shards trained with the same settings under another protocol name (a pilot "
+              "candidate): copied into --out relabelled, so its finished cells are not trained again; repeatable")
 @json_option
 def train_command(protocol: str, archs: str, seeds: str, out: Path, device: str, shard: str | None, backend: str,
                   address: str | None, workers: int, trainer: str, group_size: int, dataset: str | None,
-                  threads: int, as_json: bool) -> None:
+                  threads: int, adopt: tuple[Path, ...], as_json: bool) -> None:
     """Train NB201 cells under a protocol into per-worker HDF5 shards (resumable); then `merge` them."""
     from nasbench_suite.train.protocols import get_protocol
     from nasbench_suite.train.run import RunSpec, parse_seeds, parse_shard, resolve_archs, run_local
+    from nasbench_suite.train.shards import adopt_shard, shard_files
 
-    get_protocol(protocol)  # fail early on a bad name
+    chosen = get_protocol(protocol)  # fail early on a bad name
+    for path in [p for folder in adopt for p in shard_files(folder)]:
+        adopt_shard(path, chosen, out)
     spec = RunSpec(protocol, resolve_archs(archs), parse_seeds(seeds), out, device, trainer, group_size, dataset,
                    threads)
     shard_pos = parse_shard(shard)

@@ -167,9 +167,13 @@ def adopt_shard(path: str | os.PathLike, protocol: Protocol, folder: str | os.Pa
     """Copy a shard into `folder` relabelled as `protocol`, which must equal its protocol but for name and
     description (a pilot candidate that became a named protocol): its finished cells then count for `protocol`.
 
-    The copy is `adopted-<name>`; provenance records the shard and the protocol name it was trained under.
+    The copy is `adopted-<folder>-<name>`, made once (an existing copy is kept); provenance records the shard and
+    the protocol name it was trained under.
     """
     path = Path(path)
+    target = Path(folder) / f"adopted-{path.resolve().parent.name}-{path.name}"
+    if target.exists():
+        return target
     table = Table.load(path)
     theirs = Protocol.from_json(table.protocol)
     if dataclasses.replace(theirs, name=protocol.name, description=protocol.description) != protocol:
@@ -178,7 +182,8 @@ def adopt_shard(path: str | os.PathLike, protocol: Protocol, folder: str | os.Pa
     table.protocol = protocol.to_json()
     table.provenance = {**table.provenance, "adopted_from": f"{path} (trained as protocol {theirs.name!r})"}
     table.description = f"NB201 cells trained with protocol {protocol.name} on {table.dataset}"
-    return table.save(Path(folder) / f"adopted-{path.name}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return table.save(target)
 
 
 def shard_files(folder: str | os.PathLike) -> list[Path]:
