@@ -18,7 +18,8 @@ from nasbench_suite.errors import UserInputError  # noqa: E402
 from nasbench_suite.table import Table  # noqa: E402
 from nasbench_suite.table.table import TableError  # noqa: E402
 from nasbench_suite.train.protocols import PROTOCOLS, Protocol, get_protocol  # noqa: E402
-from nasbench_suite.train.run import RunSpec, parse_seeds, parse_shard, resolve_archs, run_local  # noqa: E402
+from nasbench_suite.seeds import parse_seeds  # noqa: E402
+from nasbench_suite.train.run import RunSpec, parse_shard, resolve_archs, run_local  # noqa: E402
 from nasbench_suite.train.shards import merge_shards  # noqa: E402
 from nasbench_suite.train.trainer import DeviceData, downsample, lr_at, train_reference, train_stacked  # noqa: E402
 
