@@ -46,4 +46,6 @@ def seed_list(seeds: int | Sequence[int]) -> list[int]:
 def format_seeds(seeds: Sequence[int]) -> str:
     """Seeds as `parse_seeds(..., count=True)` reads them back: the count for 0..N-1, else comma-separated."""
     seeds = list(seeds)
-    return str(len(seeds)) if seeds == list(range(len(seeds))) else ",".join(map(str, seeds))
+    if seeds == list(range(len(seeds))):
+        return str(len(seeds))
+    return f"{seeds[0]}-{seeds[0]}" if len(seeds) == 1 else ",".join(map(str, seeds))

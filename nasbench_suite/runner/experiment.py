@@ -85,8 +85,9 @@ class Experiment:
                 raise UserInputError(f"experiment file {path}: unknown key {key!r}; valid: {', '.join(_CHECKS)}")
             try:
                 settings[key] = _CHECKS[key](value)
-            except UserInputError as exc:
-                raise UserInputError(f"experiment file {path}: {exc}") from None
+            except UserInputError as exc:  # named by its key, unless the message starts with it
+                named = str(exc).startswith((f"{key} ", f"--{key} "))
+                raise UserInputError(f"experiment file {path}: {'' if named else key + ': '}{exc}") from None
         return cls(**{**settings, **overrides})
 
     def default_out(self) -> Path:
