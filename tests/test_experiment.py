@@ -15,7 +15,7 @@ from nasbench_suite.cli import cli
 from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner import Budget, Experiment, get_preset
-from nasbench_suite.runner.runs import fingerprint
+from nasbench_suite.runner.runs import fingerprint, load_runs
 from nasbench_suite.seeds import format_seeds, parse_seeds
 
 TOML = """preset = "nb201-paper"
@@ -131,3 +131,27 @@ def test_one_seeds_grammar():
         assert parse_seeds(format_seeds(seeds), count=True) == seeds
     assert Experiment(seeds=3).seeds == Experiment(seeds="0-2").seeds == (0, 1, 2)
     assert Experiment(seeds=[2, 0, 2]).seeds == (2, 0)  # the order given, each seed once
+
+
+def test_proxy_report_needs_proxy_columns(tmp_path):
+    result = CliRunner().invoke(cli, ["proxy-report", "--table", "nb201-cifar100", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and result.output.strip() == ("error: nb201-cifar100 has no proxy_* columns; run "
+                                                               "`nasbench-suite proxies` first")
+
+
+@pytest.mark.slow
+def test_surrogate_ranking_runs_the_experiment_the_benchmark_command_runs(tmp_path):
+    """The study's table runs are the `benchmark` command's (same protocol hash, same finals): it no longer unpacks
+    the preset by hand (as a script it recorded another protocol, so its stored runs were not the benchmark's)."""
+    result = CliRunner().invoke(cli, ["surrogate", "ranking", "--preset", "nb201-paper", "--strategies", "random,bohb",
+                                      "--seeds", "1", "--sizes", "30", "--jobs", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = (tmp_path / "ranking-1seeds_summary.csv").read_text().splitlines()
+    assert summary[0].startswith("benchmark,train_cells,tau_final_mean") and len(summary) == 4
+    bench = invoke("--preset", "nb201-paper", "--strategies", "random,bohb", "--seeds", "1", "--out",
+                   str(tmp_path / "bench"))
+    assert bench.exit_code == 0, bench.output
+    study, direct = load_runs(tmp_path / "table"), load_runs(tmp_path / "bench")
+    assert study.meta["protocol_hash"] == direct.meta["protocol_hash"]
+    assert study.strategies == ["random", "bohb"]
+    assert all(a.same_trajectory(b) for a, b in zip(study, direct))

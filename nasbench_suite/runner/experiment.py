@@ -98,11 +98,12 @@ class Experiment:
                              Path(self.table).stem if self.table != DEFAULT_TABLE else "", kind) if p]
         return RESULTS_DIR / "-".join(parts) if parts else RESULTS_DIR
 
-    def prepare(self) -> Setup:
-        """Open the table (and surrogate) and build the benchmark; errors for a missing column, file or fidelity."""
+    def prepare(self, table: Table | None = None) -> Setup:
+        """Open the table (or take `table`, already opened from `self.table`) and the surrogate, and build the
+        benchmark; errors for a missing column, file or fidelity."""
         from nasbench_suite.surrogate import load as load_surrogate
 
-        table = open_table(self.table)
+        table = table if table is not None else open_table(self.table)
         preset = get_preset(self.preset).for_table(table)  # e.g. a 12-epoch-only table: search and score at 12
         if self.proxy is not None and self.proxy not in table.columns:
             raise UserInputError(f"proxy {self.proxy!r}: {self.table} has no such per-cell column; expected one such "
