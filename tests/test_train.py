@@ -246,7 +246,7 @@ def test_killed_run_resumes_without_loss_and_shards_merge(cifar, tiny_file, tmp_
     table = Table.load(merged)
     assert table.archs.tolist() == [0, 1462, 6111, 11000] and table.dataset == cifar.name
     assert table.dataset_sha256 == cifar.sha256 and table.protocol["name"] == "tiny"
-    assert {"torch", "numpy", "nasbench_suite"} <= set(table.software) and "cpu" in table.hardware
+    assert {"torch", "numpy", "nasbench-suite"} <= set(table.software) and "cpu" in table.hardware
     assert {"params_m", "flops_m", "train_seconds_per_epoch", "eval_seconds"} <= set(table.columns)
     assert np.isfinite(table.values("test_acc", 1)).all()
     # shards of another protocol are refused
