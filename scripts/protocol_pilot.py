@@ -17,7 +17,8 @@ from pathlib import Path
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.train.pilot import COLUMNS, pilot_cells, pilot_report, run_pilot, write_report
 from nasbench_suite.train.protocols import get_protocol
-from nasbench_suite.train.run import parse_seeds, parse_shard
+from nasbench_suite.seeds import parse_seeds
+from nasbench_suite.train.run import parse_shard
 
 
 def main() -> None:

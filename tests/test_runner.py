@@ -317,7 +317,7 @@ def invoke(*args: str):
     (["--strategies", "test-walk", "--budget", "10"], "too small for one query"),
     (["--strategies", "test-walk", "--budget", "1h"], "cannot read budget '1h'"),
     (["--strategies", "test-walk", "--budget", "1e99q"], "above the cap of 156,250 queries"),
-    (["--strategies", "test-proxy", "--proxy", "proxy_nope"], "--proxy 'proxy_nope': .* has no such per-cell column"),
+    (["--strategies", "test-proxy", "--proxy", "proxy_nope"], "proxy 'proxy_nope': .* has no such per-cell column"),
 ])
 def test_cli_errors_are_one_line(args, message, tmp_path):
     result = invoke(*args, "--out", str(tmp_path / "out"))

@@ -15,12 +15,12 @@ torch = pytest.importorskip("torch")
 
 from nasbench_suite.data import load_cifar10  # noqa: E402
 from nasbench_suite.errors import UserInputError  # noqa: E402
+from nasbench_suite.seeds import parse_seeds  # noqa: E402
 from nasbench_suite.space import NB201  # noqa: E402
 from nasbench_suite.table import Table  # noqa: E402
 from nasbench_suite.table.table import TableError  # noqa: E402
 from nasbench_suite.train.protocols import PROTOCOLS, Protocol, get_protocol  # noqa: E402
-from nasbench_suite.train.run import (RunSpec, parse_seeds, parse_shard, pending, resolve_archs,  # noqa: E402
-                                      run_local)
+from nasbench_suite.train.run import RunSpec, parse_shard, pending, resolve_archs, run_local  # noqa: E402
 from nasbench_suite.train.shards import adopt_shard, merge_shards  # noqa: E402
 from nasbench_suite.train.trainer import DeviceData, downsample, lr_at, train_reference, train_stacked  # noqa: E402
 
@@ -252,7 +252,7 @@ def test_killed_run_resumes_without_loss_and_shards_merge(cifar, tiny_file, tmp_
     table = Table.load(merged)
     assert table.archs.tolist() == [0, 1462, 6111, 11000] and table.dataset == cifar.name
     assert table.dataset_sha256 == cifar.sha256 and table.protocol["name"] == "tiny"
-    assert {"torch", "numpy", "nasbench_suite"} <= set(table.software) and "cpu" in table.hardware
+    assert {"torch", "numpy", "nasbench-suite"} <= set(table.software) and "cpu" in table.hardware
     assert {"params_m", "flops_m", "train_seconds_per_epoch", "eval_seconds"} <= set(table.columns)
     assert np.isfinite(table.values("test_acc", 1)).all()
     # shards of another protocol are refused

@@ -58,6 +58,17 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], str]) -> None:
     click.echo(jsonio.dumps(data, indent=2) if as_json else render(data))
 
 
+def int_list(text: str, what: str) -> list[int]:
+    """Comma-separated positive integers (e.g. --train-sizes 25,50,100); a one-line error naming the option."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise UserInputError(f"{what} must be comma-separated integers, e.g. 25,50,100; got {text!r}") from None
+    if not values or min(values) < 1:
+        raise UserInputError(f"{what} must be positive integers; got {text!r}")
+    return values
+
+
 def main() -> None:
     """Console-script entry point."""
     from nasbench_suite.cli import commands  # noqa: F401  (registers every command)

@@ -1,4 +1,4 @@
-"""`benchmark`: run strategies x seeds on a table under a preset protocol and write the leaderboard + plots."""
+"""`benchmark`: read an experiment from flags or a file (`--config`), run it, write the leaderboard and plots."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from nasbench_suite import jsonio
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.multiobjective.presets import HW_PRESETS
-from nasbench_suite.runner.presets import PRESETS
-from nasbench_suite.table import open_table
+from nasbench_suite.runner.presets import DEFAULT_PRESET, PRESETS
 from nasbench_suite.table.registry import DEFAULT_TABLE
 
-RESULTS_DIR = Path("results")
 EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal number, as a shell reports it
 
 
@@ -29,29 +27,22 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated
 
 
-def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
-    """results/ for the default preset on the default table, results/<preset>[-<table>][-<surrogate|hybrid>]/
-    otherwise."""
-    from nasbench_suite.runner import DEFAULT_PRESET
-
-    parts = [p for p in (preset if preset != DEFAULT_PRESET else "",
-                         Path(table).stem if table != DEFAULT_TABLE else "",
-                         answered_by if answered_by != "table" else "") if p]
-    return RESULTS_DIR / "-".join(parts) if parts else RESULTS_DIR
-
-
 @cli.command("benchmark")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="an experiment file (.toml or .json; keys: preset, table, strategies, seeds, budget, proxy, "
+              "surrogate, hybrid, surrogate_noise); flags given with it override its values")
 @click.option("--strategies", default=None,
               help="comma-separated strategy specs NAME[:KEY=VALUE...], e.g. rea,reinforce:lr=0.01 "
               "(list them: nasbench-suite strategies); default: every registered one, with the preset's settings")
-@click.option("--seeds", type=click.IntRange(min=1), default=None, help="runs per strategy (seeds 0..n-1); "
+@click.option("--seeds", default=None, help="runs per strategy N (seeds 0..N-1) or seeds like 0-4,7; "
               "default: the preset's")
 @click.option("--budget", default=None, help="simulated seconds (12000 or 12000s) or queries (100q); "
               "default: the preset's")
-@click.option("--preset", "preset_name", default="default", show_default=True,
-              help=f"search protocol: {', '.join([*PRESETS, *HW_PRESETS])} (hw-*: see `nasbench-suite hw-benchmark`)")
+@click.option("--preset", "preset_name", default=None,
+              help=f"search protocol: {', '.join([*PRESETS, *HW_PRESETS])} (default: {DEFAULT_PRESET}; hw-*: see "
+              "`nasbench-suite hw-benchmark`)")
 @click.option("--device-metric", default=None, help="hw-* presets: the hardware column, e.g. latency_fpga_ms")
-@click.option("--table", "table_name", default=DEFAULT_TABLE, show_default=True, help="embedded table name or path")
+@click.option("--table", "table_name", default=None, help=f"embedded table name or path (default: {DEFAULT_TABLE})")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="output folder; default: results/ (default preset) or results/<preset>/")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
@@ -61,68 +52,54 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
               help="answer every query from this surrogate file (`nasbench-suite surrogate build TABLE`), fitted on "
                    "--table")
 @click.option("--hybrid", is_flag=True, help="with --surrogate: the table where it measured, the surrogate elsewhere")
+@click.option("--surrogate-mean", is_flag=True, help="with --surrogate: answer the predicted mean, not one sampled "
+              "training run per query")
 @click.option("--resume", is_flag=True, help="the default, kept for old scripts: finished runs found in the output "
               "folder under the identical protocol are reused (they are what a rerun computes); only missing ones run")
 @click.option("--overwrite", is_flag=True, help="delete stored runs of the output folder made under another "
               "protocol and start over (without it they are an error, never deleted)")
 @click.option("--wide", is_flag=True, help="print every leaderboard column (the default fits 100 columns)")
 @json_option
-def benchmark_command(strategies: str | None, seeds: int | None, budget: str | None, preset_name: str,
-                      device_metric: str | None, table_name: str, out: Path | None, jobs: int | None,
-                      proxy_column: str | None, surrogate_path: str | None, hybrid: bool, resume: bool,
-                      overwrite: bool, wide: bool, as_json: bool) -> None:
+def benchmark_command(config: Path | None, strategies: str | None, seeds: str | None, budget: str | None,
+                      preset_name: str | None, device_metric: str | None, table_name: str | None, out: Path | None,
+                      jobs: int | None, proxy_column: str | None, surrogate_path: str | None, hybrid: bool,
+                      surrogate_mean: bool, resume: bool, overwrite: bool, wide: bool, as_json: bool) -> None:
     """Run search strategies on a table and write leaderboard.{csv,md,json}, timing.json and plots to the output
     folder. Rerunning reuses the stored runs of the identical protocol, so it only runs what is missing."""
     if preset_name in HW_PRESETS:  # hardware-aware, multi-objective presets have their own runner
         from nasbench_suite.cli.hw import hw_benchmark_command
 
+        if config is not None:
+            raise UserInputError(f"--config is for the single-objective presets ({', '.join(PRESETS)}), "
+                                 f"not {preset_name!r}")
         return click.get_current_context().invoke(
             hw_benchmark_command, preset_name=preset_name, device_metric=device_metric, strategies=strategies,
-            seeds=seeds, budget=budget, table_name=table_name, out=out, jobs=jobs, as_json=as_json)
+            seeds=seeds, budget=budget, table_name=table_name or DEFAULT_TABLE, out=out, jobs=jobs, as_json=as_json)
     if device_metric is not None:
         raise UserInputError(f"--device-metric is for the hardware presets ({', '.join(HW_PRESETS)}), "
-                             f"not {preset_name!r}")
+                             f"not {preset_name or DEFAULT_PRESET!r}")
     from nasbench_suite.report import format_compact, format_leaderboard, write_report
-    from nasbench_suite.runner import Budget, get_preset, run
+    from nasbench_suite.runner import Experiment
     from nasbench_suite.runner.runs import output_lock
-    from nasbench_suite.strategies import STRATEGIES, get_strategy
-    from nasbench_suite.surrogate import load as load_surrogate
 
-    preset = get_preset(preset_name)
-    names = (preset.default_strategies(STRATEGIES) if strategies is None
-             else [s.strip() for s in strategies.split(",") if s.strip()])
-    for name in names:
-        get_strategy(name)
-    budget_ = Budget.parse(budget) if budget is not None else preset.budget
-    seeds = seeds or preset.seeds
-    table = open_table(table_name)
-    preset = preset.for_table(table)  # e.g. a 12-epoch-only table: search and score at 12 epochs
-    if proxy_column is not None and proxy_column not in table.columns:
-        raise UserInputError(f"--proxy {proxy_column!r}: {table_name} has no such per-cell column; expected one "
-                             f"such as naswot_score or proxy_synflow (list them: nasbench-suite info {table_name})")
-    surrogate = load_surrogate(surrogate_path, table=table) if surrogate_path is not None else None
-    benchmark = preset.benchmark(table, surrogate, hybrid)
-    proxy_column = proxy_column or preset.proxy_column
-    proxy = table.column(proxy_column) if proxy_column in table.columns else None
-    out = out or default_out(preset_name, table_name, benchmark.kind)
+    flags = {"preset": preset_name, "table": table_name, "strategies": strategies, "budget": budget,
+             "proxy": proxy_column, "surrogate": surrogate_path, "hybrid": hybrid or None,
+             "surrogate_noise": False if surrogate_mean else None,
+             "seeds": seeds}
+    given = {key: value for key, value in flags.items() if value is not None}
+    experiment = Experiment.from_file(config, **given) if config is not None else Experiment(**given)
+    setup = experiment.prepare()
+    out = out or experiment.default_out()
     jobs = jobs or os.cpu_count() or 1
-    command = (f"nasbench-suite benchmark --preset {preset_name} --table {table_name} --strategies "
-               f"{','.join(names)} --seeds {seeds} --budget {budget_.amount:g}{budget_.unit[0]}"
-               f"{f' --proxy {proxy_column}' if proxy is not None else ''}"
-               f"{f' --surrogate {surrogate_path}' if surrogate is not None else ''}{' --hybrid' if hybrid else ''}")
-    protocol = {"preset": preset.name, "preset_description": preset.description,
-                "proxy_column": proxy_column if proxy is not None else None}
-    click.echo(f"{len(names)} strategies x {seeds} seeds on {table_name} ({preset_name}: {budget_}) -> {out}",
-               err=True)
+    click.echo(f"{len(experiment.strategies)} strategies x {len(experiment.seeds)} seeds on {experiment.table} "
+               f"({experiment.preset}: {experiment.budget}) -> {out}", err=True)
     start = time.perf_counter()
     previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         with output_lock(out):
-            runs = run(benchmark, names, seeds, budget_, default_fidelity=preset.search_fidelity,
-                       fidelities=preset.multi_fidelities, proxy=proxy, jobs=jobs, out_dir=out, overwrite=overwrite,
-                       progress=not as_json, protocol=protocol)
+            runs = setup.run(out, jobs, overwrite=overwrite, progress=not as_json)
             wall = time.perf_counter() - start
-            report = write_report(runs, out, extra={"command": command},
+            report = write_report(runs, out, extra={"command": setup.command()},
                                   timing_extra={"jobs": jobs, "wall_seconds": wall})
     except KeyboardInterrupt as exc:
         signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT

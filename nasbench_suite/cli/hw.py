@@ -12,6 +12,7 @@ import numpy as np
 
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.seeds import format_seeds, parse_seeds, seed_list
 from nasbench_suite.table import open_table
 from nasbench_suite.table.registry import DEFAULT_TABLE
 
@@ -26,8 +27,8 @@ RESULTS_DIR = Path("results") / "hw"
 @click.option("--strategies", default=None, help="comma-separated strategy specs: multi-objective ones for "
               "hw-pareto (random, nsga2, motpe, mo-rea, pls, parego), single-objective ones for hw-constrained "
               "(e.g. random, rea, bo); default: the preset's")
-@click.option("--seeds", type=click.IntRange(min=1), default=None, help="runs per strategy (seeds 0..n-1); "
-              "default: the preset's (25)")
+@click.option("--seeds", default=None, help="runs per strategy N (seeds 0..N-1) or seeds like 0-4,7; default: the "
+              "preset's (25)")
 @click.option("--budget", default=None, help="simulated seconds (200000 or 200000s) or queries (100q); "
               "default: the preset's")
 @click.option("--table", "table_name", default=DEFAULT_TABLE, show_default=True, help="embedded table name or path")
@@ -40,7 +41,7 @@ RESULTS_DIR = Path("results") / "hw"
               "for every cell up front, infeasible asks are rejected at no cost)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
 @json_option
-def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies: str | None, seeds: int | None,
+def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies: str | None, seeds: str | None,
                          budget: str | None, table_name: str, out: Path | None, extra_objectives: str,
                          hardware_after_training: bool, jobs: int | None, as_json: bool) -> None:
     """Run multi-objective or constrained strategies and write leaderboard.{csv,md,json} and plots/."""
@@ -55,7 +56,7 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
         preset = replace(preset, hardware_free=False)
     names = list(preset.strategies) if strategies is None else [s.strip() for s in strategies.split(",") if s.strip()]
     budget_ = Budget.parse(budget) if budget is not None else preset.budget
-    seeds = seeds or preset.seeds
+    seeds = parse_seeds(seeds, count=True) if seeds is not None else seed_list(preset.seeds)
     table = open_table(table_name)
     extra = _objectives(table, extra_objectives)
     if extra and (preset.kind != "pareto" or len(extra) > 1):
@@ -65,10 +66,10 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
     out = out or RESULTS_DIR / preset.device_metric / preset.name
     jobs = jobs or os.cpu_count() or 1
     command = (f"nasbench-suite hw-benchmark --preset {preset.name} --device-metric {preset.device_metric} --table "
-               f"{table_name} --strategies {','.join(names)} --seeds {seeds} --budget {budget_.amount:g}"
+               f"{table_name} --strategies {','.join(names)} --seeds {format_seeds(seeds)} --budget {budget_.amount:g}"
                f"{budget_.unit[0]}{f' --extra-objectives {extra_objectives}' if extra else ''}"
                f"{' --hardware-after-training' if hardware_after_training else ''}")
-    click.echo(f"{len(names)} strategies x {seeds} seeds on {table_name} ({preset.name}, {preset.device_metric}: "
+    click.echo(f"{len(names)} strategies x {len(seeds)} seeds on {table_name} ({preset.name}, {preset.device_metric}: "
                f"{budget_}) -> {out}", err=True)
     start, cpu = time.perf_counter(), _cpu_seconds()
     runs, results = run_all(problem, names, seeds, budget_, jobs=jobs)

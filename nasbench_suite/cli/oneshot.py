@@ -9,7 +9,7 @@ import click
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.table.registry import DEFAULT_TABLE
-from nasbench_suite.train.run import parse_seeds
+from nasbench_suite.seeds import parse_seeds
 
 EXIT_INTERRUPTED = 130
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.cli.app import cli, emit, int_list, json_option
 from nasbench_suite.table import Table, resolve_table
 
 DEFAULT_PROXIES = "synflow,naswot,snip,grad_norm,jacob_cov,fisher,grasp"
@@ -84,3 +84,24 @@ def _render(s: dict) -> str:
             lines.append(f"(a copy: the embedded {w['copy_of']} is left as it is; give {w['table']} as TABLE to "
                          "add to this copy)")
     return "\n".join(lines)
+
+
+@cli.command("proxy-report")
+@click.option("--table", "table_name", default="nb201-cifar10", show_default=True,
+              help="a table with proxy_* columns (embedded name or path)")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results/proxies"),
+              show_default=True)
+@click.option("--sizes", default="25,100,400", show_default=True, help="surrogate training cells, comma-separated")
+@click.option("--repeats", type=click.IntRange(min=2), default=5, show_default=True,
+              help="random training sets per size")
+@click.option("--preset", default="nb201-paper", show_default=True, help="protocol of the guided-search experiments")
+@click.option("--seeds", type=click.IntRange(min=2), default=500, show_default=True,
+              help="runs per guide in the guided-search experiments")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
+def proxy_report_command(table_name: str, out: Path, sizes: str, repeats: int, preset: str, seeds: int,
+                         jobs: int | None) -> None:
+    """Report on a table's zero-cost proxy columns: correlations with accuracy next to the published ones, a
+    cross-check against the published NASWOT score, scatter plots, surrogate gain and proxy-guided search."""
+    from nasbench_suite.studies.proxy_report import write_proxy_report
+
+    click.echo(write_proxy_report(table_name, out, int_list(sizes, "--sizes"), repeats, preset, seeds, jobs))

@@ -7,21 +7,11 @@ from pathlib import Path
 import click
 import numpy as np
 
-from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.cli.app import cli, emit, int_list, json_option
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.surrogate import DEFAULT_FEATURES, DEFAULT_TARGET, Surrogate, default_path
 from nasbench_suite.surrogate.api import read_metadata
 from nasbench_suite.table import open_table
-
-
-def _int_list(text: str, what: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise UserInputError(f"{what} must be comma-separated integers, e.g. 25,50,100; got {text!r}") from None
-    if not values or min(values) < 1:
-        raise UserInputError(f"{what} must be positive integers; got {text!r}")
-    return values
 
 
 def _names(text: str) -> list[str]:
@@ -53,7 +43,7 @@ def eval_command(table: str, models: str, train_sizes: str, repeats: int, target
     from nasbench_suite.surrogate.evaluation import evaluate, summary, write_report
 
     t = open_table(table)
-    frame = evaluate(t, _names(models), _int_list(train_sizes, "--train-sizes"), repeats, target,
+    frame = evaluate(t, _names(models), int_list(train_sizes, "--train-sizes"), repeats, target,
                      _names(features), seed, out_dir, feature_table=feature_table)
     title = f"Surrogates on {Path(t.path).stem}: {target}"
     written = write_report(frame, out_dir, title)
@@ -100,3 +90,32 @@ def info_command(path: str, as_json: bool) -> None:
     header = read_metadata(path)
     header["train_cells"] = len(header["train_cells"])
     emit(header, as_json, lambda h: "\n".join(f"{k:<16} {v}" for k, v in h.items()))
+
+
+@surrogate_group.command("ranking")
+@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="an experiment file (as for `benchmark --config`); flags given with it override its values")
+@click.option("--table", "table_name", default=None, help="embedded table name or path (default: nb201-cifar10)")
+@click.option("--preset", "preset_name", default=None, help="search protocol (default: default)")
+@click.option("--strategies", default=None, help="comma-separated strategy specs; default: the preset's")
+@click.option("--seeds", default=None, help="runs per strategy N (seeds 0..N-1) or seeds like 0-4,7; default: the "
+              "preset's")
+@click.option("--sizes", default="100,300,1000", show_default=True, help="surrogate training cells, comma-separated")
+@click.option("--model", default="xgb", show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="picks the surrogates' training cells")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("results/surrogates/ranking"),
+              show_default=True, help="runs, surrogates and the report (rerun to resume)")
+@click.option("--overwrite", is_flag=True, help="delete stored runs there made under another protocol")
+def ranking_command(config: Path | None, table_name: str | None, preset_name: str | None, strategies: str | None,
+                    seeds: str | None, sizes: str, model: str, seed: int, jobs: int | None, out: Path,
+                    overwrite: bool) -> None:
+    """Do surrogate benchmarks of N cells rank the strategies like the table? Kendall tau per N, sampled and mean
+    answers, against a noise ceiling (the table with other seeds); Markdown and CSV to --out."""
+    from nasbench_suite.runner import Experiment
+    from nasbench_suite.studies.surrogate_ranking import surrogate_ranking
+
+    flags = {"table": table_name, "preset": preset_name, "strategies": strategies, "seeds": seeds}
+    given = {key: value for key, value in flags.items() if value is not None}
+    experiment = Experiment.from_file(config, **given) if config is not None else Experiment(**given)
+    click.echo(surrogate_ranking(experiment, int_list(sizes, "--sizes"), out, model, seed, jobs, overwrite))

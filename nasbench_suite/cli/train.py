@@ -40,7 +40,8 @@ def train_command(protocol: str, archs: str, seeds: str, out: Path, device: str,
                   threads: int, adopt: tuple[Path, ...], as_json: bool) -> None:
     """Train NB201 cells under a protocol into per-worker HDF5 shards (resumable); then `merge` them."""
     from nasbench_suite.train.protocols import get_protocol
-    from nasbench_suite.train.run import RunSpec, parse_seeds, parse_shard, resolve_archs, run_local
+    from nasbench_suite.seeds import parse_seeds
+    from nasbench_suite.train.run import RunSpec, parse_shard, resolve_archs, run_local
     from nasbench_suite.train.shards import adopt_shard, shard_files
 
     chosen = get_protocol(protocol)  # fail early on a bad name

@@ -20,6 +20,7 @@ import pandas as pd
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201, NUM_ARCHS
 from nasbench_suite.table import MEAN_SEED, Table
+from nasbench_suite.versions import package_versions
 
 
 @dataclass(frozen=True)
@@ -214,13 +215,8 @@ def _new_table(dataset: str, epochs: list[int], description: str, keys: list[str
                              "sources": {k: {"repo": SOURCES[k].repo, "commit": SOURCES[k].commit,
                                              "path": SOURCES[k].path, "sha256": SOURCES[k].sha256,
                                              "license": SOURCES[k].license} for k in keys}},
-                 software=_software(), hardware={"training": "NAS-Bench-201 authors' GPUs (published)"})
-
-
-def _software() -> dict[str, str]:
-    from nasbench_suite import __version__
-
-    return {"nasbench_suite": __version__, "numpy": np.__version__, "pandas": pd.__version__}
+                 software=package_versions(("nasbench-suite", "numpy", "pandas")),
+                 hardware={"training": "NAS-Bench-201 authors' GPUs (published)"})
 
 
 def _by_epoch(table: Table, per_epoch: dict[int, np.ndarray]) -> np.ndarray:

@@ -18,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from nasbench_suite.data import MEAN, STD
+from nasbench_suite.data.augment import crop_flip
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.oneshot.methods import METHODS, Batch, SearchMethod, make_method
 from nasbench_suite.oneshot.supernet import Supernet
@@ -155,13 +156,8 @@ def _crop_flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     n, _, h, w = x.shape
     dy, dx = (torch.randint(0, 9, (2, n), generator=gen)).to(x.device)
     flip = (torch.rand(n, generator=gen) < 0.5).to(x.device)
-    padded = torch.nn.functional.pad(x, (4, 4, 4, 4))
-    rows = (dy[:, None] + torch.arange(h, device=x.device)[None])  # [n, h]
-    cols = dx[:, None] + torch.arange(w, device=x.device)[None]
-    cols = torch.where(flip[:, None], cols.flip(1), cols)
-    batch = torch.arange(n, device=x.device)[:, None, None, None]
-    chan = torch.arange(x.shape[1], device=x.device)[None, :, None, None]
-    return padded[batch, chan, rows[:, None, :, None], cols[:, None, None, :]]
+    padded = torch.nn.functional.pad(x, (4, 4, 4, 4)).permute(0, 2, 3, 1)  # NHWC view
+    return crop_flip(padded, torch.arange(n, device=x.device), dy, dx, flip, h).permute(0, 3, 1, 2).contiguous()
 
 
 def _epoch_generator(seed: int, epoch: int, stream: int) -> torch.Generator:

@@ -8,7 +8,6 @@ in the same environment rewrites those files byte for byte.
 from __future__ import annotations
 
 import os
-import platform
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from nasbench_suite.report.stats import (anytime, common_seeds, critical_differe
                                          rank_curves, timing)
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.runner.runs import Runs
-from nasbench_suite.versions import package_versions
+from nasbench_suite.versions import machine, package_versions
 
 PLOTS_DIR = "plots"
 TIMING_FILE = "timing.json"
@@ -32,14 +31,7 @@ SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "scikit-learn", "xgboo
 
 def environment() -> dict[str, Any]:
     """Software versions and the hardware the leaderboard was computed on."""
-    software = package_versions(SOFTWARE)
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-                    if line.startswith("model name")), cpu)
-    hardware = {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform()}
-    return {"software": software, "hardware": hardware}
+    return {"software": package_versions(SOFTWARE), "hardware": machine()}
 
 
 def _seed_summary(seeds: list[int]) -> str:

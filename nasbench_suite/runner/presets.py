@@ -25,12 +25,15 @@ _BUDGET_FORM = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*(s|q)?\s*$", re.
 
 @dataclass(frozen=True)
 class Budget:
-    """A search budget: simulated seconds (sum of query costs) or a number of queries."""
+    """A search budget: simulated seconds (sum of query costs) or a number of queries. A whole amount is stored as
+    an int, so `--budget 12000`, "12000s" and the preset's Budget(12000) are one protocol (one hash)."""
 
     amount: float
     unit: str = "seconds"
 
     def __post_init__(self) -> None:
+        if isinstance(self.amount, float) and self.amount.is_integer():
+            object.__setattr__(self, "amount", int(self.amount))
         if self.unit not in BUDGET_UNITS.values():
             raise UserInputError(f"unknown budget unit {self.unit!r}; valid: {', '.join(BUDGET_UNITS.values())}")
         if not 0 < self.amount < math.inf:
@@ -89,9 +92,11 @@ class Preset:
         chosen = {StrategySpec.parse(spec).name: spec for spec in self.strategies}
         return [chosen.get(name, name) for name in sorted(registered)]
 
-    def benchmark(self, table: Table, surrogate: Surrogate | None = None, hybrid: bool = False) -> Benchmark:
+    def benchmark(self, table: Table, surrogate: Surrogate | None = None, hybrid: bool = False,
+                  noise: bool = True) -> Benchmark:
         """The benchmark this preset searches: the table, or a surrogate fitted on it (`hybrid`: the table where it
-        measured, the surrogate elsewhere); a clear error if a needed metric or fidelity is missing."""
+        measured, the surrogate elsewhere; `noise=False`: the surrogate answers its predicted mean, not one sampled
+        training run); a clear error if a needed metric or fidelity is missing."""
         from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark, TableBenchmark
 
         metrics = (self.search_metric, self.report_metric, self.report_epoch)
@@ -101,9 +106,9 @@ class Preset:
                 raise UserInputError("a hybrid benchmark needs a surrogate (--surrogate FILE)")
             return TableBenchmark(table, *metrics, self.seed_mode, fidelities=fidelities)
         if hybrid:
-            benchmark = HybridBenchmark(surrogate, table, *metrics, seed_mode=self.seed_mode)
+            benchmark = HybridBenchmark(surrogate, table, *metrics, noise=noise, seed_mode=self.seed_mode)
         else:
-            benchmark = SurrogateBenchmark(surrogate, table, *metrics)
+            benchmark = SurrogateBenchmark(surrogate, table, *metrics, noise=noise)
         for fidelity in fidelities:
             benchmark.check_fidelity(fidelity)
         return benchmark

@@ -37,6 +37,7 @@ from nasbench_suite.benchmark import Benchmark
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner.presets import Budget
 from nasbench_suite.runner.runs import Run, Runs, fingerprint, output_lock, save_protocol, save_run, stored_runs
+from nasbench_suite.seeds import seed_list
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies import Context, StrategySpec, make_strategy
 
@@ -103,16 +104,6 @@ def run_one(benchmark: Benchmark, strategy: str, seed: int, budget: Budget, defa
                                  "exclude such cells from the benchmark or fill the table")
         rows.append((index, trial.fidelity, observation.cost, value, incumbent, best_report))
     return Run.from_rows(strategy, seed, rows, time.perf_counter() - start, time.process_time() - cpu_start)
-
-
-def seed_list(seeds: int | Sequence[int]) -> list[int]:
-    """A count n (seeds 0..n-1) or explicit seeds, as distinct non-negative ints in order; an error if none."""
-    seeds = list(range(seeds)) if isinstance(seeds, (int, np.integer)) else list(dict.fromkeys(map(int, seeds)))
-    if not seeds:
-        raise UserInputError("need at least one strategy and one seed")
-    if min(seeds) < 0:
-        raise UserInputError(f"seeds must be non-negative integers, got {min(seeds)}")
-    return seeds
 
 
 def run(benchmark: Benchmark, strategies: Sequence[str], seeds: int | Sequence[int], budget: Budget | str | float,

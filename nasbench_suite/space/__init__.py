@@ -1,4 +1,8 @@
-"""Cell search spaces. NAS-Bench-201's is the one the suite's tables use."""
+"""The cell search space: NAS-Bench-201's (`NB201`, an `NB201Space`), the only one; modules import it directly.
+
+`SPACES`/`get_space` are no plug-in point: they check the space name a file records (`Table.space`, a surrogate's
+`space_name_`), so a file of another space is refused by name; `Table.space_obj` is that name's space object.
+"""
 
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space.nb201 import (

@@ -85,24 +85,6 @@ def parse_shard(text: str | None) -> tuple[int, int]:
     return int(k), int(n)
 
 
-SEEDS_FORM = "e.g. 0,1,2 or 0-2 or 0-2,5 (seeds >= 0, ranges ascending)"
-
-
-def parse_seeds(text: str) -> list[int]:
-    """'0,1,2', '0-2' or a mix -> sorted distinct seeds; refuses an empty list, a descending range or a negative seed.
-    Shared by every command with --seeds."""
-    seeds: set[int] = set()
-    for part in text.split(","):
-        match = re.fullmatch(r"\s*([0-9]+)\s*(?:-\s*([0-9]+)\s*)?", part)
-        if not match:
-            raise UserInputError(f"--seeds {text!r}: {part.strip()!r} is not a seed or a range; expected {SEEDS_FORM}")
-        lo, hi = int(match.group(1)), int(match.group(2) or match.group(1))
-        if hi < lo:
-            raise UserInputError(f"--seeds {text!r}: the range {lo}-{hi} is empty (descending); expected {SEEDS_FORM}")
-        seeds.update(range(lo, hi + 1))
-    return sorted(seeds)
-
-
 @dataclass
 class RunSpec:
     """Everything a worker needs to train its part of a run."""

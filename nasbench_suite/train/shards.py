@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import platform
 import subprocess
 import sys
 import warnings
 from collections.abc import Iterable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from nasbench_suite.table import Table
 from nasbench_suite.table.table import TableError
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.train.protocols import Protocol
+from nasbench_suite.versions import cpu_model, package_versions
 
 METRIC_INFO = {
     "train_loss": ("mean training cross-entropy over the epoch's steps", "nats"),
@@ -41,21 +40,14 @@ METRIC_INFO = {
 
 
 def software_info() -> dict[str, str]:
-    import torch
-
-    versions = {"python": platform.python_version(), "numpy": np.__version__, "torch": torch.__version__}
-    try:
-        versions["nasbench_suite"] = metadata.version("nasbench-suite")
-    except metadata.PackageNotFoundError:
-        versions["nasbench_suite"] = "unknown"
-    return versions
+    return package_versions(("nasbench-suite", "numpy", "torch"))
 
 
 def hardware_info(device: str) -> dict[str, str]:
     """CPU model, and GPU name, CUDA and driver version when training on CUDA."""
     import torch
 
-    info = {"cpu": _cpu_model(), "cpu_count": str(os.cpu_count()), "device": device}
+    info = {"cpu": cpu_model(), "cpu_count": str(os.cpu_count()), "device": device}
     if device.startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name()
         info["cuda"] = str(torch.version.cuda)
@@ -66,16 +58,6 @@ def hardware_info(device: str) -> dict[str, str]:
         except (OSError, subprocess.SubprocessError):
             info["driver"] = "unknown"
     return info
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _cost_columns(arch_list: Sequence[int], protocol: Protocol) -> dict[str, np.ndarray]:

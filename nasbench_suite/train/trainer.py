@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nasbench_suite.data import MEAN, STD, Cifar10, make_split
+from nasbench_suite.data.augment import crop_flip
 from nasbench_suite.model.nb201 import build_network
 from nasbench_suite.model.stacked import StackedNetwork
 from nasbench_suite.space import NB201
@@ -119,13 +120,9 @@ class DeviceData:
             shift.fill_(self.pad)
             flip.fill_(False)
         perm, shift, flip = perm.to(self.device), shift.to(self.device), flip.to(self.device)
-        ar = torch.arange(self.size, device=self.device)
         for step in range(self.steps_per_epoch()):
             idx = perm[step * bs:(step + 1) * bs]
-            dy, dx = shift[idx, 0, None], shift[idx, 1, None]
-            rows = dy + ar
-            cols = torch.where(flip[idx, None], dx + self.size - 1 - ar, dx + ar)
-            images = self.train_x[idx[:, None, None], rows[:, :, None], cols[:, None, :]]
+            images = crop_flip(self.train_x, idx, shift[idx, 0], shift[idx, 1], flip[idx], self.size)
             yield self._to_float(images), self.train_y[idx]
 
     def eval_batches(self, which: str) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:

@@ -1,36 +1,33 @@
-"""Report on the zero-cost proxy columns of a table: rank correlations with 200-epoch accuracy next to the
-published values, the cross-check against the published NASWOT v1 (Jacobian-correlation) scores, a scatter plot
-per proxy, the surrogate's Kendall tau with and without proxy features, proxy-guided search, and the cost per cell.
-
-    python scripts/proxy_report.py [--table nb201-cifar10] [--out results/proxies] [--repeats 5] [--seeds 500]
+"""The zero-cost proxy report of a table: rank correlations with 200-epoch accuracy next to the published values,
+the cross-check against the published NASWOT v1 (Jacobian-correlation) scores, a scatter plot per proxy, the
+surrogate's Kendall tau with and without proxy features, proxy-guided search (experiments under a preset), and the
+cost per cell. `nasbench-suite proxy-report` writes it.
 
 Correlations use the cells whose canonical class has been computed (the coverage is printed and recorded).
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import warnings
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from nasbench_suite import open_table  # noqa: E402
-from nasbench_suite.runner import get_preset, run  # noqa: E402
-from nasbench_suite import jsonio  # noqa: E402
-from nasbench_suite.atomic import write_atomic  # noqa: E402
-from nasbench_suite.figures import save_figure  # noqa: E402
-from nasbench_suite.report import markdown_table  # noqa: E402
-from nasbench_suite.space import NB201  # noqa: E402
-from nasbench_suite.surrogate import DEFAULT_FEATURES, Surrogate  # noqa: E402
-from nasbench_suite.surrogate.evaluation import score  # noqa: E402
-from nasbench_suite.surrogate.features import live_edges  # noqa: E402
+from nasbench_suite import jsonio
+from nasbench_suite.atomic import write_atomic
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.figures import save_figure
+from nasbench_suite.report import markdown_table
+from nasbench_suite.runner import Experiment, get_preset
+from nasbench_suite.space import NB201
+from nasbench_suite.surrogate import DEFAULT_FEATURES, Surrogate
+from nasbench_suite.surrogate.evaluation import score
+from nasbench_suite.surrogate.features import live_edges
+from nasbench_suite.table import Table, open_table
 
 # Spearman with final CIFAR-10 accuracy over all NB201 cells, Abdelfattah et al. 2021 (../shared/docs/anchors.md).
 PUBLISHED_SPEARMAN = {"synflow": 0.737, "jacob_cov": 0.731, "snip": 0.596, "grad_norm": 0.594, "grasp": 0.514,
@@ -117,8 +114,7 @@ def surrogate_gain(table, proxies: list[str], covered: np.ndarray, sizes: list[i
     rows = []
     for size in sizes:
         if size > len(cells) - MIN_TEST_CELLS:
-            print(f"skipping {size} training cells: only {len(cells)} covered cells")
-            continue
+            continue  # too few cells left to score on
         for rep in range(repeats):
             rng = np.random.default_rng([rep, size])
             train = np.sort(rng.choice(cells, size, replace=False))
@@ -131,18 +127,17 @@ def surrogate_gain(table, proxies: list[str], covered: np.ndarray, sizes: list[i
     return pd.DataFrame(rows, columns=["features", "train_cells", "repeat", "test_cells", *score_keys()])
 
 
-def guided_search(table, guides: list[str], preset_name: str, seeds: int, jobs: int) -> pd.DataFrame:
+def guided_search(table: Table, table_name: str, guides: list[str], preset_name: str, seeds: int,
+                  jobs: int | None) -> pd.DataFrame:
     """Final test accuracy of zero-cost search ranking cells by each guide column, under the preset's protocol, at
     one query (the best-scoring cell of the sampled pool: NASWOT's protocol) and at the preset's budget; random
     search is the baseline."""
-    preset = get_preset(preset_name)
-    benchmark = preset.benchmark(table)
     rows = []
-    for budget in ("1q", preset.budget):
+    for budget in ("1q", get_preset(preset_name).budget):
         for guide in [None, *guides]:
-            runs = run(benchmark, ["random" if guide is None else "zero-cost"], seeds, budget, jobs=jobs,
-                       default_fidelity=preset.search_fidelity, fidelities=preset.multi_fidelities,
-                       proxy=None if guide is None else table.column(guide))
+            experiment = Experiment(preset=preset_name, table=table_name, seeds=seeds, budget=budget, proxy=guide,
+                                    strategies=("random" if guide is None else "zero-cost",))
+            runs = experiment.prepare(table).run(jobs=jobs)
             final = np.array([r.final for r in runs])
             rows.append({"guide": guide or "none (random search)", "budget": str(budget), "runs": len(final),
                          "mean_test_acc": final.mean(), "std": final.std(ddof=1),
@@ -179,55 +174,50 @@ def _write_text(path: Path, text: str) -> None:
     write_atomic(path, lambda fh: fh.write(text.encode()))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--table", default="nb201-cifar10")
-    parser.add_argument("--out", type=Path, default=Path("results/proxies"))
-    parser.add_argument("--sizes", default="25,100,400")
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--preset", default="nb201-paper", help="search protocol of the guided-search section")
-    parser.add_argument("--seeds", type=int, default=500, help="runs per guide in the guided-search section")
-    parser.add_argument("--jobs", type=int, default=2)
-    args = parser.parse_args()
-    args.out.mkdir(parents=True, exist_ok=True)
-    table = open_table(args.table)
+def write_proxy_report(table_name: str, out: str | os.PathLike, sizes: list[int], repeats: int, preset: str,
+                       seeds: int, jobs: int | None) -> str:
+    """Write README.md, the CSVs, summary.json and the plots of the proxy report to `out`; returns the README text.
+    sizes/repeats: surrogate training-set sizes and repeats; preset/seeds: the guided-search experiments."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = open_table(table_name)
     proxies = sorted(c for c in table.columns if c.startswith(PROXY_PREFIX))
     if not proxies:
-        raise SystemExit(f"error: {args.table} has no proxy_* columns; run `nasbench-suite proxies` first")
+        raise UserInputError(f"{table_name} has no proxy_* columns; run `nasbench-suite proxies` first")
     provenance = table.provenance.get("proxies", {})
     partial = {p for p in proxies
                if provenance.get(p.removeprefix(PROXY_PREFIX), {}).get("fraction_of_written_cells_computed", 1.0) < 1}
     complete = [p for p in proxies if p not in partial]  # the only ones surrogates and search may use
     if not complete:
-        raise SystemExit(f"error: no proxy column of {args.table} is complete; finish `nasbench-suite proxies`")
+        raise UserInputError(f"no proxy column of {table_name} is complete; finish `nasbench-suite proxies`")
     covered = ~np.isnan(table.column("proxy_snip") if "proxy_snip" in complete else table.column(complete[0]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         corr = correlations(table, proxies, covered, partial)
     check = crosscheck(table, covered)
-    plots = scatter_plots(table, proxies, covered, args.out)
-    gains = surrogate_gain(table, complete, covered, [int(s) for s in args.sizes.split(",")], args.repeats)
+    plots = scatter_plots(table, proxies, covered, out)
+    gains = surrogate_gain(table, complete, covered, sizes, repeats)
     gain_summary = (gains.groupby(["features", "train_cells"], sort=False)["kendall_tau"]
                     .agg(lambda tau: f"{tau.mean():.3f} ± {tau.std():.3f}").unstack("train_cells")
                     .rename(columns=lambda n: f"{n} training cells").reset_index())
     guides = complete + [c for c in (PUBLISHED_NASWOT,) + COST_COLUMNS if c in table.columns]
-    search = guided_search(table, guides, args.preset, args.seeds, args.jobs)
-    plots += search_plot(search, args.out)
+    search = guided_search(table, table_name, guides, preset, seeds, jobs)
+    plots += search_plot(search, out)
     search = search.drop(columns="finals")
-    _write_text(args.out / "guided_search.csv", search.to_csv(index=False))
-    _write_text(args.out / "correlations.csv", corr.to_csv(index=False))
-    _write_text(args.out / "surrogate_kendall.csv", gains.to_csv(index=False))
+    _write_text(out / "guided_search.csv", search.to_csv(index=False))
+    _write_text(out / "correlations.csv", corr.to_csv(index=False))
+    _write_text(out / "surrogate_kendall.csv", gains.to_csv(index=False))
     summary = {"table": str(table.path), "cells_covered": int(covered.sum()), "cells": len(table.archs),
                "settings": provenance, "crosscheck_vs_published_naswot_v1": check,
                "published_xgb_zc_kendall_400": PUBLISHED_XGB_ZC_TAU_400, "plots": plots}
-    _write_text(args.out / "summary.json", jsonio.dumps(summary, indent=2))
+    _write_text(out / "summary.json", jsonio.dumps(summary, indent=2))
     first = next(iter(provenance.values()), {})
     partial_text = ", ".join(f"{p} ({provenance[p.removeprefix(PROXY_PREFIX)]['classes_computed']} classes)"
                              for p in sorted(partial))
     lines = [
         "# Zero-cost proxies on NAS-Bench-201 CIFAR-10",
         "",
-        f"Table `{args.table}`; {int(covered.sum())} of {len(table.archs)} cells covered "
+        f"Table `{table_name}`; {int(covered.sum())} of {len(table.archs)} cells covered "
         f"({first.get('classes_computed', '?')} canonical classes computed; each class's value is copied to its "
         f"members). Settings: batch {first.get('batch_size')} of {first.get('dataset')} "
         f"(sha256 {str(first.get('dataset_sha256'))[:16]}...), split {first.get('split')}, batch seed "
@@ -262,7 +252,7 @@ def main() -> None:
         "",
         f"## Surrogate (XGBoost, target {SURROGATE_TARGET}): Kendall tau on held-out covered cells",
         "",
-        f"Mean and sd over {args.repeats} random training sets; scored on covered cells of canonical classes not "
+        f"Mean and sd over {repeats} random training sets; scored on covered cells of canonical classes not "
         f"in the training set. `default` = the surrogate package's default features {list(DEFAULT_FEATURES)} (two of "
         "them, params and the published NASWOT v1 score, are free scores themselves); `encoding` = its cell "
         "encodings alone; `+proxies` adds this table's complete proxy columns. "
@@ -273,7 +263,7 @@ def main() -> None:
         "",
         "## Proxy-guided search",
         "",
-        f"`zero-cost` search ({args.seeds} seeds, preset `{args.preset}`) ranking its sampled pool of cells by each "
+        f"`zero-cost` search ({seeds} seeds, preset `{preset}`) ranking its sampled pool of cells by each "
         "column; `1q` evaluates only the top-ranked cell (NASWOT's protocol), the preset budget spends the rest on "
         "the next-ranked cells. Final 200-epoch test accuracy of the incumbent. Plot: `guided_search.png`. "
         "Reproduce one row: `nasbench-suite benchmark --preset nb201-paper --strategies zero-cost --proxy COLUMN`.",
@@ -281,9 +271,6 @@ def main() -> None:
         markdown_table(search),
         "",
     ]
-    _write_text(args.out / "README.md", "\n".join(lines))
-    print("\n".join(lines))
-
-
-if __name__ == "__main__":
-    main()
+    text = "\n".join(lines)
+    _write_text(out / "README.md", text)
+    return text

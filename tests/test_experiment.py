@@ -1,0 +1,157 @@
+"""Experiments: a TOML/JSON file gives the bytes of the equivalent flags, flags override the file, every bad key or
+value is a one-line error, the committed experiment files describe the committed leaderboards, one seeds grammar."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from nasbench_suite.cli import cli
+from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.runner import Budget, Experiment, get_preset
+from nasbench_suite.runner.runs import fingerprint, load_runs
+from nasbench_suite.seeds import format_seeds, parse_seeds
+
+TOML = """preset = "nb201-paper"
+strategies = ["random", { name = "rea", population_size = 5 }, "reinforce:lr=0.01"]
+seeds = "0-1"
+budget = "20q"
+"""
+FLAGS = ["--preset", "nb201-paper", "--strategies", "random,rea:population_size=5,reinforce:lr=0.01", "--seeds", "2",
+         "--budget", "20"]
+BOARD = ("leaderboard.csv", "leaderboard.md", "leaderboard.json")
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(cli, ["benchmark", *args, "--jobs", "1"])
+
+
+def written(out: Path) -> dict[str, bytes]:
+    return {name: (out / name).read_bytes() for name in BOARD}
+
+
+@pytest.mark.slow
+def test_toml_and_json_files_give_the_bytes_of_the_same_flags(tmp_path):
+    """Catches any drift between the two routes: labels, seeds or budget (20q vs 20) recorded or hashed differently."""
+    (tmp_path / "exp.toml").write_text(TOML)
+    (tmp_path / "exp.json").write_text(json.dumps({"preset": "nb201-paper", "budget": "20q", "seeds": [0, 1],
+                                                   "strategies": "random,rea:population_size=5,reinforce:lr=0.01"}))
+    boards = {}
+    for name, args in (("flags", FLAGS[:-1] + ["20q"]), ("toml", ["--config", str(tmp_path / "exp.toml")]),
+                       ("json", ["--config", str(tmp_path / "exp.json")])):
+        result = invoke(*args, "--out", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+        boards[name] = written(tmp_path / name)
+    assert boards["toml"] == boards["flags"] == boards["json"]
+    header = json.loads(boards["toml"]["leaderboard.json"])["header"]
+    assert header["strategies"] == ["random", "rea:population_size=5", "reinforce:lr=0.01"]
+    assert header["command"].endswith("--seeds 2 --budget 20q --proxy proxy_naswot")
+
+
+@pytest.mark.slow
+def test_flags_given_with_a_file_override_it(tmp_path):
+    (tmp_path / "exp.toml").write_text(TOML)
+    result = invoke("--config", str(tmp_path / "exp.toml"), "--seeds", "7-7", "--strategies", "random",
+                    "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    header = json.loads((tmp_path / "out" / "leaderboard.json").read_text())["header"]
+    assert header["seeds"] == [7] and header["strategies"] == ["random"]
+    assert header["protocol"]["preset"] == "nb201-paper"  # from the file
+
+
+@pytest.mark.parametrize("text, message", [
+    ('seed = 3', "unknown key 'seed'; valid: preset, table, strategies, seeds"),
+    ('seeds = "a"', "exp.toml: --seeds 'a': 'a' is not a seed or a range"),
+    ('seeds = 2.5', "seeds = 2.5: expected a number of runs N"),
+    ('seeds = 0', "need at least one"),
+    ('strategies = ["rea", "nope"]', "strategies: unknown strategy 'nope'"),
+    ('strategies = ["reinforce:lr=-1"]', "strategies: reinforce: lr='-1' is invalid; expected float in"),
+    ('strategies = [{ name = "rea", pop = 3 }]', "rea got unknown hyperparameters: pop; valid: population_size"),
+    ('strategies = [{ lr = 3 }]', "has no name"),
+    ('strategies = []', "strategies = \\[\\]: expected spec strings"),
+    ('preset = 3', "preset = 3: expected a preset name: nb201-paper, default"),
+    ('preset = "nope"', "preset: unknown preset 'nope'"),
+    ('budget = "1h"', "cannot read budget '1h'"),
+    ('budget = true', "budget = True: expected simulated seconds"),
+    ('hybrid = "yes"', "hybrid = 'yes': expected true or false"),
+    ('hybrid = true', "a hybrid benchmark needs a surrogate"),
+    ('table = ""', "table = '': expected a name or path"),
+    ('preset = ', "cannot read experiment file"),
+    ('proxy = "proxy_nope"', "proxy 'proxy_nope': nb201-cifar10 has no such per-cell column"),
+    ('table = "no-such-table"', "no-such-table"),
+])
+def test_bad_files_are_one_line_errors_naming_the_key(text, message, tmp_path):
+    path = tmp_path / "exp.toml"
+    path.write_text(text + "\n")
+    result = invoke("--config", str(path), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1 and result.output.startswith("error: "), result.output
+    assert re.search(message, result.output), result.output
+    assert not (tmp_path / "out" / "runs").exists() or not list((tmp_path / "out" / "runs").glob("*/*.npz"))
+
+
+@pytest.mark.parametrize("name, text", [("exp.yaml", "seeds: 2"), ("exp.json", "[1, 2]"), ("exp.json", "{")])
+def test_a_file_must_be_a_toml_or_json_table(name, text, tmp_path):
+    (tmp_path / name).write_text(text)
+    with pytest.raises(UserInputError, match=f"experiment file .*{name}"):
+        Experiment.from_file(tmp_path / name)
+
+
+@pytest.mark.parametrize("name, out", [("default", "results"), ("nb201-paper", "results/nb201-paper")])
+def test_committed_experiment_files_describe_the_committed_leaderboards(name, out):
+    """The files reproduce the committed leaderboards: same command line, same protocol hash (checked on one cheap
+    run; strategies and seeds are not hashed), same default output folder."""
+    path = REPO / "experiments" / f"{name}.toml"
+    header = json.loads((REPO / out / "leaderboard.json").read_text())["header"]
+    experiment = Experiment.from_file(path)
+    assert experiment.prepare().command() == header["command"] and experiment.default_out() == Path(out)
+    cheap = Experiment.from_file(path, strategies="random", seeds=1).run(jobs=1)
+    assert cheap.meta["protocol_hash"] == header["protocol_hash"]
+
+
+def test_a_budget_is_one_protocol_however_it_is_written():
+    """`--budget 12000` once hashed as 12000.0 and the preset's as 12000: stored runs were refused as another
+    protocol."""
+    preset = get_preset("nb201-paper").budget
+    for text in ("12000", "12000s", "1.2e4", 12000.0):
+        assert fingerprint({"budget": Budget.parse(text).amount}) == fingerprint({"budget": preset.amount})
+    assert Experiment(preset="nb201-paper", budget="12000s") == Experiment(preset="nb201-paper")
+
+
+def test_one_seeds_grammar():
+    assert parse_seeds("25", count=True) == list(range(25)) and parse_seeds("25") == [25]
+    assert parse_seeds("3-4,7", count=True) == [3, 4, 7] == parse_seeds("7,3-4")
+    for seeds in ([0, 1, 2], [3, 4, 7], [5]):
+        assert parse_seeds(format_seeds(seeds), count=True) == seeds
+    assert Experiment(seeds=3).seeds == Experiment(seeds="0-2").seeds == (0, 1, 2)
+    assert Experiment(seeds=[2, 0, 2]).seeds == (2, 0)  # the order given, each seed once
+
+
+def test_proxy_report_needs_proxy_columns(tmp_path):
+    result = CliRunner().invoke(cli, ["proxy-report", "--table", "nb201-cifar100", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and result.output.strip() == ("error: nb201-cifar100 has no proxy_* columns; run "
+                                                               "`nasbench-suite proxies` first")
+
+
+@pytest.mark.slow
+def test_surrogate_ranking_runs_the_experiment_the_benchmark_command_runs(tmp_path):
+    """The study's table runs are the `benchmark` command's (same protocol hash, same finals): it no longer unpacks
+    the preset by hand (as a script it recorded another protocol, so its stored runs were not the benchmark's)."""
+    result = CliRunner().invoke(cli, ["surrogate", "ranking", "--preset", "nb201-paper", "--strategies", "random,bohb",
+                                      "--seeds", "1", "--sizes", "30", "--jobs", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = (tmp_path / "ranking-1seeds_summary.csv").read_text().splitlines()
+    assert summary[0].startswith("benchmark,train_cells,tau_final_mean") and len(summary) == 4
+    bench = invoke("--preset", "nb201-paper", "--strategies", "random,bohb", "--seeds", "1", "--out",
+                   str(tmp_path / "bench"))
+    assert bench.exit_code == 0, bench.output
+    study, direct = load_runs(tmp_path / "table"), load_runs(tmp_path / "bench")
+    assert study.meta["protocol_hash"] == direct.meta["protocol_hash"]
+    assert study.strategies == ["random", "bohb"]
+    assert all(a.same_trajectory(b) for a, b in zip(study, direct))
