@@ -342,3 +342,29 @@ def test_ranking_pairs_each_cell_with_its_own_table_value(tiny_data, nb201_table
     assert result["eval_images"] == 32 and result["epochs_done"] == 1
     with pytest.raises(UserInputError, match="--cells"):
         rank_checkpoint(tmp_path / "checkpoint.pt", tiny_data, nb201_table, cells=1)
+
+
+def test_rank_cli_reports_the_figures_and_refuses_bad_input(tiny_data, nb201_table, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+    from conftest import CIFAR10_TARBALL
+
+    from nasbench_suite.cli import commands  # noqa: F401  (registers every command)
+    from nasbench_suite.cli.app import cli
+
+    missing = CliRunner().invoke(cli, ["oneshot-rank", str(tmp_path / "none.pt")])
+    assert missing.exit_code == 2 and missing.output.strip().splitlines() == [
+        f"error: no checkpoint at {tmp_path / 'none.pt'} (expected a run's checkpoint.pt)"]
+    if not CIFAR10_TARBALL.is_file():
+        pytest.skip("../shared/data/cifar10 is not present")
+    run_search(replace(_tiny("darts"), epochs=1), tiny_data, nb201_table, tmp_path, progress=False)
+    args = ["oneshot-rank", str(tmp_path / "checkpoint.pt"), "--cells", "3", "--recal-batches", "1",
+            "--eval-images", "16", "--data", str(CIFAR10_TARBALL), "--out", str(tmp_path / "rank.json")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "darts seed 3 (micro, epoch 1 of 1): Kendall tau" in result.output and "over 3 cells" in result.output
+    saved = json.loads((tmp_path / "rank.json").read_text())
+    assert len(saved["rows"]) == 3 and saved["eval_images"] == 16
+    bad = CliRunner().invoke(cli, [*args[:2], "--cells", "1", "--data", str(CIFAR10_TARBALL)])
+    assert bad.exit_code == 2 and bad.output.strip().startswith("error: --cells must be between 2 and")

@@ -7,6 +7,7 @@ phase of NAS"): a supernet whose accuracies order cells like stand-alone trainin
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -98,6 +99,8 @@ def rank_supernet(net: Supernet, cells: np.ndarray, recal: Sequence[Batch], eval
         ours.append(accuracy(net, arch, evaluate, bf16))
         truth.append(table.query(int(index), "test_acc", 200))
     ours_a, truth_a = np.asarray(ours), np.asarray(truth)
+    if np.ptp(ours_a) == 0 or np.ptp(truth_a) == 0:  # a constant ranking: the correlations are undefined
+        return Ranking(np.asarray(cells), ours_a, truth_a, math.nan, math.nan, math.nan)
     tau, p = stats.kendalltau(ours_a, truth_a)
     return Ranking(np.asarray(cells), ours_a, truth_a, float(tau), float(p),
                    float(stats.spearmanr(ours_a, truth_a).statistic))
