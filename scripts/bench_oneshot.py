@@ -124,7 +124,7 @@ def main() -> None:
            "batched (data/augment.py)": timed(lambda: random_crop_flip(x, 2, torch.Generator().manual_seed(0)), reps)}
     assert torch.equal(per_image_crop_flip(x, 2, torch.Generator().manual_seed(0)),
                        random_crop_flip(x, 2, torch.Generator().manual_seed(0)))
-    lines.append(f"crop/flip of a 64-image 16 px batch (same output): " + ", ".join(
+    lines.append("crop/flip of a 64-image 16 px batch (same output): " + ", ".join(
         f"{k} {64 * reps / v:.0f} img/CPU-s" for k, v in aug.items())
         + f"; batched x{aug['per-image loop'] / aug['batched (data/augment.py)']:.1f}")
 
