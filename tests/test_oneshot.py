@@ -195,7 +195,8 @@ def test_report_summarises_runs_by_lookup(tiny_data, nb201_table, tmp_path):
     trajectories = collect(tmp_path / "runs")
     assert len(trajectories) == 2 and set(trajectories["method"]) == {"rsps"}
     paths = write_report(trajectories, tmp_path / "results")
-    assert {p.name for p in paths} >= {"trajectories.csv", "leaderboard.md", "test_acc_vs_epoch.png"}
+    assert {p.name for p in paths} >= {"trajectories.csv", "leaderboard.md", "test_acc_vs_epoch.png",
+                                       "entropy_vs_epoch.png"}
     board = leaderboard_frame(tmp_path / "results")
     row = board.iloc[0]
     accs = [f["test_acc_200"] for f in finals]
