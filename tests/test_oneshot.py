@@ -1,5 +1,6 @@
 """Weight-sharing search: supernet == discrete network under one-hot weights, finite non-zero architecture
-gradients, valid derived cells, exact resume after an interruption, CLI errors."""
+gradients, NB201's step order and schedules, valid derived cells, exact resume after an interruption, logged
+entropies, bf16 numerics, the ranking measurement (BN recalibration, pairing), CLI errors."""
 
 import os
 from dataclasses import asdict, replace
@@ -60,7 +61,7 @@ def test_one_hot_supernet_computes_the_discrete_network(arch):
 
 
 def test_search_setting_supernet_matches_network_in_training_mode():
-    """NB201's search BN (no affine, batch statistics) equals a fresh network's BN in training mode."""
+    """NB201's search BN (no affine; running statistics) equals a fresh network's BN in training mode."""
     torch.manual_seed(0)
     supernet = Supernet(channels=4, cells_per_stage=1)
     net = build_network(ARCHS[0], channels=4, cells_per_stage=1)
@@ -194,7 +195,8 @@ def test_report_summarises_runs_by_lookup(tiny_data, nb201_table, tmp_path):
     trajectories = collect(tmp_path / "runs")
     assert len(trajectories) == 2 and set(trajectories["method"]) == {"rsps"}
     paths = write_report(trajectories, tmp_path / "results")
-    assert {p.name for p in paths} >= {"trajectories.csv", "leaderboard.md", "test_acc_vs_epoch.png"}
+    assert {p.name for p in paths} >= {"trajectories.csv", "leaderboard.md", "test_acc_vs_epoch.png",
+                                       "entropy_vs_epoch.png"}
     board = leaderboard_frame(tmp_path / "results")
     row = board.iloc[0]
     accs = [f["test_acc_200"] for f in finals]
@@ -219,3 +221,151 @@ def test_cli_parses_seeds_and_reports_bad_input_in_one_line():
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == ["error: unknown one-shot method 'bogus'; valid: darts, darts2, "
                                                   "gdas, rsps, enas"]
+
+
+def _batch(seed: int, n: int = 16, size: int = 32):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 3, size, size, generator=gen), torch.randint(0, 10, (n,), generator=gen)
+
+
+def test_darts_first_order_takes_the_architecture_gradient_after_the_weight_step():
+    """DARTS-V1.py: weight step first, then the architecture gradient at the *updated* weights."""
+    torch.manual_seed(0)
+    net = Supernet(channels=4, cells_per_stage=1)
+    method = make_method("darts", net, epochs=2, steps_per_epoch=1, device=torch.device("cpu"), seed=0)
+    method.start_epoch(0)
+    alphas = method.alphas.detach().clone()
+    valid = _batch(2)
+    method.step(_batch(1), valid, torch.Generator())
+    probe = method.alphas.detach().clone().copy_(alphas).requires_grad_()
+    net.train()
+    torch.nn.functional.cross_entropy(net(valid[0], weights=probe.softmax(1)), valid[1]).backward()
+    torch.testing.assert_close(method.alphas.grad, probe.grad)
+
+
+def test_weight_lr_follows_nb201_per_epoch_cosine():
+    from nasbench_suite.oneshot.methods import DARTS, ENAS
+
+    assert DARTS.schedule.lr_at(0, 50) == pytest.approx(0.025)
+    assert DARTS.schedule.lr_at(25, 50) == pytest.approx((0.025 + 0.001) / 2)
+    # ENAS.config names T_max 10: the cosine reaches eta_min at epoch 10 and is back at lr by epoch 20
+    assert ENAS.schedule.lr_at(10, 310) == pytest.approx(0.0005)
+    assert ENAS.schedule.lr_at(20, 310) == pytest.approx(0.05)
+
+
+def test_cpu_setting_keeps_nb201_hyperparameters():
+    darts, enas = SearchConfig.from_setting("darts", "cpu"), SearchConfig.from_setting("enas", "cpu")
+    assert (darts.epochs, darts.batch_size, enas.epochs, enas.batch_size) == (50, 64, 310, 128)
+    assert (darts.resolution, darts.channels, darts.cells_per_stage) == (16, 8, 1)
+    assert darts.train_images is None and darts.valid_images is None and darts.split == "cifar10-valid"
+    assert (enas.samples, enas.controller_steps, enas.aggregate) == (100, 50, 20)
+
+
+def test_random_crop_flip_is_a_crop_of_the_padded_image():
+    from nasbench_suite.data.augment import random_crop_flip
+
+    x = torch.arange(4 * 3 * 8 * 8, dtype=torch.float32).view(4, 3, 8, 8)
+    out = random_crop_flip(x, 2, torch.Generator().manual_seed(0))
+    dy, dx = torch.randint(0, 5, (2, 4), generator=torch.Generator().manual_seed(0))
+    padded = torch.nn.functional.pad(x, (2, 2, 2, 2))
+    for i in range(4):
+        crop = padded[i, :, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8]
+        assert torch.equal(out[i], crop) or torch.equal(out[i], crop.flip(-1))
+    assert not torch.equal(out, x)
+
+
+def test_bf16_losses_stay_close_to_fp32_but_differ():
+    losses = {}
+    for precision in ("fp32", "bf16"):
+        torch.manual_seed(0)
+        net = Supernet(channels=4, cells_per_stage=1)
+        method = make_method("darts", net, epochs=2, steps_per_epoch=3, device=torch.device("cpu"), seed=0,
+                             precision=precision)
+        method.start_epoch(0)
+        losses[precision] = [method.step(_batch(s, size=16), _batch(s + 10, size=16), torch.Generator())["loss"]
+                             for s in range(3)]
+    assert np.allclose(losses["fp32"], losses["bf16"], atol=0.05)
+    assert losses["fp32"] != losses["bf16"]  # autocast really ran
+
+
+@pytest.mark.parametrize("method", ["darts", "rsps"])
+def test_trajectory_logs_edge_entropies_of_the_run_state(method, tiny_data, nb201_table, tmp_path):
+    from nasbench_suite.oneshot.methods import entropy
+
+    rows = run_search(replace(_tiny(method), epochs=1), tiny_data, nb201_table, tmp_path, progress=False)
+    logged = np.array([float(v) for v in rows[-1]["entropy_edges"].split()])
+    assert logged.shape == (6,) and rows[-1]["entropy_mean"] == pytest.approx(logged.mean(), abs=1e-6)
+    assert rows[-1]["cpu_seconds"] > 0
+    if method == "rsps":  # uniform sampling by design
+        assert np.allclose(logged, np.log(5))
+        return
+    alphas = torch.load(tmp_path / "checkpoint.pt", weights_only=True)["method"]["alphas"]
+    assert np.allclose(logged, entropy(alphas.log_softmax(1)).numpy(), rtol=0, atol=1e-6)
+    assert (logged < np.log(5)).all()
+
+
+def test_bn_recalibration_reestimates_running_stats_as_the_batch_average():
+    from nasbench_suite.oneshot.ranking import recalibrate_bn
+
+    torch.manual_seed(0)
+    net = Supernet(channels=4, cells_per_stage=1)
+    stem_bn = net.skeleton.stem[1]
+    stem_bn.running_mean.fill_(7.0)
+    momentum = stem_bn.momentum
+    batches = [_batch(s, n=8, size=16) for s in range(3)]
+    arch = NB201.to_ops(ARCHS[0])
+    recalibrate_bn(net, arch, batches)
+    with torch.no_grad():
+        expected = torch.stack([net.skeleton.stem[0](x).mean((0, 2, 3)) for x, _ in batches]).mean(0)
+    torch.testing.assert_close(stem_bn.running_mean, expected)
+    assert stem_bn.momentum == momentum and int(stem_bn.num_batches_tracked) == 3
+    edge = net.skeleton.cells[0].edges[0]  # ARCHS[0] puts nor_conv_3x3 (op 3) on edge 0; nor_conv_1x1 is unused
+    assert arch[0] == 3 and int(edge[3].op[2].num_batches_tracked) == 3
+    assert int(edge[2].op[2].num_batches_tracked) == 0
+
+
+def test_ranking_pairs_each_cell_with_its_own_table_value(tiny_data, nb201_table, tmp_path):
+    from scipy import stats
+
+    from nasbench_suite.oneshot.ranking import rank_checkpoint, sample_cells
+
+    run_search(replace(_tiny("rsps"), epochs=1), tiny_data, nb201_table, tmp_path, progress=False)
+    result = rank_checkpoint(tmp_path / "checkpoint.pt", tiny_data, nb201_table, cells=6, seed=1,
+                             recal_batches=1, eval_images=32)
+    rows = result["rows"]
+    assert [r["index"] for r in rows] == list(sample_cells(6, seed=1))
+    assert len({NB201.canonical(r["index"]) for r in rows}) == 6
+    for r in rows:
+        assert r["test_acc_200"] == nb201_table.query(r["index"], "test_acc", 200)
+        assert NB201.to_index(r["arch"]) == r["index"] and 0 <= r["supernet_acc"] <= 100
+    tau = stats.kendalltau([r["supernet_acc"] for r in rows], [r["test_acc_200"] for r in rows]).statistic
+    assert result["kendall_tau"] == pytest.approx(tau, nan_ok=True)
+    assert result["eval_images"] == 32 and result["epochs_done"] == 1
+    with pytest.raises(UserInputError, match="--cells"):
+        rank_checkpoint(tmp_path / "checkpoint.pt", tiny_data, nb201_table, cells=1)
+
+
+def test_rank_cli_reports_the_figures_and_refuses_bad_input(tiny_data, nb201_table, tmp_path):
+    import json
+
+    from click.testing import CliRunner
+    from conftest import CIFAR10_TARBALL
+
+    from nasbench_suite.cli import commands  # noqa: F401  (registers every command)
+    from nasbench_suite.cli.app import cli
+
+    missing = CliRunner().invoke(cli, ["oneshot-rank", str(tmp_path / "none.pt")])
+    assert missing.exit_code == 2 and missing.output.strip().splitlines() == [
+        f"error: no checkpoint at {tmp_path / 'none.pt'} (expected a run's checkpoint.pt)"]
+    if not CIFAR10_TARBALL.is_file():
+        pytest.skip("../shared/data/cifar10 is not present")
+    run_search(replace(_tiny("darts"), epochs=1), tiny_data, nb201_table, tmp_path, progress=False)
+    args = ["oneshot-rank", str(tmp_path / "checkpoint.pt"), "--cells", "3", "--recal-batches", "1",
+            "--eval-images", "16", "--data", str(CIFAR10_TARBALL), "--out", str(tmp_path / "rank.json")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "darts seed 3 (micro, epoch 1 of 1): Kendall tau" in result.output and "over 3 cells" in result.output
+    saved = json.loads((tmp_path / "rank.json").read_text())
+    assert len(saved["rows"]) == 3 and saved["eval_images"] == 16
+    bad = CliRunner().invoke(cli, [*args[:2], "--cells", "1", "--data", str(CIFAR10_TARBALL)])
+    assert bad.exit_code == 2 and bad.output.strip().startswith("error: --cells must be between 2 and")

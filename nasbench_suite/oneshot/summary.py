@@ -9,6 +9,7 @@ import io
 import os
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from nasbench_suite.errors import UserInputError
@@ -18,6 +19,7 @@ TRAJECTORIES = "trajectories.csv"
 SUMMARY = "summary.csv"
 LEADERBOARD = "leaderboard.md"
 PLOT = "test_acc_vs_epoch"
+ENTROPY_PLOT = "entropy_vs_epoch"
 
 
 def collect(run_root: str | os.PathLike) -> pd.DataFrame:
@@ -85,7 +87,8 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
 
 
 def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
-    """trajectories.csv, summary.csv, leaderboard.md and the accuracy-vs-epoch plot (PNG + SVG)."""
+    """trajectories.csv, summary.csv, leaderboard.md, the accuracy-vs-epoch plot and, for runs that logged it,
+    the per-edge entropy plot (PNG + SVG)."""
     from nasbench_suite.report.plots import save
     from nasbench_suite.atomic import write_atomic
 
@@ -94,7 +97,10 @@ def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RE
     paths = [write_atomic(out / TRAJECTORIES, lambda fh: fh.write(_csv(trajectories))),
              write_atomic(out / SUMMARY, lambda fh: fh.write(_csv(summary))),
              write_atomic(out / LEADERBOARD, lambda fh: fh.write(format_leaderboard(summary).encode()))]
-    return paths + save(plot_trajectories(trajectories), out, PLOT)
+    paths += save(plot_trajectories(trajectories), out, PLOT)
+    if "entropy_edges" in trajectories and trajectories["entropy_edges"].notna().any():
+        paths += save(plot_entropy(trajectories.dropna(subset=["entropy_edges"])), out, ENTROPY_PLOT)
+    return paths
 
 
 def plot_trajectories(trajectories: pd.DataFrame):  # -> matplotlib Figure
@@ -121,6 +127,37 @@ def plot_trajectories(trajectories: pd.DataFrame):  # -> matplotlib Figure
         ax.set_title(f"setting {setting}", fontsize=10)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
+    return fig
+
+
+def plot_entropy(trajectories: pd.DataFrame):  # -> matplotlib Figure
+    """Entropy of each edge's op distribution after every search epoch (mean over seeds; one thin line per edge,
+    thick = mean over edges), one panel per setting and method; the dashed line is log 5 (uniform)."""
+    from nasbench_suite.report.plots import colors  # sets the Agg backend
+
+    import matplotlib.pyplot as plt
+
+    settings = sorted(trajectories["setting"].unique())
+    methods = sorted(trajectories["method"].unique())
+    palette = colors(methods)
+    fig, axes = plt.subplots(len(settings), len(methods), figsize=(3.6 * len(methods), 3.0 * len(settings)),
+                             squeeze=False, sharey=True)
+    for row, setting in zip(axes, settings):
+        for ax, method in zip(row, methods):
+            runs = trajectories[(trajectories["setting"] == setting) & (trajectories["method"] == method)]
+            ax.axhline(np.log(5), color="0.5", ls="--", lw=0.8)
+            if len(runs):
+                edges = np.array([[float(v) for v in text.split()] for text in runs["entropy_edges"]])
+                by_epoch = pd.DataFrame(edges).groupby(runs["epoch"].to_numpy()).mean()
+                for e in by_epoch.columns:
+                    ax.plot(by_epoch.index, by_epoch[e], color=palette[method], lw=0.7, alpha=0.5)
+                ax.plot(by_epoch.index, by_epoch.mean(axis=1), color=palette[method], lw=2,
+                        label=f"{runs['seed'].nunique()} seed(s)")
+                ax.legend(fontsize=7)
+            ax.set_title(f"{setting} / {method}", fontsize=9)
+            ax.set_xlabel("search epoch")
+            ax.grid(True, alpha=0.3)
+        row[0].set_ylabel("edge entropy (nats)")
     return fig
 
 

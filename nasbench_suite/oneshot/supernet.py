@@ -23,7 +23,7 @@ from nasbench_suite.space.nb201 import EDGES, NB201, NUM_EDGES, NUM_OPS, OPS, Ar
 class MixedCell(nn.Module):
     """A cell whose 6 edges each hold all 5 ops; node j = sum over i<j of edge_ij(node i)."""
 
-    def __init__(self, channels: int, affine: bool = False, track_running_stats: bool = False) -> None:
+    def __init__(self, channels: int, affine: bool = False, track_running_stats: bool = True) -> None:
         super().__init__()
         self.edges = nn.ModuleList(
             nn.ModuleList(make_op(name, channels, affine, track_running_stats) for name in OPS)
@@ -49,10 +49,11 @@ class MixedCell(nn.Module):
 
 
 class Supernet(nn.Module):
-    """`Skeleton` with `MixedCell`s; BN in the cells without affine/running stats by default (NB201's search)."""
+    """`Skeleton` with `MixedCell`s; BN in the cells without affine parameters but with running statistics, as
+    NAS-Bench-201's searches ran (AutoDL-Projects scripts-search/algos/*.sh @ 654015b: --track_running_stats 1)."""
 
     def __init__(self, channels: int = 16, cells_per_stage: int = 5, num_classes: int = 10, affine: bool = False,
-                 track_running_stats: bool = False) -> None:
+                 track_running_stats: bool = True) -> None:
         super().__init__()
         self.skeleton = Skeleton(lambda c: MixedCell(c, affine, track_running_stats), channels, cells_per_stage,
                                  num_classes)
@@ -88,6 +89,13 @@ class Supernet(nn.Module):
                 key = ".".join(parts[:4] + parts[5:])
             out[key] = value
         return out
+
+
+def supernet_logits(net: Supernet, x: torch.Tensor, bf16: bool = False, weights: torch.Tensor | None = None,
+           arch: ArchLike | None = None) -> torch.Tensor:
+    """The supernet's fp32 logits, computed under bf16 autocast when `bf16` (an opt-in: other numerics)."""
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        return net(x, weights=weights, arch=arch).float()
 
 
 def one_hot(arch: ArchLike, dtype: torch.dtype = torch.float32) -> torch.Tensor:
