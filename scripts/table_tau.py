@@ -1,6 +1,7 @@
 """Kendall tau (and Spearman rho) between a trained table's accuracies and NAS-Bench-201's 200-epoch accuracies.
 
     python scripts/table_tau.py tables/cifar10-jpeg75-micro.h5 --plot results/micro_vs_nb201
+    python scripts/table_tau.py results/cpu-table/cifar10-jpeg75-cpu.h5 --metric valid_acc --archs canonical:500:0
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import numpy as np
 from scipy.stats import kendalltau, spearmanr
 
 from nasbench_suite import open_table
+from nasbench_suite.train.run import resolve_archs
 
 
 def main() -> None:
@@ -22,11 +24,15 @@ def main() -> None:
     ap.add_argument("--reference", default="nb201-cifar10")
     ap.add_argument("--reference-metric", default="test_acc")
     ap.add_argument("--reference-epoch", type=int, default=200)
+    ap.add_argument("--archs", default=None, help="only the table's cells among these (a `train --archs` spec, e.g. "
+                    "canonical:500:0 for the cpu table's uniform sample)")
     ap.add_argument("--plot", type=Path, default=None, help="write PREFIX.png/.svg scatter and PREFIX.csv")
     args = ap.parse_args()
     table, ref = open_table(args.table), open_table(args.reference)
-    ours = table.values(args.metric, args.epoch)
-    theirs = ref.query_many(table.archs, args.reference_metric, args.reference_epoch)
+    keep = np.isin(table.archs, resolve_archs(args.archs)) if args.archs else np.ones(len(table.archs), dtype=bool)
+    archs = table.archs[keep]
+    ours = table.values(args.metric, args.epoch)[keep]
+    theirs = ref.query_many(archs, args.reference_metric, args.reference_epoch)
     ok = np.isfinite(ours) & np.isfinite(theirs)
     tau, rho = kendalltau(ours[ok], theirs[ok])[0], spearmanr(ours[ok], theirs[ok])[0]
     epoch = args.epoch or table.epochs_of(args.metric)[-1]
@@ -40,7 +46,7 @@ def main() -> None:
         from nasbench_suite.figures import save_figure
 
         args.plot.parent.mkdir(parents=True, exist_ok=True)
-        np.savetxt(args.plot.with_suffix(".csv"), np.column_stack([table.archs, ours, theirs]), delimiter=",",
+        np.savetxt(args.plot.with_suffix(".csv"), np.column_stack([archs, ours, theirs]), delimiter=",",
                    header=f"arch,{args.metric}@{epoch},reference_{args.reference_metric}@{args.reference_epoch}",
                    comments="", fmt=["%d", "%.4f", "%.4f"])
         fig, ax = plt.subplots(figsize=(5, 4))
