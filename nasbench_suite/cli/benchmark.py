@@ -66,11 +66,12 @@ def default_out(preset: str, table: str, answered_by: str = "table") -> Path:
 @click.option("--overwrite", is_flag=True, help="delete stored runs of the output folder made under another "
               "protocol and start over (without it they are an error, never deleted)")
 @click.option("--wide", is_flag=True, help="print every leaderboard column (the default fits 100 columns)")
+@click.option("--highlight", default="", help="comma-separated strategies the plots show in colour, the others grey")
 @json_option
 def benchmark_command(strategies: str | None, seeds: int | None, budget: str | None, preset_name: str,
                       device_metric: str | None, table_name: str, out: Path | None, jobs: int | None,
                       proxy_column: str | None, surrogate_path: str | None, hybrid: bool, resume: bool,
-                      overwrite: bool, wide: bool, as_json: bool) -> None:
+                      overwrite: bool, wide: bool, highlight: str, as_json: bool) -> None:
     """Run search strategies on a table and write leaderboard.{csv,md,json}, timing.json and plots to the output
     folder. Rerunning reuses the stored runs of the identical protocol, so it only runs what is missing."""
     if preset_name in HW_PRESETS:  # hardware-aware, multi-objective presets have their own runner
@@ -122,8 +123,8 @@ def benchmark_command(strategies: str | None, seeds: int | None, budget: str | N
                        fidelities=preset.multi_fidelities, proxy=proxy, jobs=jobs, out_dir=out, overwrite=overwrite,
                        progress=not as_json, protocol=protocol)
             wall = time.perf_counter() - start
-            report = write_report(runs, out, extra={"command": command},
-                                  timing_extra={"jobs": jobs, "wall_seconds": wall})
+            report = write_report(runs, out, extra={"command": command}, timing_extra={"jobs": jobs, "wall_seconds": wall},
+                                  highlight=[h.strip() for h in highlight.split(",") if h.strip()])
     except KeyboardInterrupt as exc:
         signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
         saved = len(list((out / "runs").glob("*/seed-*.npz")))
