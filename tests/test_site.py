@@ -123,7 +123,7 @@ def test_compare_two_committed_leaderboards():
         other = board_b.get(row["strategy"]) or board_b["bohb:schedule=hpbandster"]
         test = stats.ttest_ind_from_stats(other["final_mean"], other["final_std"], other["runs"], row["final_mean"],
                                           row["final_std"], row["runs"], equal_var=False)
-        line = result.table.loc[[i for i in result.table.index if i.split(" ~ ")[0] == row["strategy"]][0]]
+        line = result.table.loc[next(i for i in result.table.index if i.split(" ~ ")[0] == row["strategy"])]
         assert line["diff"] == pytest.approx(other["final_mean"] - row["final_mean"])
         assert (line["ci_low"] > 0 or line["ci_high"] < 0) == (test.pvalue < 0.05), row["strategy"]
     same = compare(a, a)

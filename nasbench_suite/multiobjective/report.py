@@ -166,8 +166,8 @@ def plot_fronts(problem: HWProblem, runs: Runs, results: dict[tuple[str, int], H
     for name in runs.strategies:
         found = [results[(name, seed)].found for seed in runs.seeds if (name, seed) in results]
         surface = median_attainment(device, accuracy, found, grid)
-        ax.step(grid, np.where(np.isfinite(surface), surface, np.nan), where="post", color=palette[name].color, ls=palette[name].linestyle, lw=1.2,
-                label=f"{name} (median attainment)")
+        ax.step(grid, np.where(np.isfinite(surface), surface, np.nan), where="post", color=palette[name].color,
+                ls=palette[name].linestyle, lw=1.2, label=f"{name} (median attainment)")
     ax.set_ylim(np.nanquantile(accuracy, 0.25), np.nanmax(accuracy) + 0.5)  # the front's interesting part
     ax.set_xlabel(f"{problem.preset.device_metric} (lower is better)")
     ax.set_ylabel(f"{problem.objectives[0].label.split(':')[0]} (higher is better)")

@@ -107,8 +107,8 @@ def summary_lines(c: Comparison) -> list[str]:
 
 def format_comparison(c: Comparison) -> str:
     """The comparison for a terminal (under 100 columns)."""
-    lines = [*summary_lines(c), f"{'strategy':<28} {'mean A':>7} {'mean B':>7} {'B - A':>7} {'interval':>17} {'rank A':>6} "
-             f"{'rank B':>6}"]
+    lines = [*summary_lines(c), f"{'strategy':<28} {'mean A':>7} {'mean B':>7} {'B - A':>7} {'interval':>17} "
+                                f"{'rank A':>6} {'rank B':>6}"]
     for name, r in c.table.iterrows():
         interval = f"[{r.ci_low:+.2f}, {r.ci_high:+.2f}]"
         lines.append(f"{name[:28]:<28} {r.mean_a:>7.2f} {r.mean_b:>7.2f} {r['diff']:>+7.2f} {interval:>17} "

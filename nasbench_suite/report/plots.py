@@ -7,6 +7,7 @@ strategy's artists carry the SVG id `strategy=NAME/PART`, so a page that inlines
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -58,7 +59,7 @@ class Look:
                 "markerfacecolor": "white", "markeredgewidth": 0.8}
 
 
-def looks(strategies: list[str], families: dict[str, str], highlight: list[str] = (),
+def looks(strategies: list[str], families: dict[str, str], highlight: Sequence[str] = (),
           degenerate: dict[str, str] | None = None) -> dict[str, Look]:
     """One look per strategy, in family order (FAMILY_COLORS) then the given order: the legend's order.
 

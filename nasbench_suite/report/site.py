@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,7 +125,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render_site(results_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
-                highlight: list[str] = ()) -> str:
+                highlight: Sequence[str] = ()) -> str:
     """The page for every leaderboard under `results_dir`, with links relative to `out_dir` (default:
     RESULTS_DIR/site).
 
@@ -152,7 +153,7 @@ def render_site(results_dir: str | os.PathLike, out_dir: str | os.PathLike | Non
 
 
 def build_site(results_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
-               highlight: list[str] = ()) -> Path:
+               highlight: Sequence[str] = ()) -> Path:
     """Write `out_dir/index.html` (default: RESULTS_DIR/site): see `render_site`."""
     out_dir = Path(out_dir) if out_dir is not None else Path(results_dir) / "site"
     html = render_site(results_dir, out_dir, highlight)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ def format_leaderboard(board: pd.DataFrame) -> str:
 
 
 def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
-                 timing_extra: dict[str, Any] | None = None, highlight: list[str] = ()) -> dict[str, Any]:
+                 timing_extra: dict[str, Any] | None = None, highlight: Sequence[str] = ()) -> dict[str, Any]:
     """Write leaderboard.{csv,md,json}, timing.json and the plots under `out_dir`; returns the header and the
     leaderboard.
 
