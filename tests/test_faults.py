@@ -118,7 +118,7 @@ def test_reruns_are_byte_identical_and_all_json_is_strict(tmp_path):
     printed = jsonio.loads(first.stdout)  # `benchmark --json` prints strict JSON (no Infinity for "never")
     assert {row["strategy"] for row in printed["leaderboard"]} == {"random", "rea", "local-search"}
     a, b = outputs(tmp_path / "a"), outputs(tmp_path / "b")
-    assert "plots/regret_time.svg" in a and "runs/random/seed-2.npz" in a and "runs/protocol.json" in a
+    assert "plots/regret_time.svg" in a and "plots/regret_time.pdf" in a and "runs/random/seed-2.npz" in a and "runs/protocol.json" in a
     assert sorted(a) == sorted(b)
     assert [name for name in a if a[name] != b[name]] == []
     for path in [*(tmp_path / "a").rglob("*.json"), *(tmp_path / "b").rglob("*.json")]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import REPO
 from nasbench_suite import jsonio
+from nasbench_suite.errors import UserInputError
 from nasbench_suite.report import (anytime, critical_difference, final_scores, format_leaderboard, leaderboard,
                                    rank_curves, timing, write_report)
 from nasbench_suite.runner import Run, Runs
@@ -121,5 +127,61 @@ def test_write_report_files(tmp_path):
     text = (tmp_path / "leaderboard.md").read_text()
     assert format_leaderboard(out["leaderboard"]) in text and "- command: hand-made" in text
     for name in ("regret_time", "regret_queries", "final_scores", "rank_time", "critical_difference"):
-        for ext in ("png", "svg"):
+        for ext in ("png", "svg", "pdf"):
             assert (tmp_path / "plots" / f"{name}.{ext}").stat().st_size > 1000
+
+
+def test_looks_give_one_hue_per_family_and_a_distinct_style_per_strategy():
+    from nasbench_suite.report import plots
+    from nasbench_suite.strategies import STRATEGIES
+
+    names = list(STRATEGIES)
+    looks = plots.looks(names, plots.families(names, STRATEGIES), degenerate={"sh": "random search here"})
+    by_family: dict[str, set] = {}
+    for name, look in looks.items():
+        by_family.setdefault(STRATEGIES[name].family, set()).add(look.color)
+    assert all(len(hues) == 1 for hues in by_family.values())  # tab20's light/dark pairs mixed families
+    assert len({hue for hues in by_family.values() for hue in hues}) == len(by_family)
+    assert len({(look.color, look.linestyle, look.marker) for look in looks.values()}) == len(names)
+    assert looks["sh"].label == "sh †" and looks["bohb"].label == "bohb"
+    assert plots.families(["bohb:schedule=hpbandster", "mystery"], STRATEGIES) == {
+        "bohb:schedule=hpbandster": "multi-fidelity", "mystery": ""}
+    grey = plots.looks(names, plots.families(names, STRATEGIES), highlight=["rea"])
+    assert [n for n, look in grey.items() if not look.muted] == ["rea"] and grey["bo"].line["color"] == plots.MUTED
+    with pytest.raises(UserInputError, match="--highlight nope: no such strategy"):
+        plots.looks(names, {}, highlight=["nope"])
+
+
+def test_anytime_curves_start_at_the_first_results_not_on_the_clipped_top_edge():
+    from nasbench_suite.report import plots
+
+    runs = make_runs()
+    curves = anytime(runs, "time")
+    assert curves.started["C"][1][curves.grid < 20].sum() == 0  # C seed 1's first result is NaN, its second at 20 s
+    palette = plots.looks(runs.strategies, {})
+    fig = plots.plot_anytime(curves, palette, "regret", "hand-made")
+    lines = {line.get_gid(): line for line in fig.axes[0].lines}
+    median = lines["strategy=C/median"].get_ydata()
+    half = curves.started["C"].mean(axis=0) >= 0.5
+    assert np.isnan(median[~half]).all() and np.isfinite(median[half]).all()
+    assert np.nanmax(median) < 10  # never the "no result yet" regret (optimum - worst = 10)
+    assert fig.axes[0].get_ylim()[1] > np.nanmax(median)  # headroom: nothing flush on the top edge
+    plt.close(fig)
+
+
+@pytest.mark.slow
+def test_figures_are_byte_identical_across_processes_in_every_format(tmp_path):
+    script = ("import sys; from test_report import make_runs; from nasbench_suite.report import write_report; "
+              "write_report(make_runs(), sys.argv[1], highlight=['A'])")
+    for out in ("a", "b"):
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / out)], cwd=REPO, capture_output=True,
+                              check=False, text=True, env={**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests'}"})
+        assert done.returncode == 0, done.stderr
+    for name in ("regret_time", "final_scores", "critical_difference"):
+        for ext in ("png", "svg", "pdf"):
+            a, b = ((tmp_path / out / "plots" / f"{name}.{ext}").read_bytes() for out in ("a", "b"))
+            assert a == b, f"{name}.{ext}"  # e.g. a PDF CreationDate or random SVG ids
+    pdf = (tmp_path / "a" / "plots" / "regret_time.pdf").read_bytes()
+    assert b"CreationDate" not in pdf and b"/FontFile2" in pdf  # no date; TrueType fonts embedded
+    svg = (tmp_path / "a" / "plots" / "regret_time.svg").read_text()
+    assert 'id="strategy=A/median"' in svg and 'id="strategy=B/band"' not in svg  # B greyed: no band

@@ -59,11 +59,13 @@ def _raise_terminated(signum: int, frame: object) -> None:
 @click.option("--overwrite", is_flag=True, help="delete stored runs of the output folder made under another "
               "protocol and start over (without it they are an error, never deleted)")
 @click.option("--wide", is_flag=True, help="print every leaderboard column (the default fits 100 columns)")
+@click.option("--highlight", default="", help="comma-separated strategies the plots show in colour, the others grey")
 @json_option
 def benchmark_command(config: Path | None, strategies: str | None, seeds: str | None, budget: str | None,
                       preset_name: str | None, device_metric: str | None, table_name: str | None, out: Path | None,
                       jobs: int | None, proxy_column: str | None, surrogate_path: str | None, hybrid: bool,
-                      surrogate_mean: bool, resume: bool, overwrite: bool, wide: bool, as_json: bool) -> None:
+                      surrogate_mean: bool, resume: bool, overwrite: bool, wide: bool, highlight: str,
+                      as_json: bool) -> None:
     """Run search strategies on a table and write leaderboard.{csv,md,json}, timing.json and plots to the output
     folder. Rerunning reuses the stored runs of the identical protocol, so it only runs what is missing."""
     if preset_name in HW_PRESETS:  # hardware-aware, multi-objective presets have their own runner
@@ -99,8 +101,10 @@ def benchmark_command(config: Path | None, strategies: str | None, seeds: str | 
         with output_lock(out):
             runs = setup.run(out, jobs, overwrite=overwrite, progress=not as_json)
             wall = time.perf_counter() - start
-            report = write_report(runs, out, extra={"command": setup.command()},
-                                  timing_extra={"jobs": jobs, "wall_seconds": wall})
+            command = setup.command() + (f" --highlight {highlight}" if highlight else "")
+            report = write_report(runs, out, extra={"command": command},
+                                  timing_extra={"jobs": jobs, "wall_seconds": wall},
+                                  highlight=[h.strip() for h in highlight.split(",") if h.strip()])
     except KeyboardInterrupt as exc:
         signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
         saved = len(list((out / "runs").glob("*/seed-*.npz")))

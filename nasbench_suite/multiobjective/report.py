@@ -19,9 +19,9 @@ import pandas as pd  # noqa: E402
 
 from nasbench_suite import jsonio  # noqa: E402
 from nasbench_suite.atomic import write_atomic  # noqa: E402
-from nasbench_suite.figures import save_figure  # noqa: E402
 from nasbench_suite.multiobjective.pareto import attainment, igd_plus  # noqa: E402
 from nasbench_suite.multiobjective.simulate import HWProblem, HWRun  # noqa: E402
+from nasbench_suite.multiobjective.strategies import MO_STRATEGIES  # noqa: E402
 from nasbench_suite.report import plots  # noqa: E402
 from nasbench_suite.report.stats import (  # noqa: E402
     anytime,
@@ -30,13 +30,33 @@ from nasbench_suite.report.stats import (  # noqa: E402
     final_scores,
     leaderboard,
 )
-from nasbench_suite.report.write import environment, markdown_table, write_timing  # noqa: E402
+from nasbench_suite.report.write import (  # noqa: E402
+    CAPTIONS as SINGLE_CAPTIONS,
+    environment,
+    figure_lines,
+    human_title,
+    markdown_table,
+    save_figures,
+    write_timing,
+)
 from nasbench_suite.runner import Runs  # noqa: E402
+from nasbench_suite.strategies import STRATEGIES  # noqa: E402
 
 PLOTS_DIR = "plots"
 DEVICE_CLASSES = {"GPU": ("1080ti", "2080ti", "titan", "edgegpu"), "CPU": ("gold_", "silver_"),
                   "mobile": ("pixel", "samsung", "essential_ph", "raspi4"), "FPGA/ASIC": ("fpga", "eyeriss", "edgetpu")}
 SHOWCASE = ("latency_1080ti_1_ms", "latency_pixel3_ms", "latency_fpga_ms", "latency_eyeriss_ms")
+CAPTIONS = {
+    "hv_regret_time": "Hypervolume regret (true front's - found set's, normalised) against simulated search time: "
+                      "median over runs (line, from where half the runs have a result) and inter-quartile range "
+                      "(shaded, from where three quarters do).",
+    "fronts": "The table's true Pareto front (black) and each strategy's median attainment surface over runs; grey "
+              "dots: every cell.",
+    "regret_time": "Regret (best feasible - incumbent's test accuracy) against simulated search time: median over "
+                   "runs (line) and inter-quartile range (shaded).",
+    "devices": "Every cell on the searched device and one device of each class: the latency limit (dashed), the best "
+               "feasible cell (star) and, on the searched device, each strategy's final incumbents.",
+    "critical_difference": SINGLE_CAPTIONS["critical_difference"]}
 
 
 def device_class(column: str) -> str:
@@ -89,29 +109,32 @@ def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int
     text = jsonio.dumps({"header": header, "leaderboard": board.reset_index().to_dict(orient="records")}, indent=2)
     write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(text.encode()))
     figures = _figures(problem, runs, results, board, cd)
-    for name, fig in figures.items():
-        save_figure(fig, out_dir / PLOTS_DIR, name, dpi=120)
+    save_figures(figures, out_dir / PLOTS_DIR)
     write_timing(runs, out_dir, timing_extra)  # measured times apart, so the rest reproduces byte for byte
-    markdown = _markdown(problem, header, board, list(figures))
+    markdown = _markdown(problem, header, board, [(name, CAPTIONS[name]) for name in figures])
     write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(markdown.encode()))
     return {"header": header, "leaderboard": board}
 
 
 def _figures(problem: HWProblem, runs: Runs, results: dict[tuple[str, int], HWRun], board: pd.DataFrame,
              cd) -> dict[str, plt.Figure]:
-    palette = plots.colors(runs.strategies)
-    title = f"{problem.preset.name} on {problem.table_name}, {problem.preset.device_metric}: {len(runs.seeds)} seeds"
+    palette = plots.looks(runs.strategies, plots.families(runs.strategies, {**STRATEGIES, **MO_STRATEGIES}))
+    device = f"{problem.preset.device_metric} ({device_class(problem.preset.device_metric)})"
+    head = (f"Accuracy vs {device}: Pareto search" if problem.preset.kind == "pareto"
+            else f"Best accuracy under a {device} limit")
+    title = human_title(head, runs.meta["protocol"]["budget"], len(runs.seeds))
     if problem.preset.kind == "pareto":
-        figures = {"hv_regret_time": plots.plot_anytime(anytime(runs, "time"), palette, "normalised hypervolume",
-                                                        title)}
+        figures = {"hv_regret_time": plots.plot_anytime(anytime(runs, "time"), palette,
+                                                        "median regret (normalised hypervolume)", title)}
         if len(problem.objectives) == 2:
             figures["fronts"] = plot_fronts(problem, runs, results, palette, title)
     else:
-        figures = {"regret_time": plots.plot_anytime(anytime(runs, "time"), palette, problem.objectives[0].label,
+        figures = {"regret_time": plots.plot_anytime(anytime(runs, "time"), palette,
+                                                     f"median regret ({problem.objectives[0].label}, % points)",
                                                      title),
                    "devices": plot_devices(problem, runs, palette)}
     if cd is not None:
-        figures["critical_difference"] = plots.plot_cd(cd, title)
+        figures["critical_difference"] = plots.plot_cd(cd, title, palette)
     return figures
 
 
@@ -143,8 +166,8 @@ def plot_fronts(problem: HWProblem, runs: Runs, results: dict[tuple[str, int], H
     for name in runs.strategies:
         found = [results[(name, seed)].found for seed in runs.seeds if (name, seed) in results]
         surface = median_attainment(device, accuracy, found, grid)
-        ax.step(grid, np.where(np.isfinite(surface), surface, np.nan), where="post", color=palette[name], lw=1.2,
-                label=f"{name} (median attainment)")
+        ax.step(grid, np.where(np.isfinite(surface), surface, np.nan), where="post", color=palette[name].color,
+                ls=palette[name].linestyle, lw=1.2, label=f"{name} (median attainment)")
     ax.set_ylim(np.nanquantile(accuracy, 0.25), np.nanmax(accuracy) + 0.5)  # the front's interesting part
     ax.set_xlabel(f"{problem.preset.device_metric} (lower is better)")
     ax.set_ylabel(f"{problem.objectives[0].label.split(':')[0]} (higher is better)")
@@ -173,7 +196,8 @@ def plot_devices(problem: HWProblem, runs: Runs, palette: dict) -> plt.Figure:
         if other is problem:
             for name in runs.strategies:
                 cells = [r.incumbent[-1] for r in runs.of(name) if r.queries and r.incumbent[-1] >= 0]
-                ax.scatter(device[cells], accuracy[cells], s=12, color=palette[name], label=name, zorder=4)
+                ax.scatter(device[cells], accuracy[cells], s=12, color=palette[name].color,
+                           marker=palette[name].marker, label=name, zorder=4)
         ax.set_ylim(np.nanquantile(accuracy, 0.05), np.nanmax(accuracy) + 0.5)
         ax.set_title(f"{column} ({device_class(column)})", fontsize=8)
         ax.set_xlabel("latency / energy (lower is better)", fontsize=8)
@@ -222,5 +246,5 @@ def _markdown(problem: HWProblem, header: dict[str, Any], board: pd.DataFrame, f
                      f"Nemenyi critical difference of mean ranks (alpha {f['alpha']}): {f['nemenyi_cd']:.3f}")
     lines += [f"- {key}: {header[key]}" for key in ("command",) if key in header]
     lines += ["", format_hw_leaderboard(board), ""]
-    lines += [f"![{name}]({PLOTS_DIR}/{name}.png)" for name in figures]
+    lines += figure_lines(figures)
     return "\n".join(lines) + "\n"

@@ -25,6 +25,7 @@ class Curves:
     grid: np.ndarray
     regret: dict[str, np.ndarray]  # strategy -> [runs, grid]; before a run's first result: the worst regret
     seeds: dict[str, list[int]]  # strategy -> seed of each row of `regret`
+    started: dict[str, np.ndarray]  # strategy -> [runs, grid]: the run has a result there (plots start curves there)
 
 
 def _reference(runs: Runs) -> dict[str, float]:
@@ -37,9 +38,14 @@ def final_scores(runs: Runs) -> pd.DataFrame:
     return pd.DataFrame(data).sort_index()
 
 
+def _reported_at(run: Run, positions: np.ndarray) -> np.ndarray:
+    """The incumbent's report value after the query at each position (NaN: no result yet, e.g. position -1)."""
+    return np.where(positions >= 0, run.reported[np.clip(positions, 0, None)] if run.queries else np.nan, np.nan)
+
+
 def _regret_at(run: Run, positions: np.ndarray, optimum: float, worst: float) -> np.ndarray:
-    """Regret after the query at each position (-1: no result yet -> the worst regret)."""
-    values = np.where(positions >= 0, run.reported[np.clip(positions, 0, None)] if run.queries else np.nan, np.nan)
+    """Regret after the query at each position (no result yet -> the worst regret)."""
+    values = _reported_at(run, positions)
     return np.where(np.isnan(values), optimum - worst, optimum - values)
 
 
@@ -62,7 +68,8 @@ def anytime(runs: Runs, axis: str = "time", points: int = GRID_POINTS) -> Curves
         raise ValueError(f"axis must be 'time' or 'queries', got {axis!r}")
     regret = {s: np.array([_regret_at(r, position(r), ref["optimum"], ref["worst"]) for r in runs.of(s)])
               for s in runs.strategies}
-    return Curves(axis, grid, regret, {s: [r.seed for r in runs.of(s)] for s in runs.strategies})
+    started = {s: np.array([np.isfinite(_reported_at(r, position(r))) for r in runs.of(s)]) for s in runs.strategies}
+    return Curves(axis, grid, regret, {s: [r.seed for r in runs.of(s)] for s in runs.strategies}, started)
 
 
 def _budget_seconds(runs: Runs) -> float:

@@ -8,10 +8,12 @@ in the same environment rewrites those files byte for byte.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
@@ -21,9 +23,21 @@ from nasbench_suite.report.stats import (anytime, common_seeds, critical_differe
                                          rank_curves, timing)
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.runner.runs import Runs
+from nasbench_suite.strategies import STRATEGIES
 from nasbench_suite.versions import machine, package_versions
 
 PLOTS_DIR = "plots"
+DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet16-120": "ImageNet16-120"}
+CAPTIONS = {
+    "regret_time": "Regret (optimum - incumbent) against simulated search time: median over runs (line, from where "
+                   "half the runs have a result) and inter-quartile range (shaded, from where three quarters do).",
+    "regret_queries": "Regret (optimum - incumbent) against queries: median over runs (line, from where half the runs "
+                      "have a result) and inter-quartile range (shaded, from where three quarters do).",
+    "final_scores": "Final report value of every run's incumbent: box = quartiles, line = median, diamond = mean, "
+                    "whiskers = 1.5 x inter-quartile range, dots = runs beyond; dashed = the table's optimum.",
+    "rank_time": "Mean rank over runs (1 = best) at each simulated time; each run ranks the strategies on its seed.",
+    "critical_difference": "Mean rank of the final value over runs (1 = best): strategies joined by a bar are not "
+                           "separated by the Nemenyi test after a Friedman test."}
 TIMING_FILE = "timing.json"
 SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "scikit-learn", "xgboost", "optuna", "matplotlib", "h5py",
             "click", "tqdm")
@@ -85,12 +99,13 @@ def format_leaderboard(board: pd.DataFrame) -> str:
 
 
 def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
-                 timing_extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                 timing_extra: dict[str, Any] | None = None, highlight: Sequence[str] = ()) -> dict[str, Any]:
     """Write leaderboard.{csv,md,json}, timing.json and the plots under `out_dir`; returns the header and the
     leaderboard.
 
     extra: more header entries (e.g. the command line). timing_extra: more measured entries for timing.json
     (e.g. jobs, total wall seconds): anything that changes from one identical rerun to the next goes there.
+    highlight: strategies drawn in colour in the plots, the others grey (none: all in colour).
     """
     out_dir = Path(out_dir)
     board = leaderboard(runs)
@@ -103,6 +118,7 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
     seeds = common_seeds(runs)
     scores = final_scores(runs).loc[seeds]
     cd = critical_difference(scores)
+    palette = plots.looks(runs.strategies, plots.families(runs.strategies, STRATEGIES), highlight, degenerate)
     header = {"protocol": protocol, "protocol_hash": runs.meta["protocol_hash"], "strategies": runs.strategies,
               "seeds": runs.seeds, "runs": len(runs), "reference": reference, **environment(),
               "friedman": None if cd is None else {"statistic": cd.statistic, "pvalue": cd.pvalue,
@@ -115,21 +131,23 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
         jsonio.dumps({"header": header, "leaderboard": rows}, indent=2).encode()))
     write_timing(runs, out_dir, timing_extra)
 
-    palette = plots.colors(runs.strategies)
-    title = f"{bench.get('dataset', '')} {protocol.get('preset', '')}: {_seed_summary(runs.seeds)}".strip()
-    plot_dir = out_dir / PLOTS_DIR
+    dataset = bench.get("dataset", "")
+    title = human_title(f"{DATASETS.get(dataset, dataset)}, {protocol.get('preset', 'custom')} protocol",
+                        protocol["budget"], len(runs.seeds))
+    percent = in_percent(metric)
     time_curves = anytime(runs, "time")
-    figures = {"regret_time": plots.plot_anytime(time_curves, palette, metric, title),
-               "regret_queries": plots.plot_anytime(anytime(runs, "queries"), palette, metric, title),
-               "final_scores": plots.plot_final(scores, list(board.index), palette, metric, reference["optimum"],
-                                                title),
+    regret_label = f"median regret ({metric}{', % points' if percent else ''})"
+    figures = {"regret_time": plots.plot_anytime(time_curves, palette, regret_label, title),
+               "regret_queries": plots.plot_anytime(anytime(runs, "queries"), palette, regret_label, title),
+               "final_scores": plots.plot_final(scores, list(board.index), palette,
+                                                f"final {metric} of the incumbent{' (%)' if percent else ''}",
+                                                reference["optimum"], title),
                "rank_time": plots.plot_ranks(time_curves, rank_curves(time_curves, seeds), palette, title)}
     if cd is not None:
-        figures["critical_difference"] = plots.plot_cd(cd, title)
-    for name, fig in figures.items():
-        plots.save(fig, plot_dir, name)
+        figures["critical_difference"] = plots.plot_cd(cd, title, palette)
+    save_figures(figures, out_dir / PLOTS_DIR)
 
-    text = _markdown(header, board, list(figures))
+    text = _markdown(header, board, [(name, CAPTIONS[name]) for name in figures])
     write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(text.encode()))
     return {"header": header, "leaderboard": board}
 
@@ -177,8 +195,33 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
               "(1 = best); regret AUC = mean regret over a log-spaced simulated-time grid from when every run has "
               "a result to the budget; queries / simulated seconds to the top 1% or the optimum are medians over "
               "runs ('never' when most runs did not get there).", ""]
-    lines += [f"![{name}]({PLOTS_DIR}/{name}.png)" for name in figures]
+    lines += figure_lines(figures)
     return "\n".join(lines) + "\n"
+
+
+def figure_lines(figures: list[tuple[str, str]]) -> list[str]:
+    """Markdown for (name, caption) figures: the PNG, the caption below with links to the vector files (the site
+    reads the captions from these lines)."""
+    return [line for name, caption in figures for line in
+            (f"![{name}]({PLOTS_DIR}/{name}.png)", "", f"*{caption}* ([SVG]({PLOTS_DIR}/{name}.svg), "
+             f"[PDF]({PLOTS_DIR}/{name}.pdf))", "")]
+
+
+def save_figures(figures: dict[str, plt.Figure], out_dir: Path) -> None:
+    """Each figure as PNG (300 dpi), SVG and PDF, in the paper style it was drawn in."""
+    for name, fig in figures.items():
+        plots.save(fig, out_dir, name, dpi=plots.DPI, style=plots.STYLE, formats=plots.FORMATS)
+
+
+def human_title(head: str, budget: dict[str, Any], runs_each: int) -> str:
+    """Two lines for a figure: `head`, then e.g. '200,000 simulated s per run, 25 runs each'."""
+    unit = "simulated s" if budget["unit"] == "seconds" else budget["unit"]
+    return f"{head}\n{budget['amount']:,.0f} {unit} per run, {runs_each} runs each"
+
+
+def in_percent(metric: str) -> bool:
+    """An accuracy metric: NB201 tables store accuracies in percent."""
+    return "acc" in metric.split("@")[0]
 
 
 def write_timing(runs: Runs, out_dir: Path, extra: dict[str, Any] | None = None) -> Path:

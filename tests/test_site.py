@@ -1,0 +1,142 @@
+"""The leaderboard site (`nasbench-suite report`): the committed page is what the committed results give, byte for
+byte; it loads nothing over the network; in headless Chromium its tables have every row and sort on a click; and
+`nasbench-suite compare` on two committed leaderboards."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+from conftest import REPO
+from nasbench_suite import jsonio
+from nasbench_suite.cli.app import cli
+from nasbench_suite.cli import commands  # noqa: F401  (registers every command)
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.report.compare import compare
+from nasbench_suite.report.site import SITE_FILE, leaderboard_folders, render_site
+
+RESULTS = REPO / "results"
+SITE = RESULTS / "site" / SITE_FILE
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--window-size=1280,2000")
+
+
+def test_committed_site_is_what_the_committed_results_give():
+    # catches a date, an absolute path or an unsorted walk in the page, and a site not regenerated after the results
+    assert render_site(RESULTS, RESULTS / "site").encode() == SITE.read_bytes()
+
+
+def test_site_is_self_contained_and_shows_every_leaderboard():
+    html = SITE.read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)  # nothing fetched, not even a CDN font
+    assert "<script src" not in html and "<link" not in html
+    folders = leaderboard_folders(RESULTS)
+    assert {RESULTS, RESULTS / "nb201-paper"} <= set(folders) and len(folders) >= 10
+    assert html.count('<table class="board">') == len(folders)
+    assert "nasbench-suite benchmark --preset nb201-paper" in html and "--out results/nb201-paper" in html
+    assert 'href="../nb201-paper/leaderboard.csv"' in html  # relative links to the files
+    assert html.count("<svg") >= 5 * 2  # the figures inline: five of each single-objective leaderboard at least
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # several inline SVGs on one page: no id may repeat
+
+
+def test_site_input_errors(tmp_path):
+    with pytest.raises(UserInputError, match="no leaderboard.json under"):
+        render_site(tmp_path)
+    with pytest.raises(UserInputError, match="--highlight nope: no leaderboard has such a strategy"):
+        render_site(RESULTS, highlight=["nope"])
+
+
+@pytest.fixture
+def browser(tmp_path):
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        pytest.skip("no headless browser: install Debian's chromium and chromium-driver "
+                    "(apt-get install chromium chromium-driver), as .ci/run does")
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e .[test])")
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    session = webdriver.Chrome(service=webdriver.ChromeService(executable_path=driver), options=options)
+    yield session
+    session.quit()
+
+
+def _column(browser, table, index: int) -> list[str]:
+    return [row.find_elements("tag name", "td")[index].get_attribute("data-sort")
+            for row in table.find_elements("css selector", "tbody tr")]
+
+
+@pytest.mark.slow
+def test_site_in_headless_chromium(browser, tmp_path):
+    browser.get(SITE.as_uri())
+    tables = browser.find_elements("css selector", "table.board")
+    folders = leaderboard_folders(RESULTS)
+    assert len(tables) == len(folders)
+    for table, folder in zip(tables, folders):  # every row of every leaderboard rendered, in its order
+        rows = jsonio.loads((folder / "leaderboard.json").read_text())["leaderboard"]
+        assert _column(browser, table, 1) == [row["strategy"] for row in rows], folder
+    main = tables[0]
+    headers = [th.text for th in main.find_elements("tag name", "th")]
+    column = headers.index("final_mean")
+    before = _column(browser, main, column)
+    main.find_elements("tag name", "th")[column].click()
+    ascending = _column(browser, main, column)
+    assert ascending != before and ascending == sorted(before, key=float)
+    main.find_elements("tag name", "th")[column].click()
+    assert _column(browser, main, column) == sorted(before, key=float, reverse=True)
+    main.find_elements("tag name", "th")[1].click()  # text column
+    assert _column(browser, main, 1) == sorted(_column(browser, main, 1))
+    shot = tmp_path / "site.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+
+
+@pytest.mark.slow
+def test_highlight_greys_the_other_strategies_in_the_inline_plots(browser, tmp_path):
+    page = tmp_path / SITE_FILE
+    page.write_text(render_site(RESULTS, tmp_path, highlight=["rea", "bananas"]))
+    browser.get(page.as_uri())
+    opacity = browser.execute_script(
+        "var o = {}; document.querySelectorAll('#lb-top svg [data-strategy]').forEach(function (e) {"
+        "o[e.dataset.strategy] = getComputedStyle(e).opacity; }); return o;")
+    assert opacity["rea"] == opacity["bananas"] == "1" and opacity["random"] == "0.3"
+    marked = browser.find_elements("css selector", "#lb-top tr.hl")
+    assert sorted(row.find_elements("tag name", "td")[1].text for row in marked) == ["bananas", "rea"]
+
+
+def test_compare_two_committed_leaderboards():
+    a, b = RESULTS, RESULTS / "nb201-paper"
+    result = compare(a, b)
+    board_a = jsonio.loads((a / "leaderboard.json").read_text())["leaderboard"]
+    board_b = {r["strategy"]: r for r in jsonio.loads((b / "leaderboard.json").read_text())["leaderboard"]}
+    assert len(result.table) == 14 and not result.only_a and not result.only_b
+    assert "bohb ~ bohb:schedule=hpbandster" in result.table.index  # same base strategy, paper's settings in B
+    assert list(result.table["rank_a"]) == sorted(r["mean_rank"] for r in board_a)
+    for row in board_a:  # Welch's interval excludes 0 exactly when Welch's t-test rejects at 5%
+        other = board_b.get(row["strategy"]) or board_b["bohb:schedule=hpbandster"]
+        test = stats.ttest_ind_from_stats(other["final_mean"], other["final_std"], other["runs"], row["final_mean"],
+                                          row["final_std"], row["runs"], equal_var=False)
+        line = result.table.loc[next(i for i in result.table.index if i.split(" ~ ")[0] == row["strategy"])]
+        assert line["diff"] == pytest.approx(other["final_mean"] - row["final_mean"])
+        assert (line["ci_low"] > 0 or line["ci_high"] < 0) == (test.pvalue < 0.05), row["strategy"]
+    same = compare(a, a)
+    assert same.tau_rank == pytest.approx(1) and np.allclose(same.table["diff"], 0)
+    assert -1 <= result.tau_rank < 1
+
+
+def test_compare_command_writes_markdown_and_csv(tmp_path):
+    for name in ("c.md", "c.csv"):
+        done = CliRunner().invoke(cli, ["compare", str(RESULTS), str(RESULTS / "nb201-paper"), "--out",
+                                        str(tmp_path / name)])
+        assert done.exit_code == 0, done.output
+        assert "Kendall tau over 14 shared strategies" in done.output
+    assert (tmp_path / "c.md").read_text().count("\n| ") == 15 and "ci_low" in (tmp_path / "c.csv").read_text()
+    wrong = CliRunner().invoke(cli, ["compare", str(RESULTS), str(tmp_path), "--out", str(tmp_path / "c.txt")])
+    assert wrong.exit_code == 2 and "expected a file name ending in .md or .csv" in wrong.output
