@@ -130,3 +130,89 @@ def test_describe_records_what_the_leaderboard_needs(table):
                                  "table and not counted)")
     assert described["cost_columns"] == {"train_seconds_per_epoch": ""}
     assert TableBenchmark(one_seed).cost(3, 12) == 12 * TRAIN[3]
+
+
+# ---- surrogate and hybrid benchmarks (benchmark/surrogate.py) ----------------------------------------------------
+from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark  # noqa: E402
+from nasbench_suite.surrogate import Surrogate  # noqa: E402
+
+TINY_XGB = {"members": 2, "n_estimators": 10, "n_jobs": 1}
+
+
+@pytest.fixture(scope="module")
+def surrogate(table):
+    """valid_acc at 12 and 200, test_acc at 12 and 200 and the training time, from 200 cells."""
+    return Surrogate(features="onehot", target="valid_acc,test_acc,train_seconds_per_epoch", params=TINY_XGB).fit(
+        table, np.arange(0, SPACE, SPACE // 200)[:200])
+
+
+def test_a_surrogate_answers_its_mean_plus_its_sd_times_one_normal_draw(surrogate, table):
+    noisy, quiet = SurrogateBenchmark(surrogate, table), SurrogateBenchmark(surrogate, table, noise=False)
+    assert noisy.fidelities == (12, 200) and noisy.report_epoch == 200 and noisy.kind == "surrogate"
+    mean, sd = surrogate.observation_sd(np.array([777]))
+    labels = surrogate.target_labels
+    k = labels.index("valid_acc@12")
+    z = np.random.default_rng(5).standard_normal()
+    observation = noisy.evaluate(777, 12, np.random.default_rng(5))
+    assert observation.value == pytest.approx(mean[0, k] + sd[0, k] * z, rel=1e-12) and observation.source == "surrogate"
+    assert sd[0, k] > 0 and quiet.evaluate(777, 12, np.random.default_rng(5)).value == pytest.approx(mean[0, k])
+    assert observation.cost == 12 * TRAIN[777] + 0.5  # the table's columns price it
+    assert noisy.report(777) == pytest.approx(mean[0, labels.index("test_acc@200")])
+    assert SurrogateBenchmark(surrogate, table, report_epoch=12).report(777) == pytest.approx(
+        mean[0, labels.index("test_acc@12")])
+    assert noisy.cost_source == {"train_seconds_per_epoch": "table", "eval_seconds": "table"}
+
+
+def test_without_a_table_the_surrogate_prices_training_and_evaluation_is_not_counted(surrogate):
+    benchmark = SurrogateBenchmark(surrogate, noise=False)
+    mean, _ = surrogate.observation_sd(np.arange(SPACE))
+    predicted = np.maximum(mean[:, surrogate.target_labels.index("train_seconds_per_epoch")], 0.0)
+    assert benchmark.cost(9, 200) == pytest.approx(200 * predicted[9]) and (predicted >= 0).all()
+    assert benchmark.cost_source == {"train_seconds_per_epoch": "surrogate", "eval_seconds": "not recorded"}
+    described = benchmark.describe()
+    assert described["table"] is None and described["noise"] == "none (predicted mean)"
+    assert described["cost"].startswith("epochs * train_seconds_per_epoch (evaluation time is not recorded")
+    assert described["surrogate"]["train_cells"] == 200 and described["report_metric"] == "test_acc@200"
+    assert SurrogateBenchmark(surrogate).describe()["noise"] == "one sampled training run per query"
+    assert (described["kind"], described["fidelities"], described["excluded_cells"]) == ("surrogate", [12, 200], 0)
+
+
+def test_surrogate_benchmark_errors_name_what_to_build(surrogate, table):
+    with pytest.raises(UserInputError, match=r"^the surrogate does not predict 'train_acc' \(it predicts valid_acc@12, "
+                                             r".*\); build it with --target train_acc,test_acc$"):
+        SurrogateBenchmark(surrogate, table, search_metric="train_acc")
+    no_cost = Surrogate(features="onehot", target="valid_acc@12,test_acc@200", params=TINY_XGB).fit(table, np.arange(0, SPACE, 100))
+    with pytest.raises(UserInputError, match=r"^cannot price 15625 cells: the table does not hold them and the "
+                                             r"surrogate does not predict 'train_seconds_per_epoch'; build it with"):
+        SurrogateBenchmark(no_cost)
+    with pytest.raises(UserInputError, match=r"^unknown seed mode 'x'; valid: mean, random$"):
+        HybridBenchmark(surrogate, table, seed_mode="x")
+
+
+def test_a_hybrid_answers_from_the_table_where_it_measured(table):
+    part = Table(space="nb201", dataset="toy", archs=np.arange(100), seeds=[3, 4], epochs=[12, 200])
+    valid = table.metrics["valid_acc"].values[:100].copy()
+    valid[50:, :, 1] = np.nan  # cells 50..99 measured at 12 epochs only
+    part.set_metric("valid_acc", valid)
+    part.set_metric("test_acc", table.metrics["test_acc"].values[:100])
+    part.set_column("train_seconds_per_epoch", TRAIN[:100])
+    surrogate = Surrogate(features="onehot", target="valid_acc,test_acc,train_seconds_per_epoch",
+                          params=TINY_XGB).fit(part, np.arange(50))
+    hybrid = HybridBenchmark(surrogate, part, noise=False)
+    noisy = HybridBenchmark(surrogate, part, seed_mode="random")
+    rng = np.random.default_rng(0)
+    assert hybrid.evaluate(60, 12, rng) == hybrid.evaluate(60, 12, rng)
+    observation = hybrid.evaluate(60, 12, rng)
+    assert (observation.value, observation.source) == (61.0, "table")  # mean of the seeds 60 and 62
+    assert {noisy.evaluate(60, 12, rng).value for _ in range(30)} == {60.0, 62.0}
+    from_surrogate = hybrid.evaluate(60, 200, rng)
+    mean, _ = surrogate.observation_sd(np.array([60, 5000]))
+    assert from_surrogate.source == "surrogate" and from_surrogate.value == pytest.approx(
+        mean[0, surrogate.target_labels.index("valid_acc@200")])
+    assert hybrid.report(60) == pytest.approx(TEST[60]) and hybrid.report(5000) == pytest.approx(
+        mean[1, surrogate.target_labels.index("test_acc@200")])
+    assert hybrid.evaluate(5000, 12, rng).source == "surrogate"
+    described = hybrid.describe()
+    assert described["search_from_table"] == {12: 100, 200: 50} and described["report_from_table"] == 100
+    assert described["seed_mode"] == "mean" and described["kind"] == "hybrid"
+    assert described["cost_source"] == {"train_seconds_per_epoch": "table+surrogate", "eval_seconds": "not recorded"}
