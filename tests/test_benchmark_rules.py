@@ -181,6 +181,9 @@ def test_surrogate_benchmark_errors_name_what_to_build(surrogate, table):
     with pytest.raises(UserInputError, match=r"^the surrogate does not predict 'train_acc' \(it predicts valid_acc@12, "
                                              r".*\); build it with --target train_acc,test_acc$"):
         SurrogateBenchmark(surrogate, table, search_metric="train_acc")
+    with pytest.raises(UserInputError, match=r"^the surrogate does not predict the report metric 'train_acc' \(it "
+                                             r"predicts valid_acc@12, .*\); build it with --target valid_acc,train_acc$"):
+        SurrogateBenchmark(surrogate, table, report_metric="train_acc")
     no_cost = Surrogate(features="onehot", target="valid_acc@12,test_acc@200", params=TINY_XGB).fit(table, np.arange(0, SPACE, 100))
     with pytest.raises(UserInputError, match=r"^cannot price 15625 cells: the table does not hold them and the "
                                              r"surrogate does not predict 'train_seconds_per_epoch'; build it with"):

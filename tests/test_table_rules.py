@@ -124,6 +124,7 @@ def test_to_pandas_has_one_row_per_cell_with_every_measured_epoch():
     assert list(frame.columns) == ["arch", "valid_acc@1", "valid_acc@3", "params_m"]
     assert frame.index.name == "index" and list(frame["arch"]) == [NB201.to_str(i) for i in (0, 5, 9)]
     assert list(frame["valid_acc@3"]) == [3.5, 9.5, 15.5] and list(frame["params_m"]) == [0.0, 0.5, 0.9]
+    assert list(frame["valid_acc@1"]) == [1.5, 7.5, 13.5]  # each column at its own epoch
 
 
 def test_merge_keeps_the_first_tables_metadata_and_fills_the_rest():
@@ -196,12 +197,13 @@ def test_save_writes_the_documented_layout_and_load_reads_it_back(tmp_path):
     assert loaded.columns["params_m"].attrs() == table.columns["params_m"].attrs()
     with h5py.File(path, "a") as f:
         del f.attrs["schema_version"], f.attrs["description"], f.attrs["hardware"]
+        del f["metrics/valid_acc"].attrs["unit"]  # written before units were recorded
     with pytest.raises(TableError, match=r"t\.h5 has table schema -1; this version reads schema 1$"):
         Table.load(path)
     with h5py.File(path, "a") as f:
         f.attrs["schema_version"] = 1
     loaded = Table.load(path)
-    assert loaded.description == "" and loaded.hardware == {}
+    assert loaded.description == "" and loaded.hardware == {} and loaded.metrics["valid_acc"].unit == ""
 
 
 def test_names_resolve_to_embedded_tables_first_then_extra_folders(tmp_path, monkeypatch):
