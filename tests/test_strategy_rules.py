@@ -189,8 +189,8 @@ def test_zero_cost_asks_its_pool_best_proxy_first_then_draws_a_fresh_pool():
     strategy = get_strategy("zero-cost")(Context(rng=np.random.default_rng(0), proxy=proxy), num_samples=7)
     first = [strategy.ask().arch for _ in range(7)]
     scores = [proxy(a) for a in first]
-    finite = [s for s in scores if s == s]
-    assert scores[:len(finite)] == sorted(finite, reverse=True) and all(s != s for s in scores[len(finite):])
+    finite = [s for s in scores if not math.isnan(s)]
+    assert scores[:len(finite)] == sorted(finite, reverse=True) and all(map(math.isnan, scores[len(finite):]))
     assert len(set(first)) == 7 and strategy.ranked == []
     second = [strategy.ask().arch for _ in range(7)]
     assert not set(second) & set(first) and len(strategy.asked) == 14
