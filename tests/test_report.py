@@ -16,6 +16,7 @@ from nasbench_suite import jsonio
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.report import (anytime, critical_difference, final_scores, format_leaderboard, leaderboard,
                                    rank_curves, timing, write_report)
+from nasbench_suite.report.stats import common_seeds, ranks
 from nasbench_suite.runner import Run, Runs
 
 NAN = float("nan")
@@ -185,3 +186,85 @@ def test_figures_are_byte_identical_across_processes_in_every_format(tmp_path):
     assert b"CreationDate" not in pdf and b"/FontFile2" in pdf  # no date; TrueType fonts embedded
     svg = (tmp_path / "a" / "plots" / "regret_time.svg").read_text()
     assert 'id="strategy=A/median"' in svg and 'id="strategy=B/band"' not in svg  # B greyed: no band
+
+# ---- rules of report/stats.py on hand-made runs, written for its mutation survivors (results/mutation/README.md):
+# the time grid's edges, query budgets, missing runs, ranks with ties and failures, Friedman/Nemenyi edge cases
+
+
+def hand_runs(trajectories: dict, budget: dict) -> Runs:
+    """Runs from {(strategy, seed): (costs, reported)}; optimum 10, top-1% threshold 9, worst 0."""
+    runs = [Run.from_rows(name, seed, [(i, 12, c, r, i, r) for i, (c, r) in enumerate(zip(cost, reported))],
+                          float("nan"), float("nan"))
+            for (name, seed), (cost, reported) in trajectories.items()]
+    meta = {"protocol": {"budget": budget}, "strategies": sorted({name for name, _ in trajectories}),
+            "reference": {"optimum": 10.0, "top_fraction": 0.01, "top_threshold": 9.0, "worst": 0.0, "cells": 10}}
+    return Runs(runs, meta)
+
+
+def test_the_time_grid_counts_a_query_from_the_moment_it_finishes():
+    runs = hand_runs({("A", 0): ([10, 90], [4, 8]), ("B", 0): ([40], [6])}, {"amount": 100.0, "unit": "seconds"})
+    curves = anytime(runs, "time", points=3)
+    np.testing.assert_allclose(curves.grid, [10, np.sqrt(1000), 100])
+    np.testing.assert_array_equal(curves.regret["A"], [[6, 6, 2]])  # at 10 s the first query has finished
+    np.testing.assert_array_equal(curves.regret["B"], [[10, 10, 4]])  # before its first result: the worst
+    assert curves.seeds == {"A": [0], "B": [0]} and curves.axis == "time"
+    with pytest.raises(ValueError, match=r"^axis must be 'time' or 'queries', got 'epochs'$"):
+        anytime(runs, "epochs")
+
+
+def test_the_time_grid_reaches_the_last_query_when_it_ends_past_the_budget():
+    runs = hand_runs({("A", 0): ([50, 150], [4, 8])}, {"amount": 100.0, "unit": "seconds"})
+    assert anytime(runs, "time", points=2).grid.tolist() == [50.0, 200.0]
+    queries = hand_runs({("A", 0): ([50, 150], [4, 8])}, {"amount": 2, "unit": "queries"})
+    assert anytime(queries, "time", points=2).grid.tolist() == [50.0, 200.0]
+
+
+def test_a_query_budget_averages_regret_over_queries():
+    runs = hand_runs({("A", 0): ([10, 10, 10], [4, 8, 9]), ("B", 0): ([10], [5])}, {"amount": 3, "unit": "queries"})
+    board = leaderboard(runs)
+    assert board.loc["A", "regret_auc"] == pytest.approx((6 + 2 + 1) / 3)
+    assert board.loc["B", "regret_auc"] == 5.0  # its last incumbent holds after it stopped
+    assert (board.loc["A", "top1_queries"], board.loc["A", "top1_seconds"]) == (3.0, 30.0)
+    assert np.isnan(board.loc["A", "final_std"]) and np.isnan(board.loc["A", "final_ci95"])  # one run
+
+
+def test_the_log_time_average_starts_once_every_run_has_a_result():
+    runs = hand_runs({("A", 0): ([10, 10], [4, 8]), ("B", 0): ([40], [6])}, {"amount": 40.0, "unit": "seconds"})
+    board = leaderboard(runs)  # grid from 40 s (B's first result) to the 40 s budget: one point
+    assert board.loc["A", "regret_auc"] == 2.0 and board.loc["B", "regret_auc"] == 4.0
+    curves = anytime(hand_runs({("B", 0): ([40], [6])}, {"amount": 40.0, "unit": "seconds"}), "time", points=3)
+    assert curves.grid.tolist() == [40.0] * 3 and curves.regret["B"].tolist() == [[4.0] * 3]
+
+
+def test_ranks_compare_strategies_on_common_seeds_only():
+    runs = hand_runs({("A", 0): ([10], [9]), ("A", 1): ([10], [2]), ("B", 0): ([10], [7]), ("B", 2): ([10], [3])},
+                     {"amount": 100.0, "unit": "seconds"})
+    assert common_seeds(runs) == [0]
+    scores = final_scores(runs)
+    assert list(scores.index) == [0, 1, 2] and np.isnan(scores.loc[1, "B"]) and np.isnan(scores.loc[2, "A"])
+    board = leaderboard(runs)
+    assert (board.loc["A", "mean_rank"], board.loc["B", "mean_rank"]) == (1.0, 2.0)  # seed 0 only
+    assert board.loc["A", "final_mean"] == 5.5 and board.loc["A", "runs"] == 2
+    assert common_seeds(Runs([], {})) == []
+
+
+def test_a_missing_result_ranks_last_and_ties_share_their_ranks():
+    scores = pd.DataFrame({"x": [np.nan, 1.0], "y": [5.0, 2.0], "z": [5.0, 3.0]}, index=[4, 7])
+    assert ranks(scores).to_dict() == {"x": {4: 3.0, 7: 3.0}, "y": {4: 1.5, 7: 2.0}, "z": {4: 1.5, 7: 1.0}}
+
+
+def test_friedman_needs_two_seeds_and_alpha_sets_the_critical_difference():
+    scores = pd.DataFrame({"x": [3, 3, 2, 3], "y": [2, 1, 3, 2], "z": [1, 2, 1, 1]}, dtype=float)
+    assert critical_difference(scores.iloc[:1]) is None
+    assert critical_difference(scores.iloc[:2]).blocks == 2
+    loose, strict = critical_difference(scores, alpha=0.1), critical_difference(scores)
+    assert loose.alpha == 0.1 and loose.cd == pytest.approx(2.052 * np.sqrt(3 * 4 / 24), abs=1e-3)  # Demsar table 5
+    assert strict.pvalue == pytest.approx(np.exp(-4.5 / 2))  # chi-square with 2 degrees of freedom: exp(-x/2)
+
+
+def test_timing_without_measured_runs_is_nan():
+    runs = make_runs()
+    for run in runs:
+        run.wall_seconds = float("nan")
+    a = timing(runs).loc["A"]
+    assert a.runs_timed == 0 and np.isnan(a.wall_ms) and np.isnan(a.cpu_ms)

@@ -91,3 +91,142 @@ def test_runs_record_the_table_file_they_ran_on(tmp_path):
     recorded = runs.meta["protocol"]["benchmark"]
     assert recorded["table_file"] == "toy.h5" and runs.meta["table_path"] == str(tmp_path / "toy.h5")
     assert recorded["table_file_sha256"] == hashlib.sha256((tmp_path / "toy.h5").read_bytes()).hexdigest()
+
+
+# ---- runs.py and presets.py ---------------------------------------------------------------------------------
+from nasbench_suite.runner import Budget, Run, Runs, get_preset, load_runs  # noqa: E402
+from nasbench_suite.runner.runs import (clear_runs, fingerprint, output_lock, run_path, save_protocol,  # noqa: E402
+                                        save_run, stored_runs)
+
+
+def toy_run(strategy="a", seed=0, queries=3) -> Run:
+    rows = [(i, 12, 10.0 * (i + 1), 50.0 + i, i, 60.0 + i) for i in range(queries)]
+    return Run.from_rows(strategy, seed, rows, 1.0, 2.0)
+
+
+def test_a_run_keeps_its_rows_columns_and_dtypes():
+    run_ = toy_run()
+    assert (run_.strategy, run_.seed, run_.queries, run_.final) == ("a", 0, 3, 62.0)
+    assert run_.elapsed.tolist() == [10.0, 30.0, 60.0] and (run_.wall_seconds, run_.cpu_seconds) == (1.0, 2.0)
+    assert [getattr(run_, k).dtype for k in ("arch", "fidelity", "cost", "seen", "incumbent", "reported")] == [
+        np.int32, np.int32, np.float64, np.float64, np.int32, np.float64]
+    assert run_.seen.tolist() == [50.0, 51.0, 52.0] and run_.incumbent.tolist() == [0, 1, 2]
+    assert run_.same_trajectory(toy_run()) and not run_.same_trajectory(toy_run(seed=1))
+    assert not run_.same_trajectory(toy_run(strategy="b")) and not run_.same_trajectory(toy_run(queries=2))
+    other = toy_run()
+    other.reported[-1] = 0.0  # only the last column differs
+    assert not run_.same_trajectory(other)
+
+
+def test_runs_list_strategies_in_protocol_order_and_find_each_run():
+    runs = Runs([toy_run("c", 2), toy_run("b", 1), toy_run("c", 0), toy_run("d", 5)], {"strategies": ["x", "c", "b"]})
+    assert runs.strategies == ["c", "b", "d"] and runs.seeds == [0, 1, 2, 5] and len(runs) == 4
+    assert [r.seed for r in runs.of("c")] == [0, 2] and runs.get("c", 2) is runs.runs[0]
+    assert runs.get("c", 1) is None and [r.strategy for r in runs] == ["c", "b", "c", "d"]
+    assert Runs([toy_run("b"), toy_run("a")]).strategies == ["b", "a"]
+
+
+def test_stored_runs_are_found_only_under_their_protocol(tmp_path):
+    protocol = {"budget": 100, "strategies": ["b", "a"]}
+    digest = fingerprint(protocol)
+    assert digest == fingerprint({"strategies": ["b", "a"], "budget": 100}) and len(digest) == 16
+    assert digest != fingerprint({"budget": 101, "strategies": ["b", "a"]})
+    path = save_run(toy_run("a", 3), tmp_path, digest)
+    assert path == run_path(tmp_path, "a", 3) == tmp_path / "runs" / "a" / "seed-3.npz"
+    save_run(toy_run("b", 1), tmp_path, digest)
+    save_protocol(tmp_path, {"protocol_hash": digest, "strategies": ["b", "a"]})
+    loaded = load_runs(tmp_path)
+    assert [(r.strategy, r.seed) for r in loaded] == [("b", 1), ("a", 3)] and loaded.meta["strategies"] == ["b", "a"]
+    assert loaded.get("a", 3).same_trajectory(toy_run("a", 3))
+    assert set(stored_runs(tmp_path, digest)) == {("a", 3), ("b", 1)}
+    with pytest.raises(UserInputError, match=r"seed-3\.npz was run under another protocol .*use --overwrite"):
+        stored_runs(tmp_path, "0" * 16)
+    (tmp_path / "runs" / "notes.txt").write_text("kept")
+    assert stored_runs(tmp_path, "0" * 16, overwrite=True) == {}
+    assert not (tmp_path / "runs" / "a" / "seed-3.npz").exists() and not (tmp_path / "runs" / "protocol.json").exists()
+    assert (tmp_path / "runs" / "notes.txt").read_text() == "kept" and clear_runs(tmp_path) == 0
+    with pytest.raises(UserInputError, match=r"^no stored runs in .* \(missing .*protocol\.json\)$"):
+        load_runs(tmp_path)
+
+
+def test_the_output_lock_is_exclusive_and_reentrant_within_a_process(tmp_path):
+    import fcntl
+
+    def locked_elsewhere() -> bool:
+        """Whether another open file description (what another process would hold) cannot take the lock."""
+        with open(tmp_path / "runs" / ".lock") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+            return False
+
+    with output_lock(tmp_path):
+        with output_lock(tmp_path):  # re-entrant
+            assert locked_elsewhere()
+        assert locked_elsewhere()  # still held after the inner one left
+    assert not locked_elsewhere()
+    with open(tmp_path / "runs" / ".lock") as fh:  # another process holds it
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(UserInputError, match=r"is being written by another benchmark process \(lock .*\.lock\); "
+                                                 "wait for it to finish or use another --out folder$"):
+            with output_lock(tmp_path):
+                pass
+    with output_lock(tmp_path):  # a refused attempt leaves nothing behind
+        assert locked_elsewhere()
+
+
+@pytest.mark.parametrize("text, budget", [("12000", Budget(12000)), (" 7.5 S ", Budget(7.5)), ("3Q", Budget(3, "queries")),
+                                          (".5", Budget(0.5)), (Budget(9, "queries"), Budget(9, "queries"))])
+def test_budgets_are_read_in_every_documented_form(text, budget):
+    assert Budget.parse(text) == budget
+
+
+@pytest.mark.parametrize("text, message", [
+    ("0", r"^budget must be a positive finite amount, got 0; expected e\.g\. 12000"),
+    ("1e999", "budget must be a positive finite amount, got inf"),
+    ("12 h", r"^cannot read budget '12 h'; expected simulated seconds like 12000 or 12000s, or a number of queries"),
+    ("-5", "cannot read budget '-5'"), ("1e999q", "budget must be a positive finite amount, got inf"),
+])
+def test_budget_errors_name_the_expected_form(text, message):
+    with pytest.raises(UserInputError, match=message):
+        Budget.parse(text)
+
+
+def test_budget_limits_and_wording():
+    seconds, queries = Budget(12000), Budget(100, "queries")
+    assert (seconds.max_seconds, seconds.max_queries) == (12000, 2**62) and str(seconds) == "12000 simulated seconds"
+    assert (queries.max_seconds, queries.max_queries) == (float("inf"), 100) and str(queries) == "100 queries"
+    assert Budget(1e-9).amount == 1e-9
+    with pytest.raises(UserInputError, match=r"^unknown budget unit 'hours'; valid: seconds, queries$"):
+        Budget(1, "hours")
+
+
+def test_presets_name_their_settings_and_strategies(tmp_path):
+    paper = get_preset("nb201-paper")
+    assert paper.default_strategies(["rea", "bohb", "zero-cost"]) == ["bohb:schedule=hpbandster", "rea", "zero-cost"]
+    settings = paper.settings()
+    assert settings["budget"] == "12000 simulated seconds" and settings["multi_fidelities"] == (12,)
+    assert settings["search_metric"] == "valid_acc" and settings["seed_mode"] == "random"
+    with pytest.raises(UserInputError, match=r"^a hybrid benchmark needs a surrogate \(--surrogate FILE\)$"):
+        paper.benchmark(make_table(np.arange(SPACE), {"valid_acc": VALID}), hybrid=True)
+    with pytest.raises(UserInputError, match=r"^unknown preset 'x'; valid: nb201-paper, default$"):
+        get_preset("x")
+
+
+def test_a_preset_moves_each_epoch_to_the_nearest_lower_one_the_table_records(tmp_path):
+    values = np.stack([VALID, VALID + 1, VALID + 2], 1)
+    table = saved(make_table(np.arange(SPACE), {"valid_acc": values, "test_acc": values}, epochs=(5, 100, 150)),
+                  tmp_path)
+    fitted = get_preset("default").for_table(table)
+    assert (fitted.search_fidelity, fitted.multi_fidelities, fitted.report_epoch) == (150, (5, 150), 150)
+    assert fitted.description.endswith(
+        "; on toy, which records valid_acc at epochs 5, 100, 150 and test_acc at 5, 100, 150, single-fidelity "
+        "strategies search at 150 epochs, multi-fidelity ones choose from 5, 150, and the score is test_acc@150")
+    low = make_table(np.arange(SPACE), {"valid_acc": VALID, "test_acc": VALID}, epochs=(300,))
+    fitted = get_preset("nb201-paper").for_table(low)
+    assert (fitted.search_fidelity, fitted.multi_fidelities, fitted.report_epoch) == (300, (300,), 300)
+    assert "; on this table, which records" in fitted.description
+    empty = make_table(np.arange(SPACE), {"valid_acc": np.full(SPACE, np.nan), "test_acc": VALID})
+    assert get_preset("default").for_table(empty) is get_preset("default")

@@ -128,3 +128,97 @@ def test_ga_generations_form_after_the_right_number_of_tells():
     assert parents() == {A, B, C, D}  # 2 of the 3 children needed
     ga.tell(Trial(children[2], 200), 25.0)
     assert parents() == {B, *children}  # the elite (B, 40) plus the 3 children
+
+
+# ---- local search, zero-cost and the shared helpers (strategies/local_search.py, zero_cost.py, _common.py) ------
+from nasbench_suite.strategies._common import MAX_TRIES, fitness, pop_pending, sample_unseen, standardise  # noqa: E402
+
+
+def test_local_search_climbs_by_best_improvement_and_restarts_at_a_local_optimum():
+    target = (4, 3, 2, 1, 0, 4)
+    value = {}  # told values: minus the distance to `target`, so the best neighbour is one edge closer
+
+    def score(arch):
+        return value.setdefault(arch, -float(distance(arch, target)))
+
+    search, asked = make("local-search", seed=3), []
+    start = search.ask().arch
+    asked.append(start)
+    search.tell(Trial(start, 200), score(start))
+    current, moves = start, 0
+    while True:
+        expected = [n for n in NB201.neighbours(current) if n not in asked]
+        got = [search.ask().arch for _ in expected]
+        assert got == expected  # the whole unasked neighbourhood, in order, before any move
+        for arch in got:
+            asked.append(arch)
+            search.tell(Trial(arch, 200), score(arch))
+        best = max(NB201.neighbours(current), key=score)  # ties: the first in neighbour order
+        if current == target:
+            break
+        assert score(best) == score(current) + 1 and search.current == best
+        current, moves = best, moves + 1
+    assert moves == distance(start, target) > 1
+    restart = search.ask().arch  # the target is a local optimum: a fresh uniform cell
+    assert restart not in asked and search.current is None and search.start == restart
+
+
+def test_local_search_proposes_unseen_cells_while_neighbours_are_pending_and_ranks_a_failure_last():
+    search = make("local-search", seed=0)
+    start = search.ask()
+    search.tell(start, 50.0)
+    neighbours = [search.ask() for _ in range(24)]
+    extra = search.ask()  # all asked, none told
+    assert extra.arch not in {t.arch for t in neighbours} | {start.arch} and extra.arch not in NB201.neighbours(start.arch)
+    for i, trial in enumerate(neighbours):
+        search.tell(trial, float("nan") if i == 0 else 10.0)
+    assert search.current is None  # no neighbour beat 50 (a NaN neither): restart
+    search = make("local-search", seed=0)
+    start = search.ask()
+    search.tell(start, float("nan"))
+    neighbours = [search.ask() for _ in range(24)]
+    for i, trial in enumerate(neighbours):
+        search.tell(trial, 1.0 if i == 5 else 0.0)
+    assert search.current == neighbours[5].arch  # any value beats a failed start
+
+
+def test_zero_cost_asks_its_pool_best_proxy_first_then_draws_a_fresh_pool():
+    def proxy(arch):
+        return float("nan") if arch[0] == 0 else float(NB201.to_index(arch))
+
+    strategy = get_strategy("zero-cost")(Context(rng=np.random.default_rng(0), proxy=proxy), num_samples=7)
+    first = [strategy.ask().arch for _ in range(7)]
+    scores = [proxy(a) for a in first]
+    finite = [s for s in scores if not math.isnan(s)]
+    assert scores[:len(finite)] == sorted(finite, reverse=True) and all(map(math.isnan, scores[len(finite):]))
+    assert len(set(first)) == 7 and strategy.ranked == []
+    second = [strategy.ask().arch for _ in range(7)]
+    assert not set(second) & set(first) and len(strategy.asked) == 14
+    strategy.tell(Trial(first[0], 200), 99.0)  # ignored
+    assert strategy.ranked == []
+
+
+def test_helpers_rank_failures_last_find_pending_trials_and_standardise():
+    assert fitness(float("nan")) == -math.inf and fitness(3) == 3.0 and isinstance(fitness(3), float)
+    pending = [(Trial(A, 12), "a"), (Trial(B, 12), "b"), (Trial(A, 200), "c")]
+    assert pop_pending(pending, Trial(A, 200), "x") == "c" and pop_pending(pending, Trial(A, 12), "x") == "a"
+    assert pending == [(Trial(B, 12), "b")]
+    with pytest.raises(UserInputError, match=r"^hb was told a trial it did not ask: "):
+        pop_pending(pending, Trial(C, 12), "hb")
+    np.testing.assert_allclose(standardise([1.0, 3.0, float("nan")]), np.array([-1, 2, -1]) / np.sqrt(2))
+    np.testing.assert_array_equal(standardise([4.0, 4.0]), [0.0, 0.0])
+    np.testing.assert_array_equal(standardise([float("nan")] * 2), [0.0, 0.0])
+
+
+def test_unseen_sampling_avoids_seen_cells_and_gives_up_after_max_tries():
+    rng = np.random.default_rng(0)
+    seen = set(map(NB201.to_ops, range(NB201.size - 1)))  # all but the last cell
+    last = NB201.to_ops(NB201.size - 1)
+    draws = [sample_unseen(NB201, np.random.default_rng(s), seen) for s in range(50)]
+    found = sum(d == last for d in draws)  # each try finds it with chance 1/15625: after 101 tries ~0.6%
+    assert found <= 3 and MAX_TRIES == 100
+    few = set(map(NB201.to_ops, range(0, NB201.size, 2)))  # half the space seen
+    assert all(sample_unseen(NB201, rng, few) not in few for _ in range(200))
+    everything = set(map(NB201.to_ops, range(NB201.size)))
+    rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
+    assert sample_unseen(NB201, rng_a, everything) == NB201.sample(rng_b) and rng_a.random() == rng_b.random()

@@ -55,7 +55,7 @@ def anytime(runs: Runs, axis: str = "time", points: int = GRID_POINTS) -> Curves
     if axis == "time":
         first = [r.cost[0] for r in runs if r.queries]
         end = max(_budget_seconds(runs), max((r.elapsed[-1] for r in runs if r.queries), default=1.0))
-        grid = np.geomspace(min(first, default=end), end, points)
+        grid = _log_grid(min(first, default=end), end, points)
 
         def position(run: Run) -> np.ndarray:
             return np.searchsorted(run.elapsed, grid, side="right") - 1
@@ -70,6 +70,12 @@ def anytime(runs: Runs, axis: str = "time", points: int = GRID_POINTS) -> Curves
               for s in runs.strategies}
     started = {s: np.array([np.isfinite(_reported_at(r, position(r))) for r in runs.of(s)]) for s in runs.strategies}
     return Curves(axis, grid, regret, {s: [r.seed for r in runs.of(s)] for s in runs.strategies}, started)
+
+
+def _log_grid(start: float, end: float, points: int) -> np.ndarray:
+    """`points` log-spaced times from start to end; all `start` if end <= start (np.geomspace(t, t) rounds most
+    points below t, before a result that finished at t)."""
+    return np.geomspace(start, end, points) if end > start else np.full(points, float(start))
 
 
 def _budget_seconds(runs: Runs) -> float:
@@ -190,7 +196,7 @@ def _regret_auc(runs: Runs) -> dict[str, float]:
         curves = anytime(runs, "queries")
         return {s: float(v.mean()) for s, v in curves.regret.items()}
     start, end = max(r.cost[0] for r in live), _budget_seconds(runs)
-    grid = np.geomspace(start, max(start, end), GRID_POINTS)
+    grid = _log_grid(start, end, GRID_POINTS)
     return {s: float(np.mean([_regret_at(r, np.searchsorted(r.elapsed, grid, side="right") - 1, ref["optimum"],
                                          ref["worst"]).mean() for r in runs.of(s)]))
             for s in runs.strategies}
