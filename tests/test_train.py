@@ -281,6 +281,16 @@ def test_an_adopted_pilot_shard_counts_for_the_protocol_it_became(cifar, tiny_fi
         adopt_shard(pilot, Protocol.from_json({**named.to_json(), "name": "other", "lr": 0.05}), tmp_path / "x")
 
 
+def test_shards_of_different_seeds_merge_with_cost_columns_over_all_seeds(cifar, tiny_file, tmp_path):
+    for seed in (0, 1):  # the cpu table trains its second seed into another folder
+        run_local(RunSpec(str(tiny_file), np.array([6111]), [seed], tmp_path / f"seed{seed}", threads=1),
+                  progress=False)
+    table = merge_shards([tmp_path / "seed0", tmp_path / "seed1"])
+    assert table.seeds.tolist() == [0, 1] and np.isfinite(table.metrics["valid_acc"].values).all()
+    for column, metric in (("eval_seconds", "eval_seconds"), ("train_seconds_per_epoch", "train_seconds")):
+        np.testing.assert_allclose(table.column(column), table.metrics[metric].values.mean(axis=(1, 2)))
+
+
 def test_cli_reports_bad_input_in_one_line(tmp_path):
     proc = _cli("train", "--protocol", "micro", "--archs", "sample:0", "--out", str(tmp_path))
     assert proc.wait(timeout=120) == 2

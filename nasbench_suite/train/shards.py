@@ -120,19 +120,26 @@ def results_table(results: Iterable[Any], protocol: Protocol, dataset: str, data
     source = f"nasbench-suite train --protocol {protocol.name}"
     for name, (description, unit) in METRIC_INFO.items():
         table.set_metric(name, values[name], description, unit, source)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # cells without timings stay NaN
-        per_epoch = np.nanmean(values["train_seconds"], axis=(1, 2))
-        eval_seconds = np.nanmean(values["eval_seconds"], axis=(1, 2))
-    table.set_column("train_seconds_per_epoch", per_epoch, "mean training seconds per epoch over seeds/epochs",
-                     "s", source)
-    table.set_column("eval_seconds", eval_seconds, "mean seconds of one validation+test evaluation", "s", source)
+    set_timing_columns(table, source)
     for name, column in _cost_columns(archs, protocol).items():
         unit = "M" if name == "params_m" else "MFLOPs"
         table.set_column(name, column, f"{name[:-2]} of the trained network (C={protocol.channels}, "
                          f"N={protocol.cells_per_stage}); FLOPs of one 32x32 image forward, torch flop_counter",
                          unit, "nasbench_suite.model.cost")
     return table
+
+
+TIMING_COLUMNS = ("train_seconds_per_epoch", "eval_seconds")  # per-cell means of the timing metrics
+
+
+def set_timing_columns(table: Table, source: str) -> None:
+    """The per-cell cost columns from the table's own timing metrics: means over its seeds and epochs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # cells without timings stay NaN
+        per_epoch = np.nanmean(table.metrics["train_seconds"].values, axis=(1, 2))
+        eval_seconds = np.nanmean(table.metrics["eval_seconds"].values, axis=(1, 2))
+    table.set_column(TIMING_COLUMNS[0], per_epoch, "mean training seconds per epoch over seeds/epochs", "s", source)
+    table.set_column(TIMING_COLUMNS[1], eval_seconds, "mean seconds of one validation+test evaluation", "s", source)
 
 
 def check_identity(table: Table, protocol: Protocol, dataset: str, dataset_sha256: str, path: Path) -> None:
@@ -196,11 +203,16 @@ def merge_shards(paths: Sequence[str | os.PathLike]) -> Table:
     if not files:
         raise TableError(f"no shard files (*.h5) in {', '.join(map(str, paths))}")
     tables = [Table.load(f) for f in files]
+    sources = {}
     for table in tables:  # one spelling of each protocol, so shards from before a new field still merge
         table.protocol = _canonical(table.protocol)
+        for name in TIMING_COLUMNS:  # means over a shard's seeds: recomputed over all of them below
+            sources[name] = table.columns.pop(name).source if name in table.columns else ""
     merged = tables[0]
     for table in tables[1:]:
         merged = merged.merged(table)
+    if "train_seconds" in merged.metrics and "eval_seconds" in merged.metrics:
+        set_timing_columns(merged, sources.get(TIMING_COLUMNS[0], ""))
     merged.provenance = {**merged.provenance, "merged_from": [f.name for f in files],
                          "command": sorted({t.provenance.get("command", "") for t in tables}),
                          "merge_command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}
