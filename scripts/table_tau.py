@@ -26,6 +26,10 @@ def main() -> None:
     ap.add_argument("--reference-epoch", type=int, default=200)
     ap.add_argument("--archs", default=None, help="only the table's cells among these (a `train --archs` spec, e.g. "
                     "canonical:500:0 for the cpu table's uniform sample)")
+    ap.add_argument("--proxies", default="", help="comma-separated columns of the reference (e.g. proxy_naswot) to "
+                    "score the same way on the same cells: the baselines a trained table should beat")
+    ap.add_argument("--top", type=int, default=0, help="also: where the table's K best cells stand in the reference "
+                    "(percentile over the whole space) and the overlap of both rankings' top 10%% and 50%%")
     ap.add_argument("--plot", type=Path, default=None, help="write PREFIX.png/.svg scatter and PREFIX.csv")
     args = ap.parse_args()
     table, ref = open_table(args.table), open_table(args.reference)
@@ -40,6 +44,18 @@ def main() -> None:
           f"{table.protocol.get('name')}, dataset {table.dataset}")
     print(f"Kendall tau {tau:.3f}, Spearman rho {rho:.3f}: {args.metric}@{epoch} vs {args.reference} "
           f"{args.reference_metric}@{args.reference_epoch}")
+    for proxy in filter(None, args.proxies.split(",")):
+        values = ref.column(proxy)[[ref.row(int(a)) for a in archs[ok]]]
+        fine = np.isfinite(values)
+        print(f"  {proxy} on the same {fine.sum()} cells: Kendall tau {kendalltau(values[fine], theirs[ok][fine])[0]:.3f}")
+    if len(table.seeds) > 1:
+        per_seed = table.metrics[args.metric].values[keep][:, :, list(table.epochs).index(epoch)]
+        both = np.isfinite(per_seed[:, :2]).all(axis=1)
+        if both.any():
+            print(f"  noise ceiling: seed {table.seeds[0]} vs seed {table.seeds[1]} on the {both.sum()} cells with both: "
+                  f"Kendall tau {kendalltau(per_seed[both, 0], per_seed[both, 1])[0]:.3f}")
+    if args.top:
+        print_top(ours[ok], theirs[ok], ref.values(args.reference_metric, args.reference_epoch), args.top)
     if args.plot:
         import matplotlib.pyplot as plt
 
@@ -56,6 +72,21 @@ def main() -> None:
         ax.set_title(f"{ok.sum()} cells: Kendall tau {tau:.3f}")
         fig.tight_layout()
         save_figure(fig, args.plot.parent, args.plot.name, dpi=120)
+
+
+def print_top(ours: np.ndarray, theirs: np.ndarray, space: np.ndarray, k: int) -> None:
+    """Does the table find the reference's best cells? Its top k in reference percentiles, and top-set overlaps."""
+    space = np.sort(space[np.isfinite(space)])
+    order = np.argsort(-ours, kind="stable")
+    percentiles = [100 * np.searchsorted(space, theirs[i], side="right") / len(space) for i in order[:k]]
+    rank_of_best = int(np.flatnonzero(order == np.argmax(theirs))[0]) + 1
+    print(f"the table's top {k} cells stand at reference percentiles " + ", ".join(f"{p:.0f}" for p in percentiles)
+          + f" of the whole space; the reference's best of these cells is the table's #{rank_of_best}")
+    theirs_order = np.argsort(-theirs, kind="stable")
+    for fraction in (0.1, 0.5):
+        n = max(1, round(fraction * len(ours)))
+        shared = len(np.intersect1d(order[:n], theirs_order[:n])) / n
+        print(f"top {fraction:.0%} ({n} cells): {shared:.0%} shared by both rankings")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ of the suite (results/mutation/README.md)."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -161,6 +163,16 @@ def test_a_surrogate_answers_its_mean_plus_its_sd_times_one_normal_draw(surrogat
     assert SurrogateBenchmark(surrogate, table, report_epoch=12).report(777) == pytest.approx(
         mean[0, labels.index("test_acc@12")])
     assert noisy.cost_source == {"train_seconds_per_epoch": "table", "eval_seconds": "table"}
+
+
+def test_a_surrogate_refitted_identically_keeps_the_protocol_so_stored_runs_are_reused(surrogate, table):
+    """Only when it was made differs; a protocol holding the time refused every stored run after a rebuild."""
+    refit = copy.deepcopy(surrogate)
+    refit.created_ = "2000-01-01T00:00:00+00:00"
+    assert SurrogateBenchmark(refit, table).describe() == SurrogateBenchmark(surrogate, table).describe()
+    other = copy.deepcopy(surrogate)
+    other.seed = surrogate.seed + 1  # what does change the answers still changes the protocol
+    assert SurrogateBenchmark(other, table).describe() != SurrogateBenchmark(surrogate, table).describe()
 
 
 def test_without_a_table_the_surrogate_prices_training_and_evaluation_is_not_counted(surrogate):

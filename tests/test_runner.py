@@ -377,7 +377,7 @@ def surrogate_file(table, tmp_path_factory):
 
 @pytest.mark.parametrize("mode", ["surrogate", "hybrid"])
 @pytest.mark.slow
-def test_cli_runs_on_a_surrogate_and_records_it(surrogate_file, mode, tmp_path):
+def test_cli_runs_on_a_surrogate_and_records_it(surrogate_file, table, mode, tmp_path):
     out = tmp_path / mode
     result = invoke("--strategies", "test-walk", "--seeds", "2", "--budget", "5q", "--surrogate", str(surrogate_file),
                     *(["--hybrid"] if mode == "hybrid" else []), "--out", str(out), "--jobs", "1", "--json")
@@ -385,6 +385,9 @@ def test_cli_runs_on_a_surrogate_and_records_it(surrogate_file, mode, tmp_path):
     header = json.loads((out / "leaderboard.json").read_text())["header"]
     described = header["protocol"]["benchmark"]
     assert described["kind"] == mode and described["surrogate"]["train_cells"] == 80
+    # the table it is priced on names the dataset (it was missing: "# Leaderboard: , preset ...")
+    assert described["dataset"] == "cifar10" and described["dataset_sha256"] == table.dataset_sha256
+    assert (out / "leaderboard.md").read_text().startswith("# Leaderboard: cifar10, preset")
     assert f"--surrogate {surrogate_file}" in header["command"]
     assert [r.queries for r in load_runs(out)] == [5, 5]
 

@@ -379,3 +379,24 @@ def test_cli_build_info_eval(nb201_table, tmp_path, monkeypatch):
                  "predicted_vs_true.png"):
         assert (out / name).is_file(), name
     assert (out / "surrogate_eval.csv").read_text().count("\nxgb,") == 4
+
+
+def test_eval_never_resumes_rows_made_on_another_table(nb201_table, tmp_path):
+    """A rerun into the same --out after the table grew must not report the old table's rows as the new one's."""
+    from nasbench_suite.surrogate.evaluation import evaluate
+
+    path = tmp_path / "part.h5"
+    subset(nb201_table, np.arange(0, 15625, 60)).save(path)
+    out = tmp_path / "eval"
+    first = evaluate(Table.load(path), ["xgb"], [20], repeats=1, out_dir=out, progress=False)
+    again = evaluate(Table.load(path), ["xgb"], [20], repeats=1, out_dir=out, progress=False)
+    # same table and settings: the stored row is resumed (its measured fit time too), nothing is refitted
+    assert again["fit_seconds"].tolist() == first["fit_seconds"].tolist()
+    assert np.allclose(again["kendall_tau"], first["kendall_tau"], atol=1e-5)
+    with pytest.raises(UserInputError, match=r"other settings \(seed differ\)"):
+        evaluate(Table.load(path), ["xgb"], [20], repeats=1, seed=1, out_dir=out, progress=False)
+    subset(nb201_table, np.arange(0, 15625, 40)).save(path)  # the table grew
+    with pytest.raises(UserInputError, match=r"other settings \(table_sha256 differ\).*--overwrite"):
+        evaluate(Table.load(path), ["xgb"], [20], repeats=1, out_dir=out, progress=False)
+    grown = evaluate(Table.load(path), ["xgb"], [20], repeats=1, out_dir=out, progress=False, overwrite=True)
+    assert int(grown["test_cells"].iloc[0]) == len(np.arange(0, 15625, 40)) - 20 != int(first["test_cells"].iloc[0])

@@ -105,12 +105,15 @@ class SurrogateBenchmark(Benchmark):
     def describe(self) -> dict[str, Any]:
         meta = self.surrogate.metadata()
         meta["train_cells"] = len(meta["train_cells"])
+        del meta["created"]  # a refit of the same surrogate answers identically: its runs stay reusable
         return {"kind": self.kind, "search_metric": self.search_metric,
                 "report_metric": f"{self.report_metric}@{self.report_epoch}", "fidelities": list(self.fidelities),
                 "noise": "one sampled training run per query" if self.noise else "none (predicted mean)",
                 "cost": cost_formula(self.cost_source[EVAL_SECONDS] != "not recorded"),
                 "cost_source": self.cost_source, **self.exclusion(),
-                "table": str(self.table.path) if self.table is not None else None, "surrogate": meta}
+                "table": str(self.table.path) if self.table is not None else None, "surrogate": meta,
+                **({"dataset": self.table.dataset, "dataset_sha256": self.table.dataset_sha256,
+                    "table_provenance": self.table.provenance} if self.table is not None else {})}
 
 
 class HybridBenchmark(SurrogateBenchmark):

@@ -36,15 +36,16 @@ def surrogate_group() -> None:
               "trained on a sample needs a full-space one, e.g. nb201-cifar10 for its proxy columns)")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results/surrogates", show_default=True)
+@click.option("--overwrite", is_flag=True, help="delete an evaluation stored in --out under other settings")
 @json_option
 def eval_command(table: str, models: str, train_sizes: str, repeats: int, target: str, features: str,
-                 feature_table: str | None, seed: int, out_dir: str, as_json: bool) -> None:
+                 feature_table: str | None, seed: int, out_dir: str, overwrite: bool, as_json: bool) -> None:
     """Fit on random training sets of each size, score on all unseen cells; CSV, Markdown and plots to --out."""
     from nasbench_suite.surrogate.evaluation import evaluate, summary, write_report
 
     t = open_table(table)
     frame = evaluate(t, _names(models), int_list(train_sizes, "--train-sizes"), repeats, target,
-                     _names(features), seed, out_dir, feature_table=feature_table)
+                     _names(features), seed, out_dir, feature_table=feature_table, overwrite=overwrite)
     title = f"Surrogates on {Path(t.path).stem}: {target}"
     written = write_report(frame, out_dir, title)
     result = {"summary": summary(frame).to_dict("records"), "files": [str(p) for p in written]}

@@ -3,8 +3,9 @@
 Scores: Kendall tau, Spearman, R^2, MAE, and the precision of the predicted top 1% / 5% (the share of the cells
 predicted to be in the top fraction of the unseen cells that really are). Where the table has several seeds, the
 same scores for "one seed predicts the mean of the others" give the noise ceiling. Results go to a CSV (one row
-per model, size and repeat, rewritten atomically after each, so an interrupted run resumes), a Markdown table of
-medians, and plots.
+per model, size and repeat, rewritten atomically after each, so an interrupted run resumes; the settings the rows
+were made under sit next to it, and rows made under other settings are never resumed), a Markdown table of medians,
+and plots.
 """
 
 from __future__ import annotations
@@ -21,15 +22,16 @@ import pandas as pd
 from scipy import stats
 
 from nasbench_suite.atomic import atomic_path
+from nasbench_suite import jsonio
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.figures import save_figure
-from nasbench_suite.surrogate.api import DEFAULT_TARGET, Surrogate, parse_targets
+from nasbench_suite.surrogate.api import DEFAULT_TARGET, Surrogate, parse_targets, table_checksum
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES
-from nasbench_suite.table import Table
+from nasbench_suite.table import Table, open_table
 
 METRICS = ("kendall_tau", "spearman", "r2", "mae", "top1_precision", "top5_precision")
 CEILING = "noise_ceiling"
-CSV_NAME, MD_NAME = "surrogate_eval.csv", "surrogate_eval.md"
+CSV_NAME, MD_NAME, SETTINGS_NAME = "surrogate_eval.csv", "surrogate_eval.md", "surrogate_eval.json"
 
 
 def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -79,12 +81,13 @@ def training_sets(table: Table, target: str, sizes: Sequence[int], repeats: int,
 def evaluate(table: Table, models: Sequence[str], train_sizes: Sequence[int], repeats: int = 5,
              target: str = DEFAULT_TARGET, features: Sequence[str] = DEFAULT_FEATURES, seed: int = 0,
              out_dir: str | os.PathLike | None = None, scatter_size: int | None = None,
-             progress: bool = True, feature_table: str | None = None) -> pd.DataFrame:
+             progress: bool = True, feature_table: str | None = None, overwrite: bool = False) -> pd.DataFrame:
     """Score every model at every training-set size and repeat on all unseen cells; resumes from out_dir's CSV.
 
     Training sets are shared by the models (same size and repeat: same cells). Predictions of repeat 0 at
     `scatter_size` (default: the largest size up to 1000) are kept for the scatter plot. `feature_table`: see
-    `Surrogate`.
+    `Surrogate`. Rows stored under other settings (table contents, target, features, seed) are an error, or
+    with `overwrite` deleted: resuming them would mix two experiments in one report.
     """
     from tqdm import tqdm
 
@@ -98,7 +101,7 @@ def evaluate(table: Table, models: Sequence[str], train_sizes: Sequence[int], re
     truth = pd.Series(table.values(t.name, t.epoch), index=table.archs).dropna()
     sets = training_sets(table, target, sizes, repeats, seed)
     out = Path(out_dir) if out_dir else None
-    rows = _read_rows(out / CSV_NAME) if out and (out / CSV_NAME).is_file() else []
+    rows = _stored_rows(out, settings(table, target, features, feature_table, seed), overwrite) if out else []
     done = {(r["model"], int(r["train_size"]), int(r["repeat"])) for r in rows}
     todo = [(m, n, r) for m in models for n in sizes for r in range(repeats) if (m, n, r) not in done]
     for model, n, r in tqdm(todo, desc="surrogate eval", disable=not progress):
@@ -190,9 +193,35 @@ def write_report(frame: pd.DataFrame, out_dir: str | os.PathLike, title: str) ->
     return written
 
 
-def _read_rows(path: Path) -> list[dict[str, Any]]:
-    frame = pd.read_csv(path)
-    return frame[frame["model"] != CEILING].to_dict("records")
+def settings(table: Table, target: str, features: Sequence[str], feature_table: str | None,
+             seed: int) -> dict[str, Any]:
+    """What an evaluation's rows depend on besides model, size and repeat: the tables' contents, target, features
+    and seed."""
+    return {"table_sha256": table_checksum(table), "target": target, "features": list(features), "seed": int(seed),
+            "features_from": feature_table,
+            "features_from_sha256": table_checksum(open_table(feature_table)) if feature_table else None}
+
+
+def _stored_rows(out: Path, current: dict[str, Any], overwrite: bool) -> list[dict[str, Any]]:
+    """Rows of out's CSV made under `current` settings; records the settings for the rows to come."""
+    csv, recorded = out / CSV_NAME, out / SETTINGS_NAME
+    stored = jsonio.loads(recorded.read_text()) if recorded.is_file() else None
+    rows = []
+    if csv.is_file():
+        if stored != current and not overwrite:
+            differ = (f"{', '.join(k for k in current if stored.get(k) != current[k])} differ" if stored
+                      else f"no {SETTINGS_NAME} records them")
+            raise UserInputError(f"{csv} holds an evaluation made under other settings ({differ}); use "
+                                 "--overwrite to delete it and start over, or another --out folder")
+        if stored == current:
+            frame = pd.read_csv(csv)
+            rows = frame[frame["model"] != CEILING].to_dict("records")
+        else:
+            for path in [csv, *out.glob("scatter_*.npz")]:
+                path.unlink()
+    if stored != current:
+        _atomic(recorded, lambda p: Path(p).write_text(jsonio.dumps(current, indent=2, sort_keys=True) + "\n"))
+    return rows
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
