@@ -19,6 +19,11 @@ TINY = {"name": "tiny-ray", "epochs": 1, "batch_size": 50, "channels": 4, "cells
 if CIFAR10_TARBALL.is_file():
     os.environ.setdefault("NASBENCH_SUITE_CIFAR10", str(CIFAR10_TARBALL.parent))
 
+# One BLAS/OpenMP thread per process: `pytest -n 2` already runs a process per core, and the xdist workers and the
+# processes tests start inherit this; more threads only spin against each other on shared cores.
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 
 @pytest.fixture(scope="session")
 def external_dir() -> Path:
@@ -42,3 +47,9 @@ def cifar():
     if not CIFAR10_TARBALL.is_file():
         pytest.skip("../shared/data/cifar10 is not present")
     return load_cifar10(CIFAR10_TARBALL)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first (a stable sort): `pytest -n 2` hands the long ones out while short ones remain to balance
+    the two workers, instead of ending on one long test while the other worker idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -336,6 +336,7 @@ def test_cli_rejects_bad_input_in_one_line(tmp_path, args, expected):
     assert not any(tmp_path.iterdir())
 
 
+@pytest.mark.slow
 def test_cli_on_a_partial_table_skips_what_needs_a_full_one_and_reruns_byte_identically(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):

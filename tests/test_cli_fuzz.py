@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import tempfile
 
+import pytest
+
 from click.testing import CliRunner
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -103,7 +105,8 @@ def test_info_never_tracebacks(table, as_json):
     check(["info", table] + (["--json"] if as_json else []))
 
 
-@settings(FUZZ, max_examples=25)
+@pytest.mark.slow
+@settings(FUZZ, max_examples=18)  # each valid draw writes a leaderboard with 15 figures (about 0.6 s each)
 @given(st.data())
 def test_benchmark_never_tracebacks(data):
     draw = data.draw

@@ -30,14 +30,22 @@ def test_jpeg_tarball_is_the_known_variant(cifar):
 
 
 @pytest.mark.slow
-def test_cache_is_written_and_reused(cifar, tmp_path):
-    first = load_cifar10(TARBALL, cache_dir=tmp_path)
-    cached = list(tmp_path.glob("*.npz"))
-    assert len(cached) == 1 and JPEG75_SHA256[:20] in cached[0].name
-    again = load_cifar10(TARBALL, cache_dir=tmp_path)
-    assert np.array_equal(again.train_images, first.train_images)
-    cached[0].write_bytes(b"garbage")  # a damaged cache is rebuilt
+def test_cache_is_reused_and_a_damaged_one_rebuilt(cifar, tmp_path):
+    from nasbench_suite.data.cifar10 import _cache_path
+
+    default = _cache_path(None, JPEG75_SHA256)  # written when the session's `cifar` decoded the tarball
+    assert default.is_file() and JPEG75_SHA256[:20] in default.name
+    cache = _cache_path(tmp_path, JPEG75_SHA256)
+    shutil.copyfile(default, cache)
+    stamp = cache.stat().st_mtime_ns
+    assert np.array_equal(load_cifar10(TARBALL, cache_dir=tmp_path).train_images, cifar.train_images)
+    assert cache.stat().st_mtime_ns == stamp  # read, not rewritten
+    cache.write_bytes(b"garbage")  # a damaged cache is rebuilt from the source (one decode), never trusted
     assert np.array_equal(load_cifar10(TARBALL, cache_dir=tmp_path).test_images, cifar.test_images)
+    stamp = cache.stat().st_mtime_ns
+    assert cache.stat().st_size > 10**6  # the rebuilt cache was written ...
+    assert np.array_equal(load_cifar10(TARBALL, cache_dir=tmp_path).train_labels, cifar.train_labels)
+    assert cache.stat().st_mtime_ns == stamp  # ... and is what the next load reads
 
 
 class _Payload:

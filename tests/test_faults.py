@@ -56,9 +56,21 @@ def group_members(pgid: int) -> list[int]:
     return members
 
 
+@pytest.fixture(scope="session")  # session: xdist tears module fixtures down between modules
+def uninterrupted():
+    """The 80 runs `start` asks for, computed in this process without interruption (shared by both signals)."""
+    preset = get_preset("default")
+    table = ns.open_table("nb201-cifar10")
+    return run(preset.benchmark(table), ["random", "rea"], 40, "3000q", default_fidelity=preset.search_fidelity,
+               fidelities=preset.multi_fidelities, proxy=table.column(preset.proxy_column), jobs=1)
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("killed-benchmark")  # one worker runs both, so `uninterrupted` is computed once
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 @pytest.mark.parametrize("signum, code", [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 143)])
-def test_killed_benchmark_leaves_no_worker_and_a_rerun_completes_identically(signum, code, tmp_path):
+def test_killed_benchmark_leaves_no_worker_and_a_rerun_completes_identically(signum, code, uninterrupted,
+                                                                             tmp_path):
     out = tmp_path / "out"
     parent = start(out, "--jobs", "2")
     wait_for(lambda: saved(out) >= 3 or parent.poll() is not None)
@@ -75,13 +87,10 @@ def test_killed_benchmark_leaves_no_worker_and_a_rerun_completes_identically(sig
     assert again.wait(timeout=300) == 0, again.stderr.read()
     stored = load_runs(out)
     assert len(stored) == 80
-    preset = get_preset("default")
-    table = ns.open_table("nb201-cifar10")
-    straight = run(preset.benchmark(table), ["random", "rea"], 40, "3000q", default_fidelity=preset.search_fidelity,
-                   fidelities=preset.multi_fidelities, proxy=table.column(preset.proxy_column), jobs=1)
-    assert all(stored.get(r.strategy, r.seed).same_trajectory(r) for r in straight)
+    assert all(stored.get(r.strategy, r.seed).same_trajectory(r) for r in uninterrupted)
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused(tmp_path):
     out = tmp_path / "out"
     first = start(out, "--jobs", "1")
@@ -109,6 +118,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
             if p.is_file() and p.name not in ("timing.json", ".lock")}
 
 
+@pytest.mark.slow
 def test_reruns_are_byte_identical_and_all_json_is_strict(tmp_path):
     args = ["benchmark", "--strategies", "random,rea,local-search", "--seeds", "3", "--budget", "20000",
             "--preset", "default", "--json"]

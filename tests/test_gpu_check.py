@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from nasbench_suite import jsonio
 from nasbench_suite.data.cifar10 import _cache_path
 from nasbench_suite.table import Table
@@ -11,6 +13,7 @@ from nasbench_suite.table import Table
 from conftest import CIFAR10_TARBALL, REPO
 
 
+@pytest.mark.slow
 def test_cpu_dry_run_goes_through_every_step(tmp_path, cifar):
     env = {**os.environ, "DRY_RUN": "1", "OUT": str(tmp_path), "PY": sys.executable,
            "NASBENCH_SUITE_CIFAR10": str(CIFAR10_TARBALL),

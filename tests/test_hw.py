@@ -207,6 +207,7 @@ def test_cli_device_metric_and_preset_errors_are_one_line():
     assert result.exit_code == 2 and "too small for one query" in result.output
 
 
+@pytest.mark.slow
 def test_cli_writes_strict_json_leaderboard_and_reproducible_plots(tmp_path):
     outputs = []
     for name in ("a", "b"):

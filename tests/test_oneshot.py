@@ -203,7 +203,8 @@ def test_report_summarises_runs_by_lookup(tiny_data, nb201_table, tmp_path):
     assert row["runs"] == 2 and row["test_acc_200_mean"] == pytest.approx(np.mean(accs), abs=1e-3)
     assert row["test_acc_200_std"] == pytest.approx(np.std(accs), abs=1e-3)
     assert all(f["arch"] in row["cells"] for f in finals)
-    assert "| micro | rsps | 2 | 1 |" in format_leaderboard(board)
+    text = format_leaderboard(board)
+    assert "| micro | rsps | 2 | 1 |" in text and "| 84.07 +- 3.61 (RSPS) |" in text  # next to NB201's Table 5
     with pytest.raises(UserInputError, match="no one-shot"):
         collect(tmp_path / "nothing")
 

@@ -46,6 +46,7 @@ def _pilot(*args):
                           capture_output=True, text=True, timeout=600, check=False)
 
 
+@pytest.mark.slow
 def test_pilot_trains_the_same_cells_resumes_and_reports_cost_and_tau(tmp_path, nb201_table):
     if not CIFAR10_TARBALL.is_file():
         pytest.skip("../shared/data/cifar10 is not present")

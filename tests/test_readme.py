@@ -23,6 +23,11 @@ BLOCKS = re.findall(r"^```(\w*)\n(.*?)^```", README, flags=re.S | re.M)
 INSTALL = ("python3 -m venv ", ". .venv/bin/activate", "pip install ")
 SUITE = "pytest -n 2"  # the README's test command: this suite itself, so checked against .ci/run, not run
 
+SURROGATE_CPU = ("nasbench-suite surrogate build cifar10-jpeg75-cpu --train-size 553 --target valid_acc,test_acc,"
+                 "train_seconds_per_epoch,eval_seconds --features effective_onehot,effective_counts,params_m,"
+                 "proxy_naswot,proxy_synflow,proxy_jacob_cov --features-from nb201-cifar10")
+HYBRID_CPU = ("nasbench-suite benchmark --table cifar10-jpeg75-cpu --surrogate cifar10-jpeg75-cpu.surrogate --hybrid "
+              "--strategies rea,random --budget 150q --out own")
 # Commands that take minutes run with the smallest honest variation: README command -> (command run, why).
 SHORTER = {
     "nasbench-suite benchmark": ("nasbench-suite benchmark --seeds 2", "25 seeds x 14 strategies: over a minute"),
@@ -40,6 +45,9 @@ SHORTER = {
     "nasbench-suite analyze nb201-cifar10 --compare nb201-cifar100 --compare nb201-imagenet16-120": (
         "nasbench-suite analyze nb201-cifar10 --compare nb201-cifar100 --compare nb201-imagenet16-120 --boot 10",
         "200 bootstrap resamples: half a minute"),
+    HYBRID_CPU: (f"{HYBRID_CPU} --seeds 3", "25 seeds x 2 strategies"),
+    SURROGATE_CPU: (SURROGATE_CPU.replace("--train-size 553", "--train-size 100"),
+                    "XGBoost ensembles for 10 targets on 553 cells: half a minute"),
     "nasbench-suite oneshot --method darts,gdas,rsps,enas --setting micro": (
         "nasbench-suite oneshot --method rsps --setting micro --epochs 1", "4 methods x 6 epochs: over 15 min"),
 }
@@ -92,6 +100,7 @@ def test_install_and_test_commands_are_what_ci_runs():
             assert all(re.search(rf"^{e} = ", extras.group(1), re.M) for e in extra.split(",")), command
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("block", SHELL, ids=[_runnable(b)[0][:50] for b in SHELL])
 def test_shell_block_runs_as_written(block, tmp_path):
     if _needs_cifar(block) and not CIFAR10_TARBALL.is_file():

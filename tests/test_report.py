@@ -103,6 +103,7 @@ def test_timing_is_apart_from_the_leaderboard():
     assert timing(runs).loc["A"].runs_timed == 1 and timing(runs).loc["A"].wall_ms == pytest.approx(20.0)
 
 
+@pytest.mark.slow
 def test_report_header_shows_excluded_cells_when_the_benchmark_has_them(tmp_path):
     runs = make_runs()
     write_report(runs, tmp_path / "plain")

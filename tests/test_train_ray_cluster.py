@@ -84,6 +84,7 @@ def test_half_written_shard_of_a_killed_worker_is_ignored(tmp_path, cifar):
     assert merge_shards([shard.parent]).archs.tolist() == [0, 1462]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds a node's processes through /proc (Linux)")
 def test_build_survives_a_lost_node(tmp_path):
     pytest.importorskip("ray")
