@@ -164,3 +164,41 @@ def test_string_lookup_needs_no_parsing_and_bad_strings_still_say_why(monkeypatc
 def test_indices_and_op_ids_are_checked_not_wrapped(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# The rules below were written for the mutants of space/ that survived the suite (results/mutation/README.md).
+
+def test_every_encoding_is_float32():
+    """Predictors get float32 features whatever the encoding (float64 would double every feature matrix)."""
+    for kind in ("onehot", "adjacency", "path", "sequence"):
+        assert NB201.encode(np.array([0, 1234, 15624]), kind).dtype == np.float32, kind
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: NB201.ops_of([0, -1]), r"^1 of 2 arch indices are out of range, e\.g\. -1; expected 0\.\.15624$"),
+    (lambda: NB201.ops_of(np.array([0.5])), r"; expected integers 0\.\.15624$"),
+    (lambda: NB201.check_ops(np.zeros((2, 5), dtype=int)),
+     r"^op ids must be an integer array of shape \(n, 6\), got int64 of shape \(2, 5\)$"),
+    (lambda: NB201.check_ops(np.zeros((2, 6))), r"^op ids must be an integer array of shape \(n, 6\), got float64"),
+    (lambda: NB201.to_index((0, 0, 0, 0, 0, 9)),
+     r"^op id 9 out of range; expected 0\.\.4 or one of none, skip_connect, nor_conv_1x1, nor_conv_3x3, "
+     r"avg_pool_3x3$"),
+    (lambda: NB201.encode([0], "graph"), r"^unknown encoding 'graph'; valid: onehot, adjacency, path, sequence$"),
+    (lambda: parse_arch_str(7), r"^arch string must be a str, got int; expected "),
+    (lambda: parse_arch_str("|+|none~0|none~1|+|none~0|none~1|none~2|"), r"node 1 group '\|' must start and end"),
+    (lambda: parse_arch_str("||+|none~0|none~1|+|none~0|none~1|none~2|"), r"edge '' of node 1 lacks '~input'"),
+    (lambda: parse_arch_str("|none~0~1|+|none~0|none~1|+|none~0|none~1|none~2|"),
+     r"edge 'none~0~1' of node 1 has input '0~1', not 0"),
+    (lambda: parse_arch_str("|conv~0|+|none~0|none~1|+|none~0|none~1|none~2|"),
+     r"unknown op 'conv' in edge 'conv~0' \(valid ops: none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3\)"),
+])
+def test_input_errors_name_the_problem_and_the_expected_form_exactly(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_unknown_space_lists_the_valid_ones():
+    from nasbench_suite.space import get_space
+
+    with pytest.raises(ValueError, match=r"^unknown space 'nb101'; valid: nb201$"):
+        get_space("nb101")
