@@ -221,3 +221,69 @@ def test_names_resolve_to_embedded_tables_first_then_extra_folders(tmp_path, mon
     assert list(open_table("mine").archs) == [0, 5, 9]
     assert resolve_table("elsewhere.h5") == Path("elsewhere.h5")  # a path, even before it exists
     assert resolve_table(f"sub{os.sep}name") == Path("sub", "name") and resolve_table("plain") == Path("plain")
+
+
+# Written for the whole-module mutation run of table/ (2026-12-02, results/mutation/README.md).
+
+def _scored(values=(90.0, 0.0, 50.0)) -> Table:
+    test = np.array(values).reshape(3, 1, 1)
+    return toy(metrics={"test_acc": Series(test), "valid_acc": Series(test[::-1].copy())})
+
+
+def test_test_acc_is_the_default_metric_of_every_lookup():
+    table = _scored()
+    assert table.query(5) == table.query(5, "test_acc") == 0.0
+    assert table.query_many([0, 9]).tolist() == [90.0, 50.0]
+    assert table.best() == (0, 90.0)
+
+
+def test_best_minimises_when_asked():
+    assert _scored().best("test_acc", maximize=False) == (5, 0.0)
+    assert _scored((10.0, 60.0, 30.0)).best(maximize=False) == (0, 10.0)
+
+
+def test_missing_metric_and_column_list_what_there_is_exactly():
+    table = toy(metrics={"a": Series(np.zeros((3, 1, 1))), "b": Series(np.zeros((3, 1, 1)))},
+                columns={"c": Series(np.zeros(3)), "d": Series(np.zeros(3))})
+    with pytest.raises(TableError, match=r"^table has no metric 'x'; metrics: a, b$"):
+        table.query(0, "x")
+    with pytest.raises(TableError, match=r"^table has no column 'x'; columns: c, d$"):
+        table.column("x")
+
+
+def test_an_unknown_table_lists_the_embedded_ones_exactly():
+    with pytest.raises(TableError, match="embedded tables: " + ", ".join(available_tables()).replace("+", r"\+") + " "):
+        resolve_table("no-such-table")
+
+
+def test_series_set_without_metadata_have_empty_description_unit_and_source():
+    table = toy()
+    table.set_metric("m", np.zeros((3, 1, 1)))
+    table.set_column("c", np.zeros(3))
+    for series in (table.metrics["m"], table.columns["c"]):
+        assert (series.description, series.unit, series.source) == ("", "", "")
+
+
+def test_json_attributes_are_written_with_sorted_keys(tmp_path):
+    """Sorted keys make a rebuilt table byte-identical whatever order its dicts were filled in."""
+    path = toy(provenance={"zeta": 1, "alpha": 2}, protocol={"name": "p", "epochs": 1}).save(tmp_path / "t.h5")
+    with h5py.File(path, "r") as f:
+        assert f.attrs["provenance"] == '{"alpha": 2, "zeta": 1}'
+        assert f.attrs["protocol"] == '{"epochs": 1, "name": "p"}'
+
+
+def test_merging_never_overwrites_a_measured_value_with_a_missing_one():
+    first = toy(archs=(0,), epochs=(1, 2), metrics={"m": Series(np.array([[[70.0, np.nan]]]))})
+    second = toy(archs=(0,), epochs=(1, 2), metrics={"m": Series(np.array([[[np.nan, 80.0]]]))})
+    for merged in (first.merged(second), second.merged(first)):
+        np.testing.assert_array_equal(merged.metrics["m"].values, [[[70.0, 80.0]]])
+
+
+def test_a_seed_that_is_neither_mean_a_label_nor_a_generator_is_named():
+    with pytest.raises(TableError, match=r"^seed must be 'mean', a seed label or a numpy Generator, got 'median'$"):
+        _scored().query(0, seed="median")
+
+
+def test_a_table_without_metrics_or_columns_round_trips(tmp_path):
+    loaded = Table.load(toy().save(tmp_path / "empty.h5"))
+    assert loaded.metrics == {} and loaded.columns == {} and loaded.archs.tolist() == [0, 5, 9]
