@@ -47,13 +47,14 @@ def main() -> None:
     for proxy in filter(None, args.proxies.split(",")):
         values = ref.column(proxy)[[ref.row(int(a)) for a in archs[ok]]]
         fine = np.isfinite(values)
-        print(f"  {proxy} on the same {fine.sum()} cells: Kendall tau {kendalltau(values[fine], theirs[ok][fine])[0]:.3f}")
+        tau_proxy = kendalltau(values[fine], theirs[ok][fine])[0]
+        print(f"  {proxy} on the same {fine.sum()} cells: Kendall tau {tau_proxy:.3f}")
     if len(table.seeds) > 1:
         per_seed = table.metrics[args.metric].values[keep][:, :, list(table.epochs).index(epoch)]
         both = np.isfinite(per_seed[:, :2]).all(axis=1)
         if both.any():
-            print(f"  noise ceiling: seed {table.seeds[0]} vs seed {table.seeds[1]} on the {both.sum()} cells with both: "
-                  f"Kendall tau {kendalltau(per_seed[both, 0], per_seed[both, 1])[0]:.3f}")
+            print(f"  noise ceiling: seed {table.seeds[0]} vs seed {table.seeds[1]} on the {both.sum()} cells with "
+                  f"both: Kendall tau {kendalltau(per_seed[both, 0], per_seed[both, 1])[0]:.3f}")
     if args.top:
         print_top(ours[ok], theirs[ok], ref.values(args.reference_metric, args.reference_epoch), args.top)
     if args.plot:

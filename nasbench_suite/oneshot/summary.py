@@ -88,25 +88,30 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
              "Each run trains a supernet with the method and derives its cell after the last epoch; the cell's "
              "200-epoch CIFAR-10 accuracies are looked up in `nb201-cifar10` (test = `test_acc@200`, trained on "
              "50k; valid = `valid_acc@200`, cifar10-valid). Search seconds are real wall time on the hardware "
-             "named (derivation included, table lookups excluded), search CPU-s the process's CPU time over them. Mean +- std over seeds. Published: "
-             f"{PUBLISHED_SOURCE}, the same lookup for the paper's own searches (C=16, N=5, 32 px, GPU).", "",
+             "named (derivation included, table lookups excluded), search CPU-s the process's CPU time over them. "
+             f"Mean +- std over seeds. Published: {PUBLISHED_SOURCE}, the same lookup for the paper's own searches "
+             "(C=16, N=5, 32 px, GPU).", "",
              "| setting | method | runs | epochs | test acc (%) | published test acc (%) | valid acc (%) | "
              "published valid acc (%) | search s | search CPU-s | hardware |",
              "|---|---|---:|---:|---|---|---|---|---:|---:|---|"]
     for row in summary.itertuples():
         epochs = f"{row.epochs}" if row.epochs == row.epochs_planned else f"{row.epochs} of {row.epochs_planned}"
         name, test, test_sd, valid, valid_sd = PUBLISHED.get(row.method, ("", np.nan, np.nan, np.nan, np.nan))
-        published = (f"{test:.2f} +- {test_sd:.2f} ({name})", f"{valid:.2f} +- {valid_sd:.2f}") if name else ("-", "-")
         lines.append(f"| {row.setting} | {row.method} | {row.runs} | {epochs} | "
-                     f"{row.test_acc_200_mean:.2f} +- {row.test_acc_200_std:.2f} | {published[0]} | "
-                     f"{row.valid_acc_200_mean:.2f} +- {row.valid_acc_200_std:.2f} | {published[1]} | "
-                     f"{row.search_seconds_mean:.0f} +- {row.search_seconds_std:.0f} | "
-                     f"{'-' if np.isnan(row.cpu_seconds_mean) else f'{row.cpu_seconds_mean:.0f} +- {row.cpu_seconds_std:.0f}'}"
-                     f" | {row.hardware} |")
+                     f"{_mean_sd(row.test_acc_200_mean, row.test_acc_200_std, 2)} | "
+                     f"{_mean_sd(test, test_sd, 2)}{f' ({name})' if name else ''} | "
+                     f"{_mean_sd(row.valid_acc_200_mean, row.valid_acc_200_std, 2)} | {_mean_sd(valid, valid_sd, 2)} | "
+                     f"{_mean_sd(row.search_seconds_mean, row.search_seconds_std, 0)} | "
+                     f"{_mean_sd(row.cpu_seconds_mean, row.cpu_seconds_std, 0)} | {row.hardware} |")
     lines += ["", "Derived cells (final epoch, count over seeds):", ""]
     for row in summary.itertuples():
         lines.append(f"- {row.setting} / {row.method}: " + row.cells.replace("; ", ", "))
     return "\n".join(lines) + "\n"
+
+
+def _mean_sd(mean: float, sd: float, digits: int) -> str:
+    """`mean +- sd` at `digits` decimals; `-` where there is no figure (no published one, no CPU time logged)."""
+    return "-" if np.isnan(mean) else f"{mean:.{digits}f} +- {sd:.{digits}f}"
 
 
 def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:

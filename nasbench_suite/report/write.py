@@ -161,7 +161,8 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
         repos[key] = repos.get(key, 0) + 1
     sources = ", ".join(f"{repo} ({n} file{'s' * (n > 1)})" for repo, n in repos.items()) or "-"
     friedman = header["friedman"]
-    lines = [f"# Leaderboard: {bench.get('dataset') or bench.get('kind', '')}, preset `{protocol.get('preset', 'custom')}`", "",
+    lines = [f"# Leaderboard: {bench.get('dataset') or bench.get('kind', '')}, "
+             f"preset `{protocol.get('preset', 'custom')}`", "",
              f"- protocol: {protocol.get('preset_description', '')}".rstrip(": "),
              f"- search metric (seen): {bench.get('search_metric')} at {protocol['default_fidelity']} epochs "
              f"(multi-fidelity strategies: {', '.join(map(str, protocol['fidelities']))}); seed mode "

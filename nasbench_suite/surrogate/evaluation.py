@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nasbench_suite.atomic import atomic_path
 from nasbench_suite import jsonio
+from nasbench_suite.atomic import atomic_path
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.figures import save_figure
 from nasbench_suite.surrogate.api import DEFAULT_TARGET, Surrogate, parse_targets, table_checksum
