@@ -231,3 +231,71 @@ def test_a_hybrid_answers_from_the_table_where_it_measured(table):
     assert described["search_from_table"] == {12: 100, 200: 50} and described["report_from_table"] == 100
     assert described["seed_mode"] == "mean" and described["kind"] == "hybrid"
     assert described["cost_source"] == {"train_seconds_per_epoch": "table+surrogate", "eval_seconds": "not recorded"}
+
+
+# ---- written for the surviving mutants of benchmark/ (results/mutation/README.md) ----------------------------------
+def test_nothing_searchable_names_what_a_table_needs_in_one_line(table):
+    no_cost = two_seed_table(columns=("eval_seconds",))
+    no_cost.set_column("train_seconds_per_epoch", np.full(SPACE, np.nan))
+    with pytest.raises(UserInputError) as error:
+        TableBenchmark(no_cost)
+    assert str(error.value) == ("no cell can be searched: 15625 cells have no train_seconds_per_epoch; use a table "
+                                "that has the search metric, the report metric and a cost for some cells")
+
+
+def test_a_surrogate_benchmark_describes_its_table_and_settings_exactly(surrogate, table, tmp_path):
+    table.path = tmp_path / "toy.h5"
+    described = SurrogateBenchmark(surrogate, table, noise=False).describe()
+    meta = surrogate.metadata()
+    del meta["created"]
+    meta["train_cells"] = 200
+    assert described == {
+        "kind": "surrogate", "search_metric": "valid_acc", "report_metric": "test_acc@200", "fidelities": [12, 200],
+        "noise": "none (predicted mean)", "cost": "epochs * train_seconds_per_epoch + eval_seconds",
+        "cost_source": {"train_seconds_per_epoch": "table", "eval_seconds": "table"},
+        "excluded_cells": 0, "excluded_reason": "none", "table": str(tmp_path / "toy.h5"), "surrogate": meta,
+        "dataset": "toy", "dataset_sha256": "", "table_provenance": {"kind": "toy"}}
+
+
+def test_cells_the_table_holds_without_a_cost_are_excluded_and_the_cost_still_comes_from_the_table():
+    holes = two_seed_table()
+    eval_seconds = holes.column("eval_seconds").copy()
+    eval_seconds[[2, 7]] = np.nan  # the surrogate does not predict eval_seconds: these two cannot be priced
+    holes.set_column("eval_seconds", eval_seconds)
+    fitted = Surrogate(features="onehot", target="valid_acc@12,test_acc@200", params=TINY_XGB).fit(
+        holes, np.arange(0, SPACE, 100))
+    benchmark = SurrogateBenchmark(fitted, holes)
+    assert benchmark.cost_source == {"train_seconds_per_epoch": "table", "eval_seconds": "table"}
+    assert benchmark.exclusion() == {"excluded_cells": 2, "excluded_reason": "2 cells have no eval_seconds"}
+    assert benchmark.evaluate(7, 12, np.random.default_rng(0)).source == "excluded"
+
+
+def test_a_predicted_cost_is_clipped_at_zero_not_higher():
+    """Sub-second epochs (small cells on a GPU) must keep their predicted price; only a negative one is clipped."""
+    fast = two_seed_table(columns=())
+    fast.set_column("train_seconds_per_epoch", TRAIN / 100)
+    fitted = Surrogate(features="onehot", target="valid_acc,test_acc,train_seconds_per_epoch",
+                       params=TINY_XGB).fit(fast, np.arange(0, SPACE, SPACE // 200)[:200])
+    benchmark = SurrogateBenchmark(fitted, noise=False)
+    mean, _ = fitted.observation_sd(np.arange(SPACE))
+    predicted = mean[:, fitted.target_labels.index("train_seconds_per_epoch")]
+    assert predicted.max() < 1
+    assert [benchmark.cost(i, 1) for i in (0, 5, 6000)] == pytest.approx(np.maximum(predicted[[0, 5, 6000]], 0))
+
+
+def test_a_hybrid_keeps_its_report_epoch_and_its_noise(surrogate, table):
+    at_12 = HybridBenchmark(surrogate, table, report_epoch=12)
+    assert at_12.report_epoch == 12 and at_12.report(60) == pytest.approx(TEST[60] - 5)  # the table's test_acc@12
+    half = Table(space="nb201", dataset="toy", archs=np.arange(100), seeds=[3, 4], epochs=[12, 200])
+    half.set_metric("valid_acc", table.metrics["valid_acc"].values[:100])
+    half.set_metric("test_acc", table.metrics["test_acc"].values[:100])
+    half.set_column("train_seconds_per_epoch", TRAIN[:100])
+    fitted = Surrogate(features="onehot", target="valid_acc,test_acc,train_seconds_per_epoch",
+                       params=TINY_XGB).fit(half, np.arange(100))
+    noisy = HybridBenchmark(fitted, half)  # cell 5000 is not in the table: the surrogate samples it
+    mean, sd = fitted.observation_sd(np.array([5000]))
+    k = fitted.target_labels.index("valid_acc@12")
+    z = np.random.default_rng(1).standard_normal()
+    assert sd[0, k] > 0
+    assert noisy.evaluate(5000, 12, np.random.default_rng(1)).value == pytest.approx(mean[0, k] + sd[0, k] * z)
+    assert noisy.describe()["noise"] == "one sampled training run per query"

@@ -44,7 +44,7 @@ class SurrogateBenchmark(Benchmark):
         if not report_epochs:
             raise UserInputError(f"the surrogate does not predict the report metric {report_metric!r} (it predicts "
                                  f"{', '.join(labels)}); build it with --target {search_metric},{report_metric}")
-        self.report_epoch = report_epoch if report_epoch is not None else max(report_epochs, default=None)
+        self.report_epoch = report_epoch if report_epoch is not None else max(report_epochs)
         self._report_out = surrogate.output(f"{report_metric}@{self.report_epoch}")
         everything = np.arange(self.space.size)
         mean, sd = surrogate.observation_sd(everything)
@@ -137,9 +137,8 @@ class HybridBenchmark(SurrogateBenchmark):
             if f in table.epochs_of(self.search_metric):
                 values[table.archs] = np.stack([table.values(self.search_metric, f, int(s)) for s in table.seeds], 1)
             self._table_search[f] = values
-        measured_report = np.full(size, np.nan)
-        if self.report_metric in table.metrics and self.report_epoch in table.epochs_of(self.report_metric):
-            measured_report[table.archs] = table.values(self.report_metric, self.report_epoch)
+        measured_report = np.full(size, np.nan)  # the surrogate was fitted on this table, so it has the metric
+        measured_report[table.archs] = table.values(self.report_metric, self.report_epoch)
         self.report_from_table = ~np.isnan(measured_report)
         self._report = np.where(self.report_from_table, measured_report, self._report)
 
