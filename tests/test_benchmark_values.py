@@ -123,6 +123,7 @@ def test_presets_fit_the_epochs_a_table_records():
     assert benchmark.describe()["report_metric"] == "test_acc@12"
 
 
+@pytest.mark.slow  # 5-6 s each (opening the table): too slow to rerun for every mutant
 @pytest.mark.parametrize("name", ["nb201-cifar100", "nb201-imagenet16-120"])
 def test_every_listed_nb201_table_can_be_benchmarked(name, tmp_path):
     out = tmp_path / name

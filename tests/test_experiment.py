@@ -155,3 +155,131 @@ def test_surrogate_ranking_runs_the_experiment_the_benchmark_command_runs(tmp_pa
     assert study.meta["protocol_hash"] == direct.meta["protocol_hash"]
     assert study.strategies == ["random", "bohb"]
     assert all(a.same_trajectory(b) for a, b in zip(study, direct))
+
+
+# ---- written for the surviving mutants of runner/experiment.py (results/mutation/README.md) ------------------------
+def test_a_json_file_is_read_as_json_and_a_broken_one_says_why(tmp_path):
+    (tmp_path / "exp.json").write_text('{"preset": "nb201-paper", "seeds": "0-1", "budget": "20q"}')
+    assert Experiment.from_file(tmp_path / "exp.json") == Experiment(preset="nb201-paper", seeds=2, budget="20q")
+    (tmp_path / "bad.json").write_text('{"seeds": }')
+    with pytest.raises(UserInputError, match=r"^cannot read experiment file .*bad\.json: Expecting value: line 1"):
+        Experiment.from_file(tmp_path / "bad.json")
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(UserInputError) as error:
+        Experiment.from_file(tmp_path / "list.json")
+    assert str(error.value) == (f"experiment file {tmp_path / 'list.json'}: expected a table of settings (preset, "
+                                "table, strategies, seeds, budget, proxy, surrogate, hybrid, surrogate_noise)")
+
+
+def test_default_out_names_preset_table_and_kind():
+    assert Experiment().default_out() == Path("results")
+    assert Experiment(preset="nb201-paper").default_out() == Path("results/nb201-paper")
+    assert Experiment(table="tables/own.h5").default_out() == Path("results/own")
+    assert Experiment(surrogate="s.surrogate").default_out() == Path("results/surrogate")
+    assert Experiment(preset="nb201-paper", table="own", surrogate="s.surrogate", hybrid=True).default_out() == Path(
+        "results/nb201-paper-own-hybrid")
+
+
+def test_run_hands_every_setting_to_the_runner_with_the_documented_defaults(tmp_path, monkeypatch):
+    import inspect
+
+    from nasbench_suite.runner import experiment as module
+
+    defaults = {"out": None, "jobs": None, "resume": True, "overwrite": False, "progress": False}
+    for method in (Experiment.run, module.Setup.run):
+        assert {k: p.default for k, p in inspect.signature(method).parameters.items() if k != "self"} == defaults
+    seen = []
+    real = module.run
+    monkeypatch.setattr(module, "run", lambda *args, **kwargs: seen.append(kwargs) or real(*args, **kwargs))
+    small = Experiment(strategies="random", seeds=1, budget="3q")
+    small.run(tmp_path, 1, False, True, True)
+    assert {k: seen[0][k] for k in ("out_dir", "jobs", "resume", "overwrite", "progress")} == {
+        "out_dir": tmp_path, "jobs": 1, "resume": False, "overwrite": True, "progress": True}
+    assert (tmp_path / "runs" / "random" / "seed-0.npz").is_file()
+
+
+def test_path_and_flag_settings_are_checked_and_normalised():
+    checks = __import__("nasbench_suite.runner.experiment", fromlist=["_CHECKS"])._CHECKS
+    assert checks["surrogate"](None) is None and checks["surrogate"](Path("a/s.surrogate")) == "a/s.surrogate"
+    assert checks["table"](Path("a/t.h5")) == "a/t.h5" and checks["table"]("nb201-cifar10") == "nb201-cifar10"
+    for key, value, message in [("table", None, "table = None: expected a name or path"),
+                                ("table", 3, "table = 3: expected a name or path"),
+                                ("table", "  ", "table = '  ': expected a name or path"),
+                                ("surrogate", "", "surrogate = '': expected a file path"),
+                                ("hybrid", "yes", "hybrid = 'yes': expected true or false"),
+                                ("surrogate_noise", 1, "surrogate_noise = 1: expected true or false")]:
+        with pytest.raises(UserInputError) as error:
+            checks[key](value)
+        assert str(error.value) == message
+    assert checks["hybrid"](True) is True and checks["surrogate_noise"](False) is False
+
+
+@pytest.fixture(scope="module")
+def toy_files(tmp_path_factory):
+    """A full toy table with a proxy column on disk, and a small surrogate fitted on it."""
+    import numpy as np
+    from test_benchmark_rules import SPACE, TINY_XGB, two_seed_table
+
+    from nasbench_suite.surrogate import Surrogate
+    from nasbench_suite.table import Table
+
+    folder = tmp_path_factory.mktemp("toy")
+    table = two_seed_table()
+    table.set_column("proxy_naswot", np.arange(SPACE, dtype=float))
+    table.set_column("proxy_synflow", -np.arange(SPACE, dtype=float))
+    table = Table.load(table.save(folder / "toy.h5"))
+    fitted = Surrogate(features="onehot", target="valid_acc,test_acc,train_seconds_per_epoch", params=TINY_XGB)
+    fitted.fit(table, np.arange(0, SPACE, 78)[:200]).save(folder / "toy.surrogate")
+    return str(folder / "toy.h5"), str(folder / "toy.surrogate")
+
+
+def test_a_surrogate_experiment_builds_the_benchmark_and_the_command_it_names(toy_files):
+    table, surrogate = toy_files
+    small = {"strategies": "random", "seeds": 1, "budget": "10q"}
+    hybrid = Experiment(table=table, surrogate=surrogate, hybrid=True, surrogate_noise=False, **small).prepare()
+    assert (hybrid.benchmark.kind, hybrid.benchmark.noise, hybrid.benchmark.seed_mode) == ("hybrid", False, "random")
+    assert hybrid.table.path.name == "toy.h5" and hybrid.benchmark.table is hybrid.table
+    assert (hybrid.benchmark.search_metric, hybrid.benchmark.report_metric, hybrid.benchmark.report_epoch) == (
+        "valid_acc", "test_acc", 200)
+    assert hybrid.command() == (f"nasbench-suite benchmark --preset default --table {table} --strategies random "
+                                f"--seeds 1 --budget 10q --proxy proxy_naswot --surrogate {surrogate} --hybrid "
+                                "--surrogate-mean")
+    plain = Experiment(table=table, surrogate=surrogate, **small).prepare()
+    assert (plain.benchmark.kind, plain.benchmark.noise) == ("surrogate", True)
+    assert plain.benchmark.cost_source == {"train_seconds_per_epoch": "table", "eval_seconds": "table"}
+    assert plain.command().endswith(f"--proxy proxy_naswot --surrogate {surrogate}")
+    assert get_preset("default").benchmark(plain.table, plain.benchmark.surrogate).noise is True
+
+
+def test_the_proxy_is_the_one_asked_for_else_the_presets_where_the_table_has_it(toy_files):
+    from nasbench_suite.table import Table
+
+    table, _ = toy_files
+    opened = Table.load(table)
+    default = Experiment(table=table).prepare(opened)
+    assert default.table is opened and default.proxy_column == "proxy_naswot" and default.proxy[5] == 5.0
+    asked = Experiment(table=table, proxy="proxy_synflow").prepare()
+    assert asked.proxy_column == "proxy_synflow" and asked.proxy[5] == -5.0
+    without = Experiment(table="nb201-cifar100").prepare()  # it has no proxy columns
+    assert without.proxy_column is None and without.proxy is None and "--proxy" not in without.command()
+
+
+def test_unset_settings_take_the_presets_and_the_errors_are_exact():
+    preset = get_preset("nb201-paper")
+    from nasbench_suite.strategies import STRATEGIES
+
+    assert Experiment(preset="nb201-paper").strategies == tuple(
+        dict.fromkeys(str(s) for s in preset.default_strategies(STRATEGIES)))
+    assert Experiment(seeds="3").seeds == (0, 1, 2) and Experiment(seeds="3-4").seeds == (3, 4)
+    for settings, message in [
+        ({"surrogate_noise": False}, "surrogate_noise = false (--surrogate-mean) needs a surrogate (--surrogate FILE, "
+                                     "or surrogate = \"FILE\" in an experiment file)"),
+        ({"hybrid": True}, "a hybrid benchmark needs a surrogate (--surrogate FILE, or surrogate = \"FILE\" in an "
+                           "experiment file)"),
+        ({"budget": [1]}, "budget = [1]: expected simulated seconds like 12000 or \"12000s\", or queries like "
+                          "\"100q\""),
+        ({"proxy": 3}, "proxy = 3: expected a table column name such as proxy_synflow"),
+        ({"proxy": " "}, "proxy = ' ': expected a table column name such as proxy_synflow")]:
+        with pytest.raises(UserInputError) as error:
+            Experiment(**settings)
+        assert str(error.value) == message

@@ -230,3 +230,37 @@ def test_a_preset_moves_each_epoch_to_the_nearest_lower_one_the_table_records(tm
     assert "; on this table, which records" in fitted.description
     empty = make_table(np.arange(SPACE), {"valid_acc": np.full(SPACE, np.nan), "test_acc": VALID})
     assert get_preset("default").for_table(empty) is get_preset("default")
+
+
+# ---- written for the surviving mutants of runner/ (results/mutation/README.md) -------------------------------------
+def test_a_run_with_a_failed_query_is_the_same_trajectory_as_its_rerun():
+    """A failed query is stored as NaN; a resumed leaderboard compares it with its rerun (NaN == NaN there)."""
+    rows = [(0, 12, 10.0, float("nan"), -1, float("nan")), (1, 12, 20.0, 51.0, 1, 61.0)]
+    assert Run.from_rows("a", 0, rows, 1.0, 2.0).same_trajectory(Run.from_rows("a", 0, rows, 3.0, 4.0))
+
+
+def test_loaded_runs_follow_the_protocols_strategy_order_then_seed_and_unlisted_strategies_come_last(tmp_path):
+    digest = fingerprint({"x": 1})
+    for strategy, seed in (("a", 0), ("b", 5), ("z", 0), ("b", 2)):
+        save_run(toy_run(strategy, seed), tmp_path, digest)
+    save_protocol(tmp_path, {"protocol_hash": digest, "strategies": ["b", "a"]})
+    assert [(r.strategy, r.seed) for r in load_runs(tmp_path)] == [("b", 2), ("b", 5), ("a", 0), ("z", 0)]
+
+
+def test_a_proxy_lookup_answers_floats_whatever_the_scores_were_given_as(benchmark):
+    lookup = proxy_lookup(benchmark, list(range(SPACE)))
+    cell = tuple(benchmark.space.all_ops()[7].tolist())
+    assert lookup(cell) == 7.0 and type(lookup(cell)) is float
+
+
+def test_stored_files_are_sorted_indented_json_so_a_rerun_writes_the_same_bytes(tmp_path):
+    path = save_run(toy_run("a", 3), tmp_path, "f" * 16)
+    with np.load(path) as data:
+        assert str(data["info"]) == '{"protocol": "ffffffffffffffff", "seed": 3, "strategy": "a"}'
+    written = save_protocol(tmp_path, {"strategies": ["a"], "protocol_hash": "f" * 16})
+    assert written.read_text() == '{\n  "protocol_hash": "ffffffffffffffff",\n  "strategies": [\n    "a"\n  ]\n}'
+    with pytest.raises(UserInputError) as error:
+        stored_runs(tmp_path, "0" * 16)
+    assert str(error.value) == (f"{path} was run under another protocol (table, preset, budget or fidelities differ); "
+                                "use --overwrite to delete the stored runs there and start over, or another --out "
+                                "folder")

@@ -343,6 +343,7 @@ def test_gin_surrogate(nb201_table, split):
     assert kendalltau(mean, nb201_table.query_many(unseen, "valid_acc", 200))[0] > 0.5
 
 
+@pytest.mark.slow  # 8.5 s: too slow to rerun for every mutant
 def test_cli_build_writes_to_the_working_directory_and_benchmark_reads_what_it_printed(tmp_path, monkeypatch):
     from nasbench_suite.table import resolve_table
 
