@@ -2,7 +2,7 @@
 """Kill rate of a seeded random sample of one module's mutants against the named test files: a quick estimate,
 and a lower bound (fewer tests than scripts/mutation.sh runs), for when a whole-module run does not fit the CPU.
 
-    nice -n 10 scripts/mutation_sample.py MODULE COUNT|NAMES_FILE TEST_FILE...
+    nice -n 10 scripts/mutation_sample.py MODULE COUNT|NAMES_FILE TEST_FILE[::TEST_NAME]...
     e.g.  nice -n 10 scripts/mutation_sample.py table 120 tests/test_table_rules.py tests/test_table.py
           nice -n 10 scripts/mutation_sample.py table survivors.txt tests/test_table_rules.py  (those mutants)
 
@@ -60,7 +60,7 @@ def main() -> None:
         sys.exit(__doc__)
     module, which = sys.argv[1].removesuffix(".py").removeprefix("nasbench_suite/"), sys.argv[2]
     repo = Path(__file__).resolve().parents[1]
-    tests = [str(Path(t).resolve()) for t in sys.argv[3:]]
+    tests = [str(Path(file).resolve()) + sep + name for file, sep, name in (t.partition("::") for t in sys.argv[3:])]
     mutants = repo / "mutants"
     names = mutant_names(mutants, module)
     if which.isdigit():
@@ -71,7 +71,7 @@ def main() -> None:
     sys.path[:0] = [str(mutants), str(repo / "tests")]  # the mutated copy, never the checkout
     import nasbench_suite.benchmark, nasbench_suite.report, nasbench_suite.surrogate  # noqa: E401, F401
     for test in tests:  # imported once here, not in every child
-        __import__(Path(test).stem)
+        __import__(Path(test.partition("::")[0]).stem)
 
     assert Path(nasbench_suite.__file__).is_relative_to(mutants), nasbench_suite.__file__
     start = time.monotonic()

@@ -264,3 +264,66 @@ def test_stored_files_are_sorted_indented_json_so_a_rerun_writes_the_same_bytes(
     assert str(error.value) == (f"{path} was run under another protocol (table, preset, budget or fidelities differ); "
                                 "use --overwrite to delete the stored runs there and start over, or another --out "
                                 "folder")
+
+
+def test_a_worker_arms_death_with_its_parent_and_exits_if_the_parent_is_already_gone():
+    """Workers must never outlive an interrupted or killed run (they would go on burning the CPU unseen)."""
+    import ctypes
+    import os
+    import signal
+
+    from nasbench_suite.runner import simulate
+
+    def worker_exit_code(parent: int) -> int:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                simulate._init_worker(print, {}, parent)
+                armed = ctypes.c_int()
+                ctypes.CDLL(None).prctl(2, ctypes.byref(armed))  # PR_GET_PDEATHSIG
+                os._exit(100 + armed.value)
+            except BaseException:
+                os._exit(3)
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+    assert worker_exit_code(os.getpid()) == 100 + signal.SIGKILL
+    assert worker_exit_code(os.getpid() + 1_000_000) == 1  # not its parent: it is gone, exit at once
+
+
+def test_run_meta_names_its_parts_and_the_strategies_that_degenerate():
+    from test_benchmark_rules import two_seed_table
+
+    runs = run(TableBenchmark(two_seed_table()), ["random", "hyperband", "rea"], [0], "3q", default_fidelity=12,
+               fidelities=[12], jobs=1)
+    assert runs.meta["degenerate"] == {"hyperband": "hyperband with one fidelity (12 epochs) is random search"}
+    assert sorted(runs.meta) == ["degenerate", "protocol", "protocol_hash", "reference", "seeds", "strategies",
+                                 "table_path"]
+    assert runs.meta["seeds"] == [0] and sorted(runs.meta["reference"]) == ["cells", "optimum", "top_fraction",
+                                                                            "top_threshold", "worst"]
+
+
+def test_the_protocol_hashes_proxy_scores_as_floats_and_paths_as_text(benchmark):
+    as_ints = run(benchmark, ["random"], [0], "2q", proxy=list(range(SPACE)), jobs=1).meta["protocol_hash"]
+    as_floats = run(benchmark, ["random"], [0], "2q", proxy=np.arange(SPACE, dtype=float), jobs=1)
+    assert as_ints == as_floats.meta["protocol_hash"]
+    from pathlib import Path
+
+    assert fingerprint({"table": Path("tables/a.h5")}) == fingerprint({"table": "tables/a.h5"})
+
+
+def test_a_budget_of_exactly_the_cap_is_accepted_and_one_second_more_is_not(benchmark):
+    from nasbench_suite.runner import simulate
+
+    most = simulate.MAX_QUERIES_PER_CELL * SPACE * 200  # the cheapest query costs 200 s
+    assert simulate._check_setup(benchmark, ["random"], Budget(most), 200, (200,), None) == {}
+    with pytest.raises(UserInputError, match=f"above the cap of {most} simulated seconds"):
+        simulate._check_setup(benchmark, ["random"], Budget(most + 1), 200, (200,), None)
+
+
+def test_no_strategy_is_an_error_and_the_progress_bar_counts_runs(benchmark, capsys):
+    with pytest.raises(UserInputError) as error:
+        run(benchmark, [], [0], "2q")
+    assert str(error.value) == "need at least one strategy and one seed"
+    run(benchmark, ["random"], [0, 1], "2q", jobs=1, progress=True)
+    err = capsys.readouterr().err
+    assert "runs: 100%" in err and "2/2" in err and "run/s" in err

@@ -187,7 +187,7 @@ def _init_worker(work: Callable[..., Any], settings: dict[str, Any], parent: int
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # prctl(2) reads only these two
     if os.getppid() != parent:  # the parent died before the death signal was armed
         os._exit(1)
     _WORKER.update(work=work, settings=settings)
