@@ -16,7 +16,7 @@ from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner import Budget, Experiment, get_preset
 from nasbench_suite.runner.runs import fingerprint, load_runs
-from nasbench_suite.seeds import format_seeds, parse_seeds
+from nasbench_suite.seeds import COUNT_FORM, format_seeds, parse_seeds
 
 TOML = """preset = "nb201-paper"
 strategies = ["random", { name = "rea", population_size = 5 }, "reinforce:lr=0.01"]
@@ -181,37 +181,43 @@ def test_default_out_names_preset_table_and_kind():
 
 
 def test_run_hands_every_setting_to_the_runner_with_the_documented_defaults(tmp_path, monkeypatch):
-    import inspect
-
     from nasbench_suite.runner import experiment as module
 
-    defaults = {"out": None, "jobs": None, "resume": True, "overwrite": False, "progress": False}
-    for method in (Experiment.run, module.Setup.run):
-        assert {k: p.default for k, p in inspect.signature(method).parameters.items() if k != "self"} == defaults
     seen = []
     real = module.run
     monkeypatch.setattr(module, "run", lambda *args, **kwargs: seen.append(kwargs) or real(*args, **kwargs))
-    small = Experiment(strategies="random", seeds=1, budget="3q")
+    small = Experiment(preset="nb201-paper", strategies="random", seeds=1, budget="3q")
     small.run(tmp_path, 1, False, True, True)
-    assert {k: seen[0][k] for k in ("out_dir", "jobs", "resume", "overwrite", "progress")} == {
-        "out_dir": tmp_path, "jobs": 1, "resume": False, "overwrite": True, "progress": True}
+    asked = ("out_dir", "jobs", "resume", "overwrite", "progress", "fidelities", "default_fidelity")
+    assert {k: seen[0][k] for k in asked} == {"out_dir": tmp_path, "jobs": 1, "resume": False, "overwrite": True,
+                                              "progress": True, "fidelities": (12,), "default_fidelity": 12}
     assert (tmp_path / "runs" / "random" / "seed-0.npz").is_file()
+    monkeypatch.setattr(module, "run", lambda *args, **kwargs: seen.append(kwargs))  # the defaults only
+    small.run()
+    small.prepare().run()
+    defaults = {"out_dir": None, "jobs": None, "resume": True, "overwrite": False, "progress": False}
+    assert [{k: call[k] for k in defaults} for call in seen[1:]] == [defaults, defaults]
 
 
-def test_path_and_flag_settings_are_checked_and_normalised():
-    checks = __import__("nasbench_suite.runner.experiment", fromlist=["_CHECKS"])._CHECKS
-    assert checks["surrogate"](None) is None and checks["surrogate"](Path("a/s.surrogate")) == "a/s.surrogate"
-    assert checks["table"](Path("a/t.h5")) == "a/t.h5" and checks["table"]("nb201-cifar10") == "nb201-cifar10"
-    for key, value, message in [("table", None, "table = None: expected a name or path"),
-                                ("table", 3, "table = 3: expected a name or path"),
-                                ("table", "  ", "table = '  ': expected a name or path"),
-                                ("surrogate", "", "surrogate = '': expected a file path"),
-                                ("hybrid", "yes", "hybrid = 'yes': expected true or false"),
-                                ("surrogate_noise", 1, "surrogate_noise = 1: expected true or false")]:
+def test_path_flag_seeds_and_strategies_settings_are_checked_and_normalised():
+    from nasbench_suite.runner import experiment as module
+
+    table, surrogate = module._path("table", optional=False), module._path("surrogate", optional=True)
+    assert surrogate(None) is None and surrogate(Path("a/s.surrogate")) == "a/s.surrogate"
+    assert table(Path("a/t.h5")) == "a/t.h5" and table("nb201-cifar10") == "nb201-cifar10"
+    assert module._flag("hybrid")(True) is True and module._flag("hybrid")(False) is False
+    for check, value, message in [
+            (table, None, "table = None: expected a name or path"), (table, 3, "table = 3: expected a name or path"),
+            (table, "  ", "table = '  ': expected a name or path"),
+            (surrogate, "", "surrogate = '': expected a file path"),
+            (module._flag("hybrid"), "yes", "hybrid = 'yes': expected true or false"),
+            (module._flag("surrogate_noise"), 1, "surrogate_noise = 1: expected true or false"),
+            (module._seeds, ["a"], f"seeds = ['a']: expected {COUNT_FORM}, or a list of seeds"),
+            (module._seeds, [True], f"seeds = [True]: expected {COUNT_FORM}, or a list of seeds"),
+            (module._strategies, [3], f"strategies: 3 is not a strategy; expected {module.STRATEGIES_FORM}")]:
         with pytest.raises(UserInputError) as error:
-            checks[key](value)
+            check(value)
         assert str(error.value) == message
-    assert checks["hybrid"](True) is True and checks["surrogate_noise"](False) is False
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +255,12 @@ def test_a_surrogate_experiment_builds_the_benchmark_and_the_command_it_names(to
     assert plain.benchmark.cost_source == {"train_seconds_per_epoch": "table", "eval_seconds": "table"}
     assert plain.command().endswith(f"--proxy proxy_naswot --surrogate {surrogate}")
     assert get_preset("default").benchmark(plain.table, plain.benchmark.surrogate).noise is True
+    assert get_preset("default").benchmark(plain.table, plain.benchmark.surrogate, noise=False).noise is False
+    from dataclasses import replace
+
+    at_12 = replace(get_preset("default"), report_epoch=12)  # a user's preset: every metric setting is passed on
+    for hybrid in (True, False):
+        assert at_12.benchmark(plain.table, plain.benchmark.surrogate, hybrid).report_epoch == 12
 
 
 def test_the_proxy_is_the_one_asked_for_else_the_presets_where_the_table_has_it(toy_files):
@@ -261,7 +273,9 @@ def test_the_proxy_is_the_one_asked_for_else_the_presets_where_the_table_has_it(
     asked = Experiment(table=table, proxy="proxy_synflow").prepare()
     assert asked.proxy_column == "proxy_synflow" and asked.proxy[5] == -5.0
     without = Experiment(table="nb201-cifar100").prepare()  # it has no proxy columns
-    assert without.proxy_column is None and without.proxy is None and "--proxy" not in without.command()
+    assert without.proxy_column is None and without.proxy is None
+    assert without.command() == ("nasbench-suite benchmark --preset default --table nb201-cifar100 --strategies "
+                                 f"{','.join(without.experiment.strategies)} --seeds 25 --budget 200000s")
 
 
 def test_unset_settings_take_the_presets_and_the_errors_are_exact():
@@ -283,3 +297,18 @@ def test_unset_settings_take_the_presets_and_the_errors_are_exact():
         with pytest.raises(UserInputError) as error:
             Experiment(**settings)
         assert str(error.value) == message
+
+
+def test_a_surrogate_fitted_on_another_table_is_refused_naming_its_file(toy_files, tmp_path):
+    import numpy as np
+    from test_benchmark_rules import two_seed_table
+
+    from nasbench_suite.surrogate.api import SurrogateFileError
+
+    other = two_seed_table()
+    other.set_metric("valid_acc", other.metrics["valid_acc"].values + 1)
+    other.save(tmp_path / "other.h5")
+    _, surrogate = toy_files
+    with pytest.raises(SurrogateFileError, match=rf"^{re.escape(surrogate)} was fitted on table toy with checksum"):
+        Experiment(table=str(tmp_path / "other.h5"), surrogate=surrogate).prepare()
+    assert np.isfinite(Experiment(table=toy_files[0], surrogate=surrogate).prepare().benchmark.report(5))

@@ -327,3 +327,10 @@ def test_no_strategy_is_an_error_and_the_progress_bar_counts_runs(benchmark, cap
     run(benchmark, ["random"], [0, 1], "2q", jobs=1, progress=True)
     err = capsys.readouterr().err
     assert "runs: 100%" in err and "2/2" in err and "run/s" in err
+
+
+def test_a_non_positive_budget_names_the_expected_form_exactly():
+    with pytest.raises(UserInputError) as error:
+        Budget(0)
+    assert str(error.value) == ("budget must be a positive finite amount, got 0; expected e.g. 12000 (simulated "
+                                "seconds) or 100q (queries)")
