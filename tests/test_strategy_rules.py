@@ -1,18 +1,21 @@
 """The evolutionary strategies' rules through ask/tell, on hand-made cases: documented defaults and bounds, REA's
 uniform start, the genetic algorithm's roulette (with windowing), mutation and generations. Written for the
-mutants of strategies/evolution.py that survived the rest of the suite (results/mutation/README.md)."""
+mutants of strategies/evolution.py that survived the rest of the suite (results/mutation/README.md); later sections
+do the same for local search, zero-cost and the shared helpers, and for Hyperband, successive halving and BOHB."""
 
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import NB201
+from nasbench_suite.space import NB201, NB201Space
 from nasbench_suite.strategies import Context, Trial, get_strategy
 from nasbench_suite.strategies.evolution import mutate_node_edge
+from nasbench_suite.strategies.hyperband import _Bracket, fidelity_ladder
 
 A, B, C, D = (0,) * 6, (1,) * 6, (2,) * 6, (3,) * 6  # pairwise different on every edge
 
@@ -222,3 +225,283 @@ def test_unseen_sampling_avoids_seen_cells_and_gives_up_after_max_tries():
     everything = set(map(NB201.to_ops, range(NB201.size)))
     rng_a, rng_b = np.random.default_rng(5), np.random.default_rng(5)
     assert sample_unseen(NB201, rng_a, everything) == NB201.sample(rng_b) and rng_a.random() == rng_b.random()
+
+
+# ---- written for the surviving mutants of strategies/hyperband.py (results/mutation/README.md) ----
+THIRDS = (4, 12, 36)  # eta 3: the ladder is every fidelity, s_max 2
+
+
+def multi(name: str, fidelities=THIRDS, seed: int = 0, space=NB201, **hyperparameters):
+    context = Context(space=space, rng=np.random.default_rng(seed), fidelities=tuple(fidelities))
+    return get_strategy(name)(context, **hyperparameters)
+
+
+def test_fidelity_ladder_keeps_a_rung_exactly_at_min_fidelity_and_names_a_missing_max_fidelity():
+    assert fidelity_ladder(THIRDS, 3, 4, 36) == [4, 12, 36]  # 36 / 9 == 4 is not below min_fidelity 4
+    assert fidelity_ladder(THIRDS, 3, 5, 36) == [12, 36]
+    with pytest.raises(UserInputError) as error:
+        fidelity_ladder((12, 200), 3, 12, 100)
+    assert str(error.value) == "max_fidelity 100 is not one of the benchmark's fidelities 12, 200"
+
+
+def test_hyperband_min_fidelity_sets_the_lowest_rung():
+    assert multi("hyperband", fidelities=range(1, 37)).ladder == [1, 4, 12, 36]
+    strategy = multi("hyperband", fidelities=range(1, 37), min_fidelity=4)
+    assert strategy.ladder == [4, 12, 36] and strategy.bracket_plan(0) == ([4, 12, 36], [9, 3, 1])
+
+
+def test_hyperband_opens_brackets_in_turn_when_every_open_one_waits():
+    """Brackets s = 2, 1, 0, 2, ...: 9 cells at 4 epochs, 5 at 12, 3 at 36, then 9 at 4 again; asked without a
+    tell, each is drawn in full and the next ask opens the next bracket."""
+    strategy = multi("hyperband")
+    trials = [strategy.ask() for _ in range(9 + 5 + 3 + 9)]
+    assert [t.fidelity for t in trials] == [4] * 9 + [12] * 5 + [36] * 3 + [4] * 9
+    assert strategy.opened == 4 and len(strategy.brackets) == 4
+
+
+def test_hyperband_runs_a_round_of_brackets_and_promotes_best_first():
+    strategy = multi("hyperband", seed=0)
+
+    def value(arch):
+        return float(NB201.to_index(arch))
+
+    trials = []
+    for _ in range(9 + 3 + 1 + 5 + 1 + 3 + 9):  # told at once: one bracket at a time
+        trials.append(strategy.ask())
+        strategy.tell(trials[-1], value(trials[-1].arch))
+    assert [t.fidelity for t in trials] == [4] * 9 + [12] * 3 + [36] + [12] * 5 + [36] + [36] * 3 + [4] * 9
+    first = [t.arch for t in trials[:9]]
+    ranked = sorted(first, key=value, reverse=True)
+    assert [t.arch for t in trials[9:12]] == ranked[:3]  # best first, not in asked order
+    assert [a for a in first if a in ranked[:3]] != ranked[:3]  # (which differs here)
+    assert trials[12].arch == ranked[0]
+    assert trials[18].arch == max((t.arch for t in trials[13:18]), key=value)
+
+
+def test_bracket_keeps_asked_order_only_when_told_to():
+    cells = [(i,) * 6 for i in range(4)]
+    for keep_order, expected in ((False, [cells[3], cells[1]]), (True, [cells[1], cells[3]])):
+        bracket = _Bracket([1, 2], [4, 2], keep_order=True) if keep_order else _Bracket([1, 2], [4, 2])  # default
+        for cell, value in zip(cells, (1.0, 5.0, 2.0, 9.0)):
+            bracket.tell(cell, value)
+        assert bracket.queue == expected and bracket.rung == 1 and bracket.results == []
+
+
+class EightCells(NB201Space):
+    """NB201 restricted to 8 cells, so a repeated draw is likely: what `seen` prevents shows."""
+
+    size = 8
+
+    def sample(self, rng):
+        return (int(rng.integers(8)),) + (0,) * 5
+
+
+def test_multi_fidelity_strategies_draw_no_cell_twice_at_one_budget():
+    strategy = multi("sh", fidelities=(12, 200), space=EightCells(), num_configs=8)
+    assert len({strategy.ask().arch for _ in range(8)}) == 8
+
+
+def test_hyperband_names_itself_when_told_a_trial_it_did_not_ask():
+    with pytest.raises(UserInputError) as error:
+        multi("hyperband").tell(Trial(A, 12), 1.0)
+    assert str(error.value) == "hyperband was told a trial it did not ask: Trial(arch=(0, 0, 0, 0, 0, 0), fidelity=12)"
+
+
+def test_successive_halving_brackets():
+    assert multi("sh").bracket_plan(0) == multi("sh").bracket_plan(5) == ([4, 12, 36], [9, 3, 1])  # eta^s_max
+    assert multi("sh", num_configs=2).bracket_plan(0) == ([4, 12, 36], [2, 1, 1])  # at least one cell a rung
+    assert multi("sh", eta=2.0, fidelities=(1, 2, 4, 8)).bracket_plan(0)[1] == [8, 4, 2, 1]
+
+
+def test_bohb_needs_min_budget_below_max_budget_and_defaults_min_points_to_edges_plus_one():
+    for low, high in ((200, 200), (12.5, 12.5), (300, 200)):
+        with pytest.raises(UserInputError) as error:
+            multi("bohb", schedule="hpbandster", min_budget=low, max_budget=high)
+        assert str(error.value) == f"bohb needs min_budget < max_budget, got {low:g} and {high:g}"
+    assert multi("bohb").min_points == NB201.num_edges + 1 == 7  # hpbandster: d + 1
+
+
+def test_bohb_incumbent_is_the_best_result_at_the_largest_budget_only():
+    strategy = multi("bohb", schedule="hpbandster")
+    low, middle, top = strategy.ladder
+    strategy.observe(A, middle, 90.0)
+    strategy.observe(B, low, 95.0)
+    assert strategy.recommend() is None
+    strategy.observe(C, top, 50.0)
+    strategy.observe(D, middle, 99.0)
+    strategy.observe(A, top, float("nan"))
+    assert strategy.recommend() == C
+
+
+def hpbandster_split(values, top_n_percent, min_points):
+    """hpbandster 0.7.4 (optimizers/config_generators/bohb.py, new_result): the rows of the good and the bad
+    density; a loss is minus the value, a failed run's loss +inf."""
+    n = len(values)
+    n_good = max(min_points, (top_n_percent * n) // 100)
+    n_bad = max(min_points, ((100 - top_n_percent) * n) // 100)
+    losses = np.array([-v if math.isfinite(v) else math.inf for v in values])
+    order = np.argsort(losses, kind="stable")
+    return order[:n_good], order[n_good:n_good + n_bad]
+
+
+@pytest.mark.parametrize("n", [14, 15, 50, 60])
+def test_bohb_densities_split_told_cells_as_hpbandster_does(n):
+    """Good: the best max(7, 15% of n) cells, best first; bad: the next max(7, 85% of n) (n = 50: 7 and 42 of
+    50, the worst left out; n = 60: 9 and 51)."""
+    rng = np.random.default_rng(n)
+    cells = [tuple(int(o) for o in rng.integers(5, size=6)) for _ in range(n)]
+    values = [float(v) for v in rng.permutation(n)]
+    values[3] = float("nan")  # a failed run ranks last
+    strategy = multi("bohb", seed=n)
+    top = strategy.ladder[-1]
+    for cell, value in zip(cells, values):
+        strategy.observe(cell, top, value)
+    strategy.observe(B, strategy.ladder[0], 1e9)  # a lower budget plays no part while the top has a model
+    (good, good_bw), (bad, bad_bw) = strategy._densities()
+    good_rows, bad_rows = hpbandster_split(values, 15, 7)
+    np.testing.assert_array_equal(good, np.array(cells)[good_rows])
+    np.testing.assert_array_equal(bad, np.array(cells)[bad_rows])
+    assert good.dtype == np.int64 and (good_bw, bad_bw) == (pytest.approx(strategy._bandwidth(good)),
+                                                            pytest.approx(strategy._bandwidth(bad)))
+    if n == 50:
+        assert (len(good), len(bad)) == (7, 42)
+    if n == 60:
+        assert (len(good), len(bad)) == (9, 51)
+
+
+def test_bohb_densities_need_more_than_d_cells_each():
+    strategy, rng = multi("bohb"), np.random.default_rng(0)
+    top = strategy.ladder[-1]
+    for i in range(13):  # 7 good, 6 bad
+        strategy.observe(tuple(int(o) for o in rng.integers(5, size=6)), top, float(i))
+    assert strategy._densities() is None
+    strategy.observe(A, top, 13.0)
+    (good, _), (bad, _) = strategy._densities()
+    assert (len(good), len(bad)) == (7, 7) and tuple(good[0]) == A
+    six = multi("bohb", min_points=6)  # 13 cells: 6 good (too few), 7 bad
+    for cell, value in strategy.data[top][:13]:
+        six.observe(cell, top, value)
+    assert six._densities() is None
+
+
+def test_bohb_bandwidth_is_normal_reference_clipped_to_min_bandwidth_and_in_suite_to_4_5():
+    columns = [[0, 4] * 5, [0] * 5 + [1] * 5, [0] * 5 + [2] * 5, [0] * 8 + [2] * 2, [3] * 10, [1] * 9 + [0]]
+    cells = np.array(columns).T  # stds 2, 0.5, 1, 0.8, 0, 0.3 over 10 cells
+    reference = 1.06 * np.array([2, 0.5, 1, 0.8, 0, 0.3]) * 10 ** (-1 / 10)  # 1.68, 0.42, 0.84, 0.67, 0, 0.25
+    assert multi("bohb")._bandwidth(cells) == pytest.approx(np.clip(reference, 0.3, 0.8))
+    assert multi("bohb", schedule="hpbandster")._bandwidth(cells) == pytest.approx(np.clip(reference, 0.3, None))
+
+
+def test_bohb_kernel_divides_by_zero_levels_silently():
+    """hpbandster's statsmodels kernel: a column with one level gives inf (bandwidth / 0), or NaN with a zero
+    bandwidth (0 / 0), without a numpy warning."""
+    cells = np.array([[2, 0, 1, 0, 1, 0]] * 4 + [[2, 1, 0, 1, 0, 1]] * 4)
+    x = np.array([3, 0, 1, 0, 1, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert multi("bohb", schedule="hpbandster")._pdf(x, (cells, np.full(6, 0.3))) == math.inf
+        assert math.isnan(multi("bohb", schedule="hpbandster")._pdf(x, (cells, np.zeros(6))))
+
+
+def bohb_with_model(schedule: str, good, bad, seed: int = 0, **hyperparameters):
+    strategy = multi("bohb", seed=seed, schedule=schedule, **hyperparameters)
+    top = strategy.ladder[-1]
+    for i, cell in enumerate(list(good) + list(bad)):
+        strategy.observe(tuple(int(o) for o in cell), top, 100.0 - i)
+    return strategy, top
+
+
+def test_bohb_draws_from_the_good_density_edge_by_edge():
+    """Good cells all op 0, bad all op 4, bandwidth 0.3: each edge keeps op 0 with probability 0.7, else a
+    uniform op (P(0) = 0.76, P(each other op) = 0.06), independently of the other edges."""
+    strategy, top = bohb_with_model("suite", [A] * 7, [(4,) * 6] * 7, num_samples=1)
+    draws = np.array([strategy.sample(top) for _ in range(400)])
+    shares = np.bincount(draws.ravel(), minlength=5) / draws.size
+    assert shares == pytest.approx([0.76, 0.06, 0.06, 0.06, 0.06], abs=0.03)
+    assert 0.12 < (draws == 0).all(axis=1).mean() < 0.27  # 0.76^6 = 0.19
+    assert sum(len(set(row[row != 0].tolist())) >= 2 for row in draws) > 40  # replaced edges draw separately
+
+
+def hpbandster_pick(draws, l, g):
+    """hpbandster 0.7.4 BOHB.get_config's loop over the draws: the least max(1e-32, g) / max(l, 1e-32), the
+    first on ties; a non-finite score with a finite l(x) is taken at once; None if nothing scored."""
+    best, best_vector = np.inf, None
+    for x in draws:
+        val = max(1e-32, g(x)) / max(l(x), 1e-32)
+        if not np.isfinite(val) and np.isfinite(l(x)):
+            return x, True
+        if val < best:
+            best, best_vector = val, x
+    return best_vector, False
+
+
+def recorded_picks(strategy, top, calls: int):
+    """(returned cell, hpbandster's pick of the same draws, whether it broke early, draws) for `calls` samples."""
+    (good, bad), original = strategy._densities(), strategy._pdf
+    draws: list = []
+    seen_calls = [0]
+
+    def recording(x, density):  # l(x) then g(x) for every draw
+        if seen_calls[0] % 2 == 0:
+            draws.append(tuple(int(o) for o in x))
+        seen_calls[0] += 1
+        return original(x, density)
+
+    strategy._pdf = recording
+    out = []
+    for _ in range(calls):
+        draws.clear()
+        cell = strategy.sample(top)
+        pick, broke = hpbandster_pick(draws, lambda x: original(np.array(x), good),
+                                      lambda x: original(np.array(x), bad))
+        out.append((cell, pick, broke, list(draws)))
+    strategy._pdf = original
+    return out
+
+
+@pytest.mark.parametrize("structured", [True, False])
+def test_bohb_picks_the_draw_hpbandster_picks(structured):
+    """Suite schedule, num_samples 4: the draw with the least g(x)/l(x), the first of equal ones (op-0 vs op-4
+    cells make many ties); random cells tell the ratio from l or g alone."""
+    rng = np.random.default_rng(3)
+    good, bad = ([A] * 7, [(4,) * 6] * 7) if structured else (rng.integers(5, size=(7, 6)), rng.integers(5, size=(9, 6)))
+    strategy, top = bohb_with_model("suite", good, bad, seed=1)
+    picks = recorded_picks(strategy, top, 150)
+    assert all(cell == pick for cell, pick, _, _ in picks)
+    assert all(len(draws) == 4 for _, _, _, draws in picks)
+    assert sum(pick != draws[0] for _, pick, _, draws in picks) > 20  # not just the first draw
+    if structured:
+        (model_good, model_bad) = strategy._densities()
+
+        def score(x):
+            x = np.array(x)
+            return strategy._pdf(x, model_bad) / strategy._pdf(x, model_good)
+
+        tied = [draws for _, pick, _, draws in picks
+                if any(x != pick and score(x) == score(pick) for x in draws[draws.index(pick) + 1:])]
+        assert len(tied) > 5  # a later, different draw scores the same: the first is kept
+
+
+def test_bohb_hpbandster_takes_a_value_the_bad_density_lacks_at_once():
+    """hpbandster schedule: the bad cells all have op 4 on edge 0, so a draw with op 0 there has g(x) = inf
+    (statsmodels' kernel divides by 0 levels - 1) and a finite l(x): it is taken without scoring the rest."""
+    rng = np.random.default_rng(4)
+    good, bad = rng.integers(2, size=(7, 6)), rng.integers(2, size=(7, 6))  # ops 0, 1: bandwidths below 1
+    good[:, 0], bad[:, 0] = 0, 4
+    strategy, top = bohb_with_model("hpbandster", good, bad, seed=2)
+    picks = recorded_picks(strategy, top, 60)
+    assert all(cell == pick for cell, pick, _, _ in picks)
+    broke = [draws for cell, _, early, draws in picks if early]
+    assert len(broke) > 30 and all(draws[-1][0] == 0 for draws in broke)
+    assert any(len(draws) < 4 for draws in broke)
+
+
+def test_bohb_falls_back_to_a_uniform_cell_when_no_draw_scores():
+    """hpbandster schedule, min_bandwidth 1, identical good cells: every column has one level, so a draw's l(x)
+    multiplies 1 - 1 = 0 (a matching op) by 1 / 0 = inf (another op): NaN, which scores nothing, and with
+    num_samples 1 the cell is then a uniform one, as in hpbandster."""
+    strategy, top = bohb_with_model("hpbandster", [A] * 7, [B] * 7, min_bandwidth=1.0, num_samples=1)
+    picks = recorded_picks(strategy, top, 30)
+    unscored = [(cell, draws) for cell, pick, _, draws in picks if pick is None]
+    assert len(unscored) > 10 and all(cell not in draws for cell, draws in unscored)
+    assert all(cell == pick for cell, pick, _, _ in picks if pick is not None)
