@@ -135,8 +135,8 @@ def test_describe_records_what_the_leaderboard_needs(table):
 
 
 # ---- surrogate and hybrid benchmarks (benchmark/surrogate.py) ----------------------------------------------------
-from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark  # noqa: E402
-from nasbench_suite.surrogate import Surrogate  # noqa: E402
+from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark
+from nasbench_suite.surrogate import Surrogate
 
 TINY_XGB = {"members": 2, "n_estimators": 10, "n_jobs": 1}
 

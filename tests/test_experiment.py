@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO
-from nasbench_suite.cli import cli
-from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
+
+from nasbench_suite.cli import (
+    cli,
+    commands,  # noqa: F401  (registers the commands)
+)
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner import Budget, Experiment, get_preset
 from nasbench_suite.runner.runs import fingerprint, load_runs
@@ -278,6 +280,9 @@ def test_the_proxy_is_the_one_asked_for_else_the_presets_where_the_table_has_it(
                                  f"{','.join(without.experiment.strategies)} --seeds 25 --budget 200000s")
 
 
+NEEDS_A_SURROGATE = 'needs a surrogate (--surrogate FILE, or surrogate = "FILE" in an experiment file)'
+
+
 def test_unset_settings_take_the_presets_and_the_errors_are_exact():
     preset = get_preset("nb201-paper")
     from nasbench_suite.strategies import STRATEGIES
@@ -286,12 +291,9 @@ def test_unset_settings_take_the_presets_and_the_errors_are_exact():
         dict.fromkeys(str(s) for s in preset.default_strategies(STRATEGIES)))
     assert Experiment(seeds="3").seeds == (0, 1, 2) and Experiment(seeds="3-4").seeds == (3, 4)
     for settings, message in [
-        ({"surrogate_noise": False}, "surrogate_noise = false (--surrogate-mean) needs a surrogate (--surrogate FILE, "
-                                     "or surrogate = \"FILE\" in an experiment file)"),
-        ({"hybrid": True}, "a hybrid benchmark needs a surrogate (--surrogate FILE, or surrogate = \"FILE\" in an "
-                           "experiment file)"),
-        ({"budget": [1]}, "budget = [1]: expected simulated seconds like 12000 or \"12000s\", or queries like "
-                          "\"100q\""),
+        ({"surrogate_noise": False}, f"surrogate_noise = false (--surrogate-mean) {NEEDS_A_SURROGATE}"),
+        ({"hybrid": True}, f"a hybrid benchmark {NEEDS_A_SURROGATE}"),
+        ({"budget": [1]}, 'budget = [1]: expected simulated seconds like 12000 or "12000s", or queries like "100q"'),
         ({"proxy": 3}, "proxy = 3: expected a table column name such as proxy_synflow"),
         ({"proxy": " "}, "proxy = ' ': expected a table column name such as proxy_synflow")]:
         with pytest.raises(UserInputError) as error:

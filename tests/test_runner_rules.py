@@ -10,12 +10,11 @@ import zlib
 
 import numpy as np
 import pytest
+from test_invariants import SPACE, make_table, saved
 
 from nasbench_suite.benchmark import TableBenchmark
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner import proxy_lookup, run, strategy_rngs
-
-from test_invariants import SPACE, make_table, saved
 
 VALID = 40 + 50 * np.random.default_rng(0).permutation(SPACE) / SPACE
 
@@ -94,9 +93,16 @@ def test_runs_record_the_table_file_they_ran_on(tmp_path):
 
 
 # ---- runs.py and presets.py ---------------------------------------------------------------------------------
-from nasbench_suite.runner import Budget, Run, Runs, get_preset, load_runs  # noqa: E402
-from nasbench_suite.runner.runs import (clear_runs, fingerprint, output_lock, run_path, save_protocol,  # noqa: E402
-                                        save_run, stored_runs)
+from nasbench_suite.runner import Budget, Run, Runs, get_preset, load_runs
+from nasbench_suite.runner.runs import (
+    clear_runs,
+    fingerprint,
+    output_lock,
+    run_path,
+    save_protocol,
+    save_run,
+    stored_runs,
+)
 
 
 def toy_run(strategy="a", seed=0, queries=3) -> Run:
@@ -282,7 +288,7 @@ def test_a_worker_arms_death_with_its_parent_and_exits_if_the_parent_is_already_
                 armed = ctypes.c_int()
                 ctypes.CDLL(None).prctl(2, ctypes.byref(armed))  # PR_GET_PDEATHSIG
                 os._exit(100 + armed.value)
-            except BaseException:
+            except BaseException:  # noqa: BLE001  (a forked child must never return into pytest)
                 os._exit(3)
         return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 

@@ -134,7 +134,13 @@ def test_ga_generations_form_after_the_right_number_of_tells():
 
 
 # ---- local search, zero-cost and the shared helpers (strategies/local_search.py, zero_cost.py, _common.py) ------
-from nasbench_suite.strategies._common import MAX_TRIES, fitness, pop_pending, sample_unseen, standardise  # noqa: E402
+from nasbench_suite.strategies._common import (
+    MAX_TRIES,
+    fitness,
+    pop_pending,
+    sample_unseen,
+    standardise,
+)
 
 
 def test_local_search_climbs_by_best_improvement_and_restarts_at_a_local_optimum():
