@@ -17,6 +17,7 @@ from nasbench_suite.benchmark import TableBenchmark
 from nasbench_suite.runner import run
 from nasbench_suite.space import NB201
 from nasbench_suite.strategies import Context, get_strategy
+from nasbench_suite.strategies.base import Trial
 from nasbench_suite.surrogate import Surrogate
 from nasbench_suite.surrogate.evaluation import evaluate, training_sets
 from nasbench_suite.table import Table
@@ -232,3 +233,84 @@ def test_variation_operators_reach_every_outcome():
     assert cuts == {1, 2, 3, 4, 5}
     from_a = np.mean([NB201.crossover_uniform(a, b, rng) for _ in range(300)]) / 4
     assert 0.4 < 1 - from_a < 0.6  # each edge from either parent with probability 1/2
+
+
+# ---- written for the surviving mutants of strategies/reinforce.py (results/mutation/README.md) ---------------------
+def test_reinforce_follows_adam_and_the_ema_baseline_over_several_tells():
+    """Adam (Kingma & Ba 2015: betas 0.9/0.999, eps 1e-8, bias-corrected) on the REINFORCE gradient with the
+    bias-corrected EMA baseline, recomputed independently for five tells; a third tell is the first where a wrong
+    second moment shows (two tells from zero moments give the same step)."""
+    agent = strategy("reinforce", seed=7)
+    logits, m, v, ema, weight = agent.logits.copy(), 0.0, 0.0, 0.0, 0.0
+    for step, reward in enumerate([60.0, 70.0, 65.0, 90.0, 50.0], start=1):
+        trial = agent.ask()
+        ema, weight = 0.9 * ema + (1 - 0.9) * reward, 0.9 * weight + (1 - 0.9)  # momentum 0.9, as written there
+        p = np.exp(logits - logits.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        grad = -(np.eye(5)[list(trial.arch)] - p) * (reward - ema / weight)
+        m, v = 0.9 * m + 0.1 * grad, 0.999 * v + 0.001 * grad**2
+        logits = logits - agent.lr * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
+        agent.tell(trial, reward)
+        np.testing.assert_allclose(agent.logits, logits, rtol=1e-12, atol=0)
+
+
+def test_reinforce_starts_near_uniform_reaches_every_op_and_stays_finite_for_large_logits():
+    agent = strategy("reinforce", seed=8)
+    assert np.array_equal(agent.logits, 1e-3 * np.random.default_rng(8).standard_normal((6, 5)))  # near uniform
+    assert {op for _ in range(200) for op in agent.ask().arch} == {0, 1, 2, 3, 4}
+    agent.logits = np.zeros((6, 5))
+    agent.logits[0, 0], agent.logits[1] = 800.0, -800.0  # exp(800) overflows unless each row is shifted by its max
+    p = agent.probabilities()
+    assert np.isfinite(p).all() and p[0, 0] == 1.0 and np.allclose(p[1:], 0.2)
+
+
+# ---- written for the surviving mutants of strategies/tpe.py (results/mutation/README.md) ---------------------------
+def test_tpe_density_forgets_linearly_past_25_observations_and_adds_the_prior():
+    """hyperopt's linear forgetting: with n > 25 observations the oldest n - 25 weigh linspace(1/n, 1, n - 25)."""
+    from nasbench_suite.strategies.tpe import categorical_density
+
+    ops = np.zeros((27, 1), dtype=int)
+    ops[0] = 1  # the oldest observation, weight 1/27; the next one weighs 1, the last 25 weigh 1
+    expected = np.array([26 + 1, 1 / 27 + 1, 1, 1, 1])
+    np.testing.assert_allclose(categorical_density(ops, 5, 1.0)[0], expected / expected.sum(), rtol=1e-12)
+    few = np.array([[0], [0], [3]])
+    np.testing.assert_allclose(categorical_density(few, 5, 0.5)[0], np.array([2.5, 0.5, 0.5, 1.5, 0.5]) / 5.5)
+
+
+def tpe_expected_ask(agent) -> tuple[int, ...]:
+    """What TPE must ask next, recomputed from the documented rule with a copy of its generator: the best
+    ceil(gamma * sqrt(n)) cells (at most n - 1; ties keep telling order) are 'good', candidates are drawn edge by
+    edge from l, and the one with the largest sum of log l - log g wins (the first on ties)."""
+    import copy
+
+    from nasbench_suite.strategies.tpe import categorical_density
+
+    n = len(agent.archs)
+    order = sorted(range(n), key=lambda i: -(agent.values[i] if agent.values[i] == agent.values[i] else -np.inf))
+    n_good = min(math.ceil(agent.gamma * math.sqrt(n)), n - 1)
+    ops = np.asarray(agent.archs)
+    l = categorical_density(ops[sorted(order[:n_good])], 5, agent.prior_weight)
+    g = categorical_density(ops[sorted(order[n_good:])], 5, agent.prior_weight)
+    u = copy.deepcopy(agent.rng).random((agent.num_candidates, 6))
+    candidates = [[min(int((u[c, e] > l[e].cumsum()).sum()), 4) for e in range(6)] for c in range(agent.num_candidates)]
+    scores = [sum(math.log(l[e, o]) - math.log(g[e, o]) for e, o in enumerate(c)) for c in candidates]
+    return tuple(candidates[scores.index(max(scores))])
+
+
+@pytest.mark.parametrize("settings, values", [
+    # 40 tells with ties: ceil(0.25 * sqrt(40)) = 2 good cells, the first two 70s told (an unstable sort picks others)
+    ({}, np.random.default_rng(0).choice([50.0, 60.0, 70.0], 40).tolist()),
+    ({}, [50.0, 60.0, 70.0, float("nan")] * 10),  # failed runs rank last
+    ({"num_startup": 1, "gamma": 1.0}, [55.0]),  # ceil(1 * sqrt(1)) = 1 is capped at n - 1 = 0 good cells
+    ({"num_startup": 3, "gamma": 1.0, "num_candidates": 5}, [70.0, 60.0, 80.0]),  # the 4th ask is the model's
+])
+def test_tpe_asks_the_candidate_with_the_best_density_ratio(settings, values):
+    agent = strategy("tpe", seed=11, **settings)
+    rng = np.random.default_rng(3)
+    for value in values:
+        agent.tell(Trial(tuple(int(o) for o in rng.integers(5, size=6)), 200), value)
+    for _ in range(3):
+        expected = tpe_expected_ask(agent)
+        asked = agent.ask()
+        assert asked.arch == expected
+        agent.tell(asked, 65.0)
