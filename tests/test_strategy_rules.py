@@ -1,7 +1,8 @@
 """The evolutionary strategies' rules through ask/tell, on hand-made cases: documented defaults and bounds, REA's
 uniform start, the genetic algorithm's roulette (with windowing), mutation and generations. Written for the
 mutants of strategies/evolution.py that survived the rest of the suite (results/mutation/README.md); later sections
-do the same for local search, zero-cost and the shared helpers, and for Hyperband, successive halving and BOHB."""
+do the same for local search, zero-cost and the shared helpers, for Hyperband, successive halving and BOHB,
+and for the predictors and acquisition helpers of BANANAS and BO (strategies/_models.py)."""
 
 from __future__ import annotations
 
@@ -511,3 +512,221 @@ def test_bohb_falls_back_to_a_uniform_cell_when_no_draw_scores():
     unscored = [(cell, draws) for cell, pick, _, draws in picks if pick is None]
     assert len(unscored) > 10 and all(cell not in draws for cell, draws in unscored)
     assert all(cell == pick for cell, pick, _, _ in picks if pick is not None)
+
+
+# ---- written for the surviving mutants of strategies/_models.py (results/mutation/README.md) ----
+from scipy.stats import norm
+
+from nasbench_suite.strategies._models import (
+    Ensemble,
+    HammingGP,
+    _seed,
+    expected_improvement,
+    mutation_candidates,
+    one_thread,
+)
+
+XGB_PARAMS = {"max_depth": 4, "eta": 0.2, "subsample": 0.8, "colsample_bytree": 0.8, "nthread": 1,
+              "tree_method": "hist", "verbosity": 0}  # the documented configuration, 50 rounds
+
+
+def regression_data(scale: float = 1.0):
+    """40 training rows and 10 test rows of 8 features; with scale 100 the MLPs run all 200 epochs."""
+    rng = np.random.default_rng(7)
+    return rng.random((40, 8)), scale * rng.normal(size=40), rng.random((10, 8))
+
+
+def member_seeds(seed: int, size: int) -> list[int]:
+    reference = np.random.default_rng(seed)
+    return [int(reference.integers(2**31 - 1)) for _ in range(size)]
+
+
+def assert_spread(ensemble: Ensemble, x_test: np.ndarray, preds: np.ndarray) -> None:
+    mean, std = ensemble.predict(x_test)
+    np.testing.assert_array_equal(mean, preds.mean(axis=0), strict=True)
+    np.testing.assert_array_equal(std, preds.std(axis=0), strict=True)
+    assert std.min() > 0
+
+
+def test_model_seeds_are_the_generators_draws_below_2_31_minus_1():
+    rng, reference = np.random.default_rng(3), np.random.default_rng(3)
+    seeds = [_seed(rng) for _ in range(30)]
+    assert seeds == [int(reference.integers(2**31 - 1)) for _ in range(30)]
+    assert all(type(seed) is int for seed in seeds)
+
+
+def test_ensemble_names_a_bad_kind_or_size_exactly_and_accepts_a_single_member():
+    rng = np.random.default_rng(0)
+    with pytest.raises(UserInputError) as error:
+        Ensemble("svm", 5, rng)
+    assert str(error.value) == "unknown predictor 'svm'; valid: xgb, mlp, rf"
+    with pytest.raises(UserInputError) as error:
+        Ensemble("xgb", 0, rng)
+    assert str(error.value) == "an ensemble needs size >= 1, got 0"
+    single = Ensemble("xgb", 1, rng)
+    assert (single.kind, single.size, single.rng, single.members) == ("xgb", 1, rng, [])
+
+
+def test_xgb_ensemble_is_the_documented_xgboost_models_seeded_from_the_generator():
+    import xgboost
+
+    x, y, x_test = regression_data()
+    ensemble = Ensemble("xgb", 3, np.random.default_rng(5)).fit(x, y)
+    preds = []
+    for member, seed in zip(ensemble.members, member_seeds(5, 3), strict=True):
+        model = xgboost.train({**XGB_PARAMS, "seed": seed}, xgboost.DMatrix(x, label=y), num_boost_round=50)
+        preds.append(model.inplace_predict(x_test))
+        np.testing.assert_array_equal(member.inplace_predict(x_test), preds[-1])
+    assert_spread(ensemble, x_test, np.stack(preds))
+
+
+def test_xgb_ensemble_runs_single_threaded_and_silently():
+    """The docstring's single thread is the boosters' own setting (kept in the model); an unknown parameter
+    name would make XGBoost warn "Parameters: { ... } are not used" at its default verbosity, 1 (a booster's
+    verbosity also sets XGBoost's global one, so the test restores the default first)."""
+    import json
+
+    import xgboost
+
+    x, y, _ = regression_data()
+    with xgboost.config_context(verbosity=1), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # not "error": XGBoost warns from a C callback, which drops exceptions
+        ensemble = Ensemble("xgb", 2, np.random.default_rng(0)).fit(x, y)
+    assert caught == []
+    for member in ensemble.members:
+        assert json.loads(member.save_config())["learner"]["generic_param"]["nthread"] == "1"
+
+
+def test_mlp_ensemble_is_the_documented_scikit_learn_mlps_without_convergence_warnings():
+    from sklearn.neural_network import MLPRegressor
+
+    x, y, x_test = regression_data(scale=100.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every member stops at max_iter, warning that it did not converge
+        ensemble = Ensemble("mlp", 2, np.random.default_rng(5)).fit(x, y)
+    preds = []
+    for member, seed in zip(ensemble.members, member_seeds(5, 2), strict=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = MLPRegressor(hidden_layer_sizes=(20, 20, 20), learning_rate_init=0.01, max_iter=200,
+                                 random_state=seed).fit(x, y)
+        assert member.n_iter_ == model.n_iter_ == 200
+        preds.append(model.predict(x_test))
+        np.testing.assert_array_equal(member.predict(x_test), preds[-1])
+    assert_spread(ensemble, x_test, np.stack(preds))
+
+
+def test_mlp_ensemble_silences_only_convergence_warnings():
+    from sklearn.exceptions import DataConversionWarning
+
+    x, y, _ = regression_data(scale=100.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Ensemble("mlp", 1, np.random.default_rng(0)).fit(x, y[:, None])  # a column vector: sklearn warns
+    assert [warning.category for warning in caught] == [DataConversionWarning]
+
+
+def test_rf_ensemble_is_one_single_threaded_forest_with_the_spread_over_its_trees():
+    from sklearn.ensemble import RandomForestRegressor
+
+    x, y, x_test = regression_data()
+    ensemble = Ensemble("rf", 4, np.random.default_rng(5)).fit(x, y)
+    [seed] = member_seeds(5, 1)
+    forest = RandomForestRegressor(n_estimators=4, max_features=0.5, n_jobs=1, random_state=seed).fit(x, y)
+    [member] = ensemble.members
+    assert member.get_params() == forest.get_params()  # n_jobs=1 included
+    preds = np.stack([tree.predict(x_test) for tree in forest.estimators_])
+    np.testing.assert_array_equal(np.stack([tree.predict(x_test) for tree in member.estimators_]), preds)
+    assert_spread(ensemble, x_test, preds)
+
+
+def hamming_gp_reference(x, y, x_test):
+    """Textbook GP regression: the grid point of highest log marginal likelihood (up to a constant), then the
+    posterior mean and standard deviation of the latent function."""
+    distance = (x[:, None, :] != x[None, :, :]).sum(axis=2)
+    grid = [(lengthscale, noise) for lengthscale in HammingGP.LENGTHSCALES for noise in HammingGP.NOISES]
+
+    def covariance(lengthscale, noise):
+        return np.exp(-distance / lengthscale) + noise * np.eye(len(x))
+
+    def loglik(point):
+        k = covariance(*point)
+        return -0.5 * y @ np.linalg.solve(k, y) - 0.5 * np.linalg.slogdet(k)[1]
+
+    lengthscale, noise = max(grid, key=loglik)
+    k = covariance(lengthscale, noise)
+    k_test = np.exp(-(x_test[:, None, :] != x[None, :, :]).sum(axis=2) / lengthscale)
+    var = 1.0 - np.diag(k_test @ np.linalg.solve(k, k_test.T))
+    return lengthscale, k_test @ np.linalg.solve(k, y), np.sqrt(var)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_hamming_gp_is_the_closed_form_posterior_at_the_most_likely_grid_point(seed):
+    rng = np.random.default_rng(seed)
+    x = rng.integers(5, size=(12, 6))
+    y = standardise((x == rng.integers(5, size=6)).sum(axis=1) + rng.normal(scale=0.5, size=12))
+    x_test = np.vstack([x[:3], rng.integers(5, size=(5, 6))])  # seen cells have std below 1
+    lengthscale, mean, std = hamming_gp_reference(x, y, x_test)
+    gp = HammingGP().fit(x, y)
+    assert gp.lengthscale == lengthscale
+    got_mean, got_std = gp.predict(x_test)
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got_std, std, rtol=1e-9)
+
+
+def test_hamming_gp_keeps_the_first_of_equally_likely_grid_points():
+    """One cell: every lengthscale gives the same kernel matrix [[1]], so the first (shortest) is kept."""
+    gp = HammingGP().fit(np.array([A]), np.array([0.3]))
+    assert gp.lengthscale == 0.5
+    mean, _ = gp.predict(np.array([(1, 0, 0, 0, 0, 0)]))
+    np.testing.assert_allclose(mean, np.exp(-1 / 0.5) * 0.3 / (1 + 1e-3), rtol=1e-12)
+
+
+def test_expected_improvement_is_the_closed_form_for_maximisation():
+    mean, std, best = np.array([0.5, -0.2, 1.0, 0.4]), np.array([0.3, 1.5, 0.1, 2.0]), 0.4
+    z = (mean - best) / std
+    expected = (mean - best) * norm.cdf(z) + std * norm.pdf(z)
+    np.testing.assert_allclose(expected_improvement(mean, std, best), expected, rtol=1e-12)
+    assert expected_improvement(mean, std, best)[3] == pytest.approx(2.0 / math.sqrt(2 * math.pi))
+
+
+def test_mutation_candidates_default_to_one_edit_of_any_edge_to_any_other_op():
+    children = mutation_candidates(NB201, [A], 30, np.random.default_rng(0), exclude=set())
+    assert len(children) == len(set(children)) > 15  # 60 draws of the 24 neighbours
+    assert all(distance(child, A) == 1 for child in children)
+    assert {edge for child in children for edge in range(6) if child[edge]} == set(range(6))
+    assert {op for child in children for op in child} == {0, 1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("max_edits", [2, 3])
+def test_mutation_candidates_draw_as_documented(max_edits):
+    """2 * num children, parents taken in turn; every child gets one edit of a uniform edge by a uniform
+    non-zero shift of its op, and each further edit happens with probability 1/2; then the first `num`
+    distinct cells not in `exclude`."""
+    parents, num, exclude = [A, B, C], 15, {B}
+    rng, reference = np.random.default_rng(4), np.random.default_rng(4)
+    got = mutation_candidates(NB201, parents, num, rng, exclude, max_edits=max_edits)
+    children = [list(parents[i % 3]) for i in range(2 * num)]
+    for step in range(max_edits):
+        edit = range(2 * num) if step == 0 else np.flatnonzero(reference.random(2 * num) < 0.5)
+        edges, shifts = reference.integers(6, size=len(edit)), reference.integers(1, 5, size=len(edit))
+        for row, edge, shift in zip(edit, edges, shifts, strict=True):
+            children[row][edge] = (children[row][edge] + shift) % 5
+    expected = list(dict.fromkeys(tuple(child) for child in children if tuple(child) not in exclude))[:num]
+    assert got == expected
+    assert rng.random() == reference.random()  # nothing else drawn
+
+
+def test_one_thread_limits_the_blas_pools_to_one_thread_and_restores_them():
+    """BLAS only: numpy's and scipy's are loaded with this module, before any one_thread(); an OpenMP runtime
+    that XGBoost or scikit-learn loads after the first one_thread() call is not in its cached controller."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    def blas_threads():
+        return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+    with threadpool_limits(limits=2):  # conftest starts every pool at one thread
+        assert set(blas_threads()) == {2}
+        with one_thread():
+            assert set(blas_threads()) == {1}
+        assert set(blas_threads()) == {2}
