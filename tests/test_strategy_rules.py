@@ -730,3 +730,36 @@ def test_one_thread_limits_the_blas_pools_to_one_thread_and_restores_them():
         with one_thread():
             assert set(blas_threads()) == {1}
         assert set(blas_threads()) == {2}
+
+
+# ---- written for the surviving mutants of strategies/bo.py (results/mutation/README.md) ----------------------------
+@pytest.mark.parametrize("surrogate", ["gp", "rf"])
+def test_bo_proposes_the_best_expected_improvement_among_its_documented_candidates(surrogate):
+    """Recomputed from the documented rule on a twin (same data, same generator state): the GP sees op codes, the
+    forest one-hot features; candidates are up to 2 edits of the 10 best cells plus uniform ones; EI with the
+    predicted std floored at 1e-9, the best first."""
+    import copy
+
+    from nasbench_suite.strategies._common import standardise
+    from nasbench_suite.strategies._models import expected_improvement, mutation_candidates, random_candidates
+
+    agent = make("bo", seed=4, surrogate=surrogate, batch_size=3)
+    rng = np.random.default_rng(9)
+    for _ in range(14):
+        arch = tuple(int(o) for o in rng.integers(5, size=6))
+        agent.tell(Trial(arch, 200), float(rng.normal(70, 5)))
+    twin = copy.deepcopy(agent)
+
+    def features(archs):
+        ops = np.asarray(archs)
+        return ops if surrogate == "gp" else NB201.encode(ops, "onehot")
+
+    y = standardise(twin.values)
+    twin.model.fit(features(twin.archs), y)
+    candidates = list(dict.fromkeys(
+        mutation_candidates(NB201, twin.top(10), twin.num_mutations, twin.rng, twin.asked, max_edits=2)
+        + random_candidates(NB201, twin.num_random, twin.rng, twin.asked)))
+    mean, std = twin.model.predict(features(candidates))
+    assert std.min() < 1  # so that a floor other than 1e-9 would change the scores
+    score = expected_improvement(mean, np.maximum(std, 1e-9), float(y.max()))
+    assert agent.propose() == [candidates[i] for i in np.argsort(-score, kind="stable")[:3]]
