@@ -741,7 +741,11 @@ def test_bo_proposes_the_best_expected_improvement_among_its_documented_candidat
     import copy
 
     from nasbench_suite.strategies._common import standardise
-    from nasbench_suite.strategies._models import expected_improvement, mutation_candidates, random_candidates
+    from nasbench_suite.strategies._models import (
+        expected_improvement,
+        mutation_candidates,
+        random_candidates,
+    )
 
     agent = make("bo", seed=4, surrogate=surrogate, batch_size=3)
     rng = np.random.default_rng(9)
