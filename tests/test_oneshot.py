@@ -185,7 +185,13 @@ def test_bad_inputs_are_one_line_errors():
 
 def test_report_summarises_runs_by_lookup(tiny_data, nb201_table, tmp_path):
     from nasbench_suite.oneshot.search import run_dir_of
-    from nasbench_suite.oneshot.summary import collect, format_leaderboard, leaderboard_frame, write_report
+    from nasbench_suite.oneshot.summary import (
+        collect,
+        format_leaderboard,
+        keep_reported,
+        leaderboard_frame,
+        write_report,
+    )
 
     finals = []
     for seed in (0, 1):
@@ -207,6 +213,11 @@ def test_report_summarises_runs_by_lookup(tiny_data, nb201_table, tmp_path):
     assert "| micro | rsps | 2 | 1 |" in text and "| 84.07 +- 3.61 (RSPS) |" in text  # next to NB201's Table 5
     with pytest.raises(UserInputError, match="no one-shot"):
         collect(tmp_path / "nothing")
+    # a run folder holding only seed 1 (a fresh checkout) keeps reported seed 0 and replaces seed 1, once
+    rerun = trajectories[trajectories["seed"] == 1].assign(test_acc_200=12.5)
+    merged = keep_reported(rerun, tmp_path / "results")
+    assert list(merged["seed"]) == [0, 1] and list(merged["test_acc_200"]) == pytest.approx([accs[0], 12.5], abs=1e-4)
+    assert keep_reported(rerun, tmp_path / "nothing").equals(rerun)
 
 
 def test_cli_parses_seeds_and_reports_bad_input_in_one_line():

@@ -10,8 +10,8 @@ import click
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.table.registry import DEFAULT_TABLE
 from nasbench_suite.seeds import parse_seeds
+from nasbench_suite.table.registry import DEFAULT_TABLE
 
 EXIT_INTERRUPTED = 130
 
@@ -42,10 +42,20 @@ def oneshot_command(methods: str, epochs: int | None, seeds: str, device: str, s
                     data_source: str | None, table_name: str, out: Path, results: Path, threads: int | None,
                     as_json: bool) -> None:
     """Run weight-sharing searches (each resumable, checkpointed every epoch), then write the report of every
-    run found under --out."""
+    run found under --out, keeping the runs already reported in --results that --out does not hold."""
     torch = _torch()
-    from nasbench_suite.oneshot.search import SearchConfig, load_search_data, run_dir_of, run_search
-    from nasbench_suite.oneshot.summary import collect, summarize, write_report
+    from nasbench_suite.oneshot.search import (
+        SearchConfig,
+        load_search_data,
+        run_dir_of,
+        run_search,
+    )
+    from nasbench_suite.oneshot.summary import (
+        collect,
+        keep_reported,
+        summarize,
+        write_report,
+    )
     from nasbench_suite.table import open_table
 
     if threads is not None:
@@ -66,7 +76,7 @@ def oneshot_command(methods: str, epochs: int | None, seeds: str, device: str, s
         last = rows[-1]
         click.echo(f"  -> {last['arch']} test {last['test_acc_200']:.2f}% after {last['search_seconds']:.0f} s",
                    err=True)
-    trajectories = collect(out)
+    trajectories = keep_reported(collect(out), results)
     write_report(trajectories, results)
     summary = summarize(trajectories)
     emit(summary.to_dict(orient="records"), as_json, lambda _: summary.drop(columns=["cells", "hardware"])

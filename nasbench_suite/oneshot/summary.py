@@ -45,6 +45,21 @@ def collect(run_root: str | os.PathLike) -> pd.DataFrame:
     return frame.sort_values(["setting", "method", "seed", "epoch"], ignore_index=True)
 
 
+def keep_reported(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RESULTS_DIR) -> pd.DataFrame:
+    """`trajectories` plus the runs already reported in `results_dir` that it does not hold, so that a report
+    written from a fresh run folder (a new checkout, another machine) adds to the committed one, not replaces it.
+    A run in `trajectories` replaces the reported run of the same setting, method and seed."""
+    path = Path(results_dir) / TRAJECTORIES
+    if not path.is_file():
+        return trajectories
+    reported = pd.read_csv(path)
+    key = ["setting", "method", "seed"]
+    fresh = pd.MultiIndex.from_frame(trajectories[key])
+    kept = reported[~pd.MultiIndex.from_frame(reported[key]).isin(fresh)]
+    frame = pd.concat([kept, trajectories], ignore_index=True)
+    return frame.sort_values(["setting", "method", "seed", "epoch"], ignore_index=True)
+
+
 def finals(trajectories: pd.DataFrame) -> pd.DataFrame:
     """The last recorded epoch of every run."""
     last = trajectories.groupby(["setting", "method", "seed"])["epoch"].transform("max")
@@ -117,8 +132,8 @@ def _mean_sd(mean: float, sd: float, digits: int) -> str:
 def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
     """trajectories.csv, summary.csv, leaderboard.md, the accuracy-vs-epoch plot and, for runs that logged it,
     the per-edge entropy plot (PNG + SVG)."""
-    from nasbench_suite.report.plots import save
     from nasbench_suite.atomic import write_atomic
+    from nasbench_suite.report.plots import save
 
     out = Path(results_dir)
     summary = summarize(trajectories)
@@ -134,9 +149,9 @@ def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RE
 def plot_trajectories(trajectories: pd.DataFrame):  # -> matplotlib Figure
     """Looked-up 200-epoch test accuracy of the derived cell after each search epoch: mean over seeds (line)
     and every seed (thin lines), one panel per setting."""
-    from nasbench_suite.report.plots import colors  # sets the Agg backend
-
     import matplotlib.pyplot as plt
+
+    from nasbench_suite.report.plots import colors  # sets the Agg backend
 
     settings = sorted(trajectories["setting"].unique())
     methods = sorted(trajectories["method"].unique())
@@ -161,9 +176,9 @@ def plot_trajectories(trajectories: pd.DataFrame):  # -> matplotlib Figure
 def plot_entropy(trajectories: pd.DataFrame):  # -> matplotlib Figure
     """Entropy of each edge's op distribution after every search epoch (mean over seeds; one thin line per edge,
     thick = mean over edges), one panel per setting and method; the dashed line is log 5 (uniform)."""
-    from nasbench_suite.report.plots import colors  # sets the Agg backend
-
     import matplotlib.pyplot as plt
+
+    from nasbench_suite.report.plots import colors  # sets the Agg backend
 
     settings = sorted(trajectories["setting"].unique())
     methods = sorted(trajectories["method"].unique())
