@@ -9,6 +9,7 @@
 # (strategies/evolution). JOBS: parallel mutants (default 1; the machine is shared). Configuration: [tool.mutmut]
 # in pyproject.toml. Mutants and their results live in ./mutants/ (git-ignored) and are reused by the next run,
 # so a second module, or a rerun after adding tests, only runs what changed. Not part of CI.
+# MUTATION_NICE (default 15) is the niceness of the run, for sharing the machine with other long jobs.
 # Survivors: `mutmut show NAME` prints the diff of one; `mutmut browse` is an interactive view.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +32,7 @@ unset PYTHONPATH  # the tests must import the mutated copy in ./mutants, never t
 pattern="nasbench_suite.${module//\//.}.*"
 start=$(date +%s)
 # in its own process group, so that pool workers orphaned by a mutant that hangs are ended with it
-setsid nice -n 15 mutmut run --max-children "$jobs" "$pattern" &
+setsid nice -n "${MUTATION_NICE:-15}" mutmut run --max-children "$jobs" "$pattern" &
 group=$!
 trap 'kill -- "-$group" 2>/dev/null || true' EXIT
 wait "$group"

@@ -733,8 +733,13 @@ def test_one_thread_limits_the_blas_pools_to_one_thread_and_restores_them():
 
 
 # ---- written for the surviving mutants of strategies/bo.py (results/mutation/README.md) ----------------------------
-@pytest.mark.parametrize("surrogate", ["gp", "rf"])
-def test_bo_proposes_the_best_expected_improvement_among_its_documented_candidates(surrogate):
+@pytest.mark.parametrize("surrogate, settings", [
+    ("gp", {"batch_size": 3}),
+    ("rf", {"batch_size": 3}),
+    ("gp", {"batch_size": 10, "num_random": 0}),  # mutations only: their two edits decide the pool
+    ("rf", {"batch_size": 10, "num_trees": 2}),  # two trees: many equal scores, so the stable sort decides
+])
+def test_bo_proposes_the_best_expected_improvement_among_its_documented_candidates(surrogate, settings):
     """Recomputed from the documented rule on a twin (same data, same generator state): the GP sees op codes, the
     forest one-hot features; candidates are up to 2 edits of the 10 best cells plus uniform ones; EI with the
     predicted std floored at 1e-9, the best first."""
@@ -747,7 +752,8 @@ def test_bo_proposes_the_best_expected_improvement_among_its_documented_candidat
         random_candidates,
     )
 
-    agent = make("bo", seed=4, surrogate=surrogate, batch_size=3)
+    agent = make("bo", seed=4, surrogate=surrogate, **settings)
+    batch = settings["batch_size"]
     rng = np.random.default_rng(9)
     for _ in range(14):
         arch = tuple(int(o) for o in rng.integers(5, size=6))
@@ -766,4 +772,147 @@ def test_bo_proposes_the_best_expected_improvement_among_its_documented_candidat
     mean, std = twin.model.predict(features(candidates))
     assert std.min() < 1  # so that a floor other than 1e-9 would change the scores
     score = expected_improvement(mean, np.maximum(std, 1e-9), float(y.max()))
-    assert agent.propose() == [candidates[i] for i in np.argsort(-score, kind="stable")[:3]]
+    if settings.get("num_trees") == 2:  # equal scores whose order only a stable sort keeps
+        assert list(np.argsort(-score)[:batch]) != list(np.argsort(-score, kind="stable")[:batch])
+    assert agent.propose() == [candidates[i] for i in np.argsort(-score, kind="stable")[:batch]]
+
+
+def test_bo_fits_a_hamming_gp_on_op_codes_or_a_forest_on_one_hot_features():
+    from nasbench_suite.strategies._models import Ensemble, HammingGP
+
+    gp, forest = make("bo"), make("bo", surrogate="rf", num_trees=3)
+    assert type(gp.model) is HammingGP
+    assert type(forest.model) is Ensemble and forest.model.kind == "rf" and forest.model.size == 3
+    assert forest.model.rng is forest.rng  # seeded by the strategy's generator
+    archs = [(0, 1, 2, 3, 4, 0), (4, 4, 4, 4, 4, 4)]
+    assert np.array_equal(gp._features(archs), np.asarray(archs))
+    assert np.array_equal(forest._features(archs), NB201.encode(np.asarray(archs), "onehot"))
+
+
+def test_bo_needs_a_non_empty_candidate_pool():
+    make("bo", num_random=0, num_mutations=1), make("bo", num_random=1, num_mutations=0)
+    with pytest.raises(UserInputError) as error:
+        make("bo", num_random=0, num_mutations=0)
+    assert str(error.value) == "bo needs a non-empty candidate pool, got num_random=0, num_mutations=0"
+
+
+# ---- written for the surviving mutants of strategies/bananas.py (results/mutation/README.md) -------------------
+@pytest.mark.parametrize("acquisition", ["its", "ucb"])
+def test_bananas_asks_the_best_acquisition_among_mutations_of_its_best_cells(acquisition):
+    """Recomputed from the documented rule on a twin (same data, same generator state): the ensemble fitted on the
+    path encoding of every told cell against standardised values; candidates are up to 2 edits of the
+    `num_parents` best cells; ITS draws one N(mean, std) value per candidate, UCB scores mean + beta * std."""
+    import copy
+
+    from nasbench_suite.strategies._common import standardise
+    from nasbench_suite.strategies._models import mutation_candidates
+
+    agent = make("bananas", seed=5, acquisition=acquisition, batch_size=3, ensemble_size=2, num_parents=4,
+                 num_candidates=30, ucb_beta=2.0, predictor="rf")
+    rng = np.random.default_rng(11)
+    for _ in range(12):
+        arch = tuple(int(o) for o in rng.integers(5, size=6))
+        agent.tell(Trial(arch, 200), float(rng.normal(70, 5)))
+    twin = copy.deepcopy(agent)
+
+    twin.model.fit(NB201.encode(np.asarray(twin.archs), "path"), standardise(twin.values))
+    candidates = mutation_candidates(NB201, twin.top(4), 30, twin.rng, twin.asked, max_edits=2)
+    mean, std = twin.model.predict(NB201.encode(np.asarray(candidates), "path"))
+    score = twin.rng.normal(mean, std) if acquisition == "its" else mean + 2.0 * std
+    best = [candidates[i] for i in np.argsort(-score, kind="stable")[:3]]
+    assert agent.propose() == best
+    assert len(set(best)) == 3 and not set(best) & agent.asked
+
+
+# ---- written for the surviving mutants of strategies/qlearning.py (results/mutation/README.md) -----------------
+def test_qlearning_epsilon_follows_the_scaled_metaqnn_staircase():
+    agent = make("qlearning", explore_queries=3, queries_per_epsilon=2)
+    expected = [1.0] * 3 + [0.9, 0.9, 0.8, 0.8, 0.7, 0.7, 0.6, 0.6, 0.5, 0.5, 0.4, 0.4, 0.3, 0.3, 0.2, 0.2]
+    expected += [0.1] * 6  # the floor: 0.0 and below are never reached
+    seen = []
+    for _ in expected:
+        seen.append(agent.epsilon())
+        agent.ask()
+    assert seen == expected
+
+
+def _replayed_q(q, archs, rewards, alpha, num_ops=5):
+    """MetaQNN's update with discount 1 for a batch of replayed episodes, written out one transition at a time:
+    from the last edge to the first, every episode's target and current value are read before that edge's
+    updates are added (a batch per step)."""
+    q = q.copy()
+    for edge in reversed(range(6)):
+        steps = []
+        for arch, reward in zip(archs, rewards):
+            previous = num_ops if edge == 0 else arch[edge - 1]
+            target = reward if edge == 5 else max(q[edge + 1, arch[edge]])
+            steps.append((previous, arch[edge], target - q[edge, previous, arch[edge]]))
+        for previous, op, error in steps:
+            q[edge, previous, op] += alpha * error
+    return q
+
+
+def test_qlearning_replays_uniform_draws_of_its_memory_after_every_tell():
+    import copy
+
+    agent = make("qlearning", seed=3, alpha=0.3, replay_size=4)
+    rng = np.random.default_rng(2)
+    cells = [tuple(int(o) for o in rng.integers(5, size=6)) for _ in range(5)]
+    values = [60.0, 75.0, float("nan"), 50.0, 90.0]
+    memory, rewards = [], []
+    for arch, value in zip(cells, values):
+        twin = copy.deepcopy(agent)
+        agent.tell(Trial(arch, 200), value)
+        assert agent.memory[arch] == value or math.isnan(value)
+        if math.isnan(value):  # remembered as told, not replayed, Q untouched
+            assert agent.replayed == len(memory) and np.array_equal(agent.q, twin.q)
+            continue
+        memory.append(arch), rewards.append(value)
+        q = np.full((6, 6, 5), 60.0) if twin.q is None else twin.q  # Q starts at the first observed value
+        picks = twin.rng.integers(len(memory), size=4)
+        expected = _replayed_q(q, [memory[i] for i in picks], [rewards[i] for i in picks], 0.3)
+        assert agent.q == pytest.approx(expected, abs=1e-12)
+    assert agent.replayed == 4 and not np.array_equal(agent.q, np.full((6, 6, 5), 60.0))
+
+
+def test_qlearning_replay_memory_grows_past_its_first_allocation():
+    agent = make("qlearning", replay_size=1)
+    for i in range(70):
+        agent.tell(Trial(tuple(int(o) for o in NB201.ops_of([i])[0]), 200), float(i))
+    assert agent.replayed == 70 and agent.replay_values[:70].tolist() == [float(i) for i in range(70)]
+
+
+def test_qlearning_asks_greedily_at_low_epsilon_and_never_asks_an_evaluated_cell():
+    import copy
+
+    agent = make("qlearning", seed=1, explore_queries=0, queries_per_epsilon=1, replay_size=2)
+    for _ in range(9):  # epsilon 0.9, 0.8, ... down to the 0.1 floor
+        agent.ask()
+    assert agent.epsilon() == 0.1
+    best = (2, 0, 4, 1, 3, 2)
+    agent.tell(Trial(best, 200), 80.0)
+    agent.q = np.zeros((6, 6, 5))
+    previous = 5
+    for edge, op in enumerate(best):
+        agent.q[edge, previous, op] = 1.0
+        previous = op
+    twin = copy.deepcopy(agent)
+
+    def episode(rng):  # the documented epsilon-greedy walk, ties broken uniformly
+        previous, ops = 5, []
+        for edge in range(6):
+            if rng.random() < 0.1:
+                op = int(rng.integers(5))
+            else:
+                values = twin.q[edge, previous]
+                op = int(rng.choice(np.flatnonzero(values == values.max())))
+            ops.append(op)
+            previous = op
+        return tuple(ops)
+
+    first = episode(twin.rng)
+    assert first == best  # so the evaluated cell is drawn and must be skipped
+    asked = agent.ask().arch
+    assert agent.replayed == 2  # the evaluated cell's stored value was replayed once more
+    twin._remember(best, 80.0)
+    assert asked == episode(twin.rng) != best and asked not in agent.memory
