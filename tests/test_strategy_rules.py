@@ -916,3 +916,40 @@ def test_qlearning_asks_greedily_at_low_epsilon_and_never_asks_an_evaluated_cell
     assert agent.replayed == 2  # the evaluated cell's stored value was replayed once more
     twin._remember(best, 80.0)
     assert asked == episode(twin.rng) != best and asked not in agent.memory
+
+
+# ---- written for the surviving mutants of strategies/random_search.py (results/mutation/README.md) -------------
+def test_random_search_samples_without_replacement_unless_told_otherwise():
+    """2,000 draws from 15,625 cells repeat about 120 times with replacement: `unique` must remove every repeat,
+    and `unique=false` must be the textbook draw from the seeded generator."""
+    import copy
+
+    unique = make("random", seed=6)
+    assert len({unique.ask().arch for _ in range(2000)}) == 2000
+    plain = make("random", seed=6, unique=False)
+    twin = copy.deepcopy(plain.rng)
+    archs = [plain.ask().arch for _ in range(2000)]
+    assert archs == [NB201.sample(twin) for _ in range(2000)]
+    assert len(set(archs)) < 1950
+
+
+# ---- written for the surviving mutants of strategies/zero_cost.py (results/mutation/README.md) -----------------
+def test_zero_cost_keeps_draw_order_among_equal_scores_and_ranks_missing_scores_last():
+    """A proxy with few distinct values (here: the number of convolutions, None when edge 0 is `none`): the pool
+    is asked best first, equal scores in the order they were drawn, missing scores last."""
+    import copy
+
+    from nasbench_suite.strategies._common import sample_unseen
+
+    def proxy(arch):
+        return None if arch[0] == 0 else sum(op in (1, 2) for op in arch)
+
+    strategy = get_strategy("zero-cost")(Context(rng=np.random.default_rng(3), proxy=proxy), num_samples=300)
+    twin, drawn = copy.deepcopy(strategy.rng), []
+    for _ in range(300):
+        drawn.append(sample_unseen(NB201, twin, drawn))
+    asked = [strategy.ask().arch for _ in range(300)]
+    key = [-math.inf if proxy(a) is None else proxy(a) for a in drawn]
+    assert asked == [drawn[i] for i in sorted(range(300), key=lambda i: -key[i])]  # Python's sort is stable
+    scores = -np.array(key)
+    assert list(np.argsort(scores)) != list(np.argsort(scores, kind="stable"))  # so a non-stable sort would differ

@@ -3,8 +3,6 @@ ICML 2021; Abdelfattah et al., ICLR 2021)."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from nasbench_suite.space import Ops
@@ -16,7 +14,8 @@ from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Tr
 class ZeroCost(Strategy):
     """Score `num_samples` uniform unseen cells with the context's proxy and ask them best-first; when the
     pool is spent, draw a fresh one. The first ask is NASWOT's answer (the best-scoring of N sampled cells);
-    later asks spend any remaining budget on the next-ranked cells. NaN proxy scores rank last.
+    later asks spend any remaining budget on the next-ranked cells, equal scores in draw order. Missing (NaN or
+    None) proxy scores rank last.
     Default: num_samples=1000 (the largest pool N of Mellor et al.'s NAS-Bench-201 runs; with N=100 a
     100-query budget would evaluate the whole pool and the ranking would not matter).
     """
@@ -39,8 +38,8 @@ class ZeroCost(Strategy):
             for _ in range(self.num_samples):
                 cells.append(sample_unseen(self.space, self.rng, self.asked))
                 self.asked.add(cells[-1])
-            scores = np.array([self.context.proxy(c) for c in cells], dtype=np.float64)
-            scores = np.where(np.isnan(scores), -math.inf, scores)
+            scores = np.array([self.context.proxy(c) for c in cells], dtype=np.float64)  # None -> NaN
+            # best first, equal scores in draw order; numpy sorts NaN (a missing score) after every number
             self.ranked = [cells[i] for i in np.argsort(-scores, kind="stable")]
         return self.trial(self.ranked.pop(0))
 
