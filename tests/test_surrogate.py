@@ -61,6 +61,53 @@ def test_live_edges_follow_none_cuts():
     assert effective_ops(ops)[2].tolist() == [3, 0, 0, 0, 3, 0]
 
 
+def test_live_edges_are_the_edges_on_an_input_to_output_path_of_every_cell():
+    """Against a plain reachability search, cell by cell, over the whole space."""
+    from nasbench_suite.space import EDGES, NB201
+
+    def reference(ops):
+        edges = [e for e, op in zip(EDGES, ops) if op != 0]
+        reach, back = {0}, {3}
+        for _ in range(3):
+            reach |= {d for s, d in edges if s in reach}
+            back |= {s for s, d in edges if d in back}
+        return [op != 0 and s in reach and d in back for (s, d), op in zip(EDGES, ops)]
+
+    ops = NB201.all_ops()
+    live = live_edges(ops)
+    assert live.shape == (15625, 6) and live.dtype == bool
+    assert live.tolist() == [reference(row) for row in ops.tolist()]
+
+
+def test_surrogate_features_are_the_documented_columns_in_order():
+    from nasbench_suite.space import NB201
+    from nasbench_suite.surrogate.features import check_features, encoding_names, feature_matrix
+
+    indices = np.array([0, 5, 15624, 777])
+    ops = NB201.ops_of(indices)
+    columns = {"params_m": np.arange(15625) / 10.0}
+    matrix = feature_matrix(NB201, indices, ["effective_counts", "path", "params_m", "effective_onehot"], columns)
+    eff = effective_ops(ops)
+    counts = np.stack([(eff == op).sum(axis=1) for op in (1, 2, 3, 4)], axis=1)
+    expected = np.concatenate([counts, NB201.encode(ops, "path"), indices[:, None] / 10.0,
+                               NB201.encode(eff, "onehot")], axis=1)
+    assert matrix.dtype == np.float32 and np.array_equal(matrix, expected.astype(np.float32))
+    assert encoding_names() == ["onehot", "adjacency", "path", "sequence", "effective_onehot", "effective_counts"]
+    assert check_features(" onehot, params_m ,", ["params_m"]) == ("onehot", "params_m")
+    with pytest.raises(UserInputError) as error:
+        check_features("onehot,valid_acc", ["params_m"])
+    assert str(error.value) == ("unknown feature 'valid_acc': not an encoding (onehot, adjacency, path, sequence, "
+                                "effective_onehot, effective_counts) and not a column of the table (params_m)")
+    with pytest.raises(UserInputError) as error:
+        check_features(["onehot", "onehot"], [])
+    assert str(error.value) == "feature list ['onehot', 'onehot'] names a feature twice"
+    with pytest.raises(UserInputError) as error:
+        check_features(" , ", [])
+    assert str(error.value).startswith("a surrogate needs at least one feature; valid: onehot, adjacency, ")
+    with pytest.raises(UserInputError, match=r"column of the table \(none\)"):
+        check_features(["flops"], [])
+
+
 def test_fit_predict_ranks_unseen_cells(nb201_table, fitted, split):
     _, unseen = split
     mean, std = fitted.predict(unseen)
