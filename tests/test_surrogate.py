@@ -448,3 +448,133 @@ def test_eval_never_resumes_rows_made_on_another_table(nb201_table, tmp_path):
         evaluate(Table.load(path), ["xgb"], [20], repeats=1, out_dir=out, progress=False)
     grown = evaluate(Table.load(path), ["xgb"], [20], repeats=1, out_dir=out, progress=False, overwrite=True)
     assert int(grown["test_cells"].iloc[0]) == len(np.arange(0, 15625, 40)) - 20 != int(first["test_cells"].iloc[0])
+
+
+# ---- the regressors against their libraries, built directly with the documented settings ----------------------
+@pytest.fixture(scope="module")
+def regression_data():
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(40, 5)).astype(np.float32)
+    Y = np.stack([X[:, 0] - X[:, 1] ** 2, X[:, 2] + 0.1 * rng.normal(size=40)], axis=1)
+    return X, Y, rng.normal(size=(9, 5)).astype(np.float32)
+
+
+def _spread(predictions):
+    stack = np.stack([p.reshape(len(p), -1) for p in predictions])
+    return stack.mean(axis=0), stack.std(axis=0)
+
+
+def test_model_defaults_and_minimum_cells_are_the_documented_ones():
+    from nasbench_suite.surrogate.models import MODELS, GPModel, MLPEnsembleModel, RandomForestModel, XGBModel
+
+    assert XGBModel.defaults == {"members": 5, "n_estimators": 400, "max_depth": 4, "learning_rate": 0.05,
+                                 "subsample": 0.8, "colsample_bytree": 0.8, "min_child_weight": 1.0, "n_jobs": 1}
+    assert RandomForestModel.defaults == {"n_estimators": 300, "max_features": 0.5, "min_samples_leaf": 1,
+                                          "n_jobs": 1}
+    assert GPModel.defaults == {"nu": 2.5, "restarts": 0}
+    assert MLPEnsembleModel.defaults == {"members": 5, "hidden": (128, 128), "alpha": 1e-3,
+                                         "learning_rate_init": 1e-3, "max_iter": 500}
+    assert [(n, MODELS[n].min_cells) for n in ("xgb", "rf", "gp", "mlp")] == [("xgb", 10), ("rf", 5), ("gp", 5),
+                                                                              ("mlp", 10)]
+
+
+def test_make_model_names_bad_names_and_settings_exactly():
+    from nasbench_suite.surrogate.models import XGBModel, make_model
+
+    model = make_model("xgb", seed="3", max_depth=2)
+    assert type(model) is XGBModel and model.seed == 3 and model.params["max_depth"] == 2
+    assert model.params["n_estimators"] == 400  # the other defaults stay
+    with pytest.raises(UserInputError) as error:
+        make_model("svm")
+    assert str(error.value) == "unknown surrogate model 'svm'; valid: xgb, rf, gp, mlp, gin"
+    with pytest.raises(UserInputError) as error:
+        make_model("rf", depth=3, trees=2)
+    assert str(error.value) == ("model 'rf' got unknown settings: depth, trees; valid: n_estimators, max_features, "
+                                "min_samples_leaf, n_jobs")
+
+
+def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_state(regression_data):
+    import xgboost as xgb
+
+    from nasbench_suite.surrogate.models import make_model
+
+    X, Y, test = regression_data
+    settings = {"n_estimators": 30, "max_depth": 3, "learning_rate": 0.1, "subsample": 0.7, "colsample_bytree": 0.6,
+                "min_child_weight": 2.0, "n_jobs": 1}
+    model = make_model("xgb", seed=2, members=3, **settings).fit(X, Y)
+    reference = [xgb.XGBRegressor(tree_method="hist", random_state=2000 + m, **settings).fit(X, Y).predict(test)
+                 for m in range(3)]
+    mean, std = model.predict(test)
+    expected_mean, expected_std = _spread(reference)
+    assert mean.shape == std.shape == (9, 2) and std.min() > 0
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-6)
+    np.testing.assert_allclose(std, expected_std, rtol=1e-5, atol=1e-7)
+    restored = make_model("xgb", seed=2, members=3, **settings).restore(model.state(), X[:0], Y[:0])
+    assert [np.array_equal(a, b) for a, b in zip(restored.predict(test), (mean, std))] == [True, True]
+    assert set(model.state()) == {"member0.ubj", "member1.ubj", "member2.ubj"}
+
+
+def test_rf_model_is_the_seeded_forest_with_the_spread_over_its_trees(regression_data):
+    from sklearn.ensemble import RandomForestRegressor
+
+    from nasbench_suite.surrogate.models import make_model
+
+    X, Y, test = regression_data
+    for targets in (Y, Y[:, :1]):  # a single output is fitted as a 1-D target
+        model = make_model("rf", seed=4, n_estimators=12).fit(X, targets)
+        forest = RandomForestRegressor(n_estimators=12, max_features=0.5, min_samples_leaf=1, n_jobs=1,
+                                       random_state=4).fit(X, targets if targets.shape[1] > 1 else targets[:, 0])
+        mean, std = model.predict(test)
+        expected_mean, expected_std = _spread([tree.predict(test) for tree in forest.estimators_])
+        assert mean.shape == (9, targets.shape[1])
+        np.testing.assert_allclose(mean, expected_mean, rtol=1e-12)
+        np.testing.assert_allclose(std, expected_std, rtol=1e-12)
+        assert model.forest_.n_jobs == 1 and model.forest_.max_features == 0.5
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # the same fit on both sides
+def test_gp_model_is_a_matern_plus_noise_gp_on_scaled_features(regression_data):
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+    from sklearn.preprocessing import StandardScaler
+
+    from nasbench_suite.surrogate.models import make_model
+
+    X, Y, test = regression_data
+    model = make_model("gp", seed=1, nu=1.5).fit(X, Y)
+    scaler = StandardScaler().fit(X)
+    kernel = ConstantKernel() * Matern(length_scale=np.sqrt(5), nu=1.5) + WhiteKernel()
+    gp = GaussianProcessRegressor(kernel, n_restarts_optimizer=0, random_state=1).fit(scaler.transform(X), Y)
+    mean, std = model.predict(test)
+    expected_mean, expected_std = gp.predict(scaler.transform(test), return_std=True)
+    assert mean.shape == std.shape == (9, 2)
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-9)
+    np.testing.assert_allclose(std, expected_std, rtol=1e-9)
+    single_mean, single_std = make_model("gp").fit(X, Y[:, :1]).predict(test)
+    assert single_mean.shape == single_std.shape == (9, 1)
+
+
+def test_mlp_model_is_an_ensemble_of_differently_seeded_scaled_mlps(regression_data):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from nasbench_suite.surrogate.models import make_model
+
+    X, Y, test = regression_data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = make_model("mlp", seed=3, members=2, hidden=[8, 4], alpha=0.01, learning_rate_init=0.01,
+                           max_iter=30).fit(X, Y)
+        reference = [make_pipeline(StandardScaler(), MLPRegressor(hidden_layer_sizes=(8, 4), alpha=0.01,
+                                                                  learning_rate_init=0.01, max_iter=30,
+                                                                  random_state=3000 + m)).fit(X, Y).predict(test)
+                     for m in range(2)]
+    mean, std = model.predict(test)
+    expected_mean, expected_std = _spread(reference)
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-12)
+    np.testing.assert_allclose(std, expected_std, rtol=1e-12)
+    assert std.min() > 0
