@@ -578,3 +578,86 @@ def test_mlp_model_is_an_ensemble_of_differently_seeded_scaled_mlps(regression_d
     np.testing.assert_allclose(mean, expected_mean, rtol=1e-12)
     np.testing.assert_allclose(std, expected_std, rtol=1e-12)
     assert std.min() > 0
+
+
+# ---- surrogate evaluation: scores, noise ceiling, training sets and the summary, on hand-made cases -------------
+def test_scores_are_the_rank_error_and_top_fraction_metrics():
+    truth = np.arange(200.0)
+    pred = truth.copy()
+    pred[[0, 199]] = pred[[199, 0]]  # the worst cell predicted best, the best worst
+    out = score(truth, pred)
+    assert out["kendall_tau"] == pytest.approx(kendalltau(pred, truth)[0], abs=1e-12)
+    assert out["spearman"] == pytest.approx(1 - 6 * 2 * 199**2 / (200 * (200**2 - 1)), abs=1e-12)
+    assert out["r2"] == pytest.approx(1 - 2 * 199**2 / np.sum((truth - truth.mean()) ** 2), abs=1e-12)
+    assert out["mae"] == pytest.approx(2 * 199 / 200, abs=1e-12)
+    assert (out["top1_precision"], out["top5_precision"]) == (0.5, 0.9)  # top 2: {198, 0} vs {199, 198}
+    small, swapped = np.arange(30.0), np.arange(30.0)
+    swapped[[28, 29]] = swapped[[29, 28]]
+    out = score(small, swapped)  # top 1%: round(0.3) -> at least 1 cell; top 5%: round(1.5) = 2 cells
+    assert (out["top1_precision"], out["top5_precision"]) == (0.0, 1.0)
+    assert list(out) == ["kendall_tau", "spearman", "r2", "mae", "top1_precision", "top5_precision"]
+
+
+def test_noise_ceiling_is_the_median_over_seeds_of_one_seed_predicting_the_others(nb201_table):
+    cells = nb201_table.archs[:60]
+    part = subset(nb201_table, cells)
+    k = list(part.epochs).index(200)
+    seeds = np.stack([part.values(m, 200) for m in ("valid_acc", "valid_test_acc", "test_acc")], axis=1)
+    seeds[:5, 0] = np.nan  # a seed that did not finish some cells is scored on the rest
+    seeds[5:55, 2] = np.nan  # one with only 10 cells left still counts; fewer would not
+    metric = np.full((60, 3, len(part.epochs)), np.nan)
+    metric[:, :, k] = seeds
+    three = Table(space=part.space, dataset=part.dataset, archs=part.archs, seeds=[1, 2, 3], epochs=part.epochs,
+                  columns=part.columns)
+    three.set_metric("valid_acc", metric)
+    rows = []
+    for s in range(3):
+        others = np.array([np.nanmean(np.delete(row, s)) for row in seeds])
+        ok = ~np.isnan(seeds[:, s])
+        rows.append(score(others[ok], seeds[ok, s]))
+    ceiling = noise_ceiling(three, "valid_acc@200")
+    assert ceiling == {m: pytest.approx(np.median([r[m] for r in rows]), abs=1e-12) for m in rows[0]}
+    metric[5:56, :, k] = np.nan  # now every seed keeps 9 cells: no ceiling
+    three.set_metric("valid_acc", metric)
+    assert noise_ceiling(three, "valid_acc@200") is None
+    assert noise_ceiling(part, "valid_acc@200") is None  # one seed
+
+
+def test_training_sets_are_sorted_prefixes_of_one_permutation_of_the_measured_cells_per_repeat(nb201_table):
+    from nasbench_suite.surrogate.evaluation import training_sets
+
+    part = subset(nb201_table, nb201_table.archs[:50])
+    sets = training_sets(part, "valid_acc@200", [5, 20], repeats=2, seed=3)
+    assert sorted(sets) == [(5, 0), (5, 1), (20, 0), (20, 1)]
+    for r in range(2):
+        order = np.random.default_rng([3, r]).permutation(part.archs)
+        assert np.array_equal(sets[(5, r)], np.sort(order[:5]))
+        assert np.array_equal(sets[(20, r)], np.sort(order[:20]))
+    assert not np.array_equal(sets[(20, 0)], sets[(20, 1)])
+    with pytest.raises(UserInputError) as error:
+        training_sets(part, "valid_acc@200", [50], repeats=1, seed=0)
+    assert str(error.value) == "train size 50 leaves no unseen cell to score: the table has 50 measured cells"
+
+
+def test_summary_and_markdown_give_medians_over_repeats_with_the_tau_range():
+    import pandas as pd
+
+    from nasbench_suite.surrogate.evaluation import markdown, summary
+
+    rows = [{"model": "xgb", "train_size": 10, "repeat": r, "kendall_tau": tau, "spearman": 0.5, "r2": r2,
+             "mae": 1.0, "top1_precision": 0.0, "top5_precision": 0.25, "fit_seconds": 2.0 + r}
+            for r, (tau, r2) in enumerate([(0.2, 0.1), (0.6, 0.3), (0.5, -0.2)])]
+    rows.append({"model": "rf", "train_size": 10, "repeat": 0, "kendall_tau": 0.4, "spearman": 0.45, "r2": 0.2,
+                 "mae": 2.0, "top1_precision": 1.0, "top5_precision": 0.5, "fit_seconds": 1.0})
+    table = summary(pd.DataFrame(rows))
+    xgb = table.iloc[0]
+    assert list(table["model"]) == ["xgb", "rf"]  # in the order first seen
+    assert (xgb.kendall_tau, xgb.tau_min, xgb.tau_max, xgb.r2, xgb.fit_seconds, xgb.repeats) == (
+        0.5, 0.2, 0.6, pytest.approx(0.1), 3.0, 3)
+    text = markdown(pd.DataFrame(rows), "Title")
+    assert text.startswith("# Title\n\nMedian over repeats, scored on all cells not used for training. The table has "
+                           "one seed per cell, so there is no noise ceiling (one seed predicting the others).\n")
+    assert "| xgb | 10 | 0.500 (0.200-0.600) | 0.500 | 0.100 | 1.000 | 0.000 | 0.250 | 3.00 | 3 |" in text
+    ceiling = {"model": "noise_ceiling", "train_size": 0, "repeat": 0, "kendall_tau": 0.9, "spearman": 0.9,
+               "r2": 0.8, "mae": 0.1, "top1_precision": 1.0, "top5_precision": 1.0}
+    assert "no noise ceiling" not in markdown(pd.DataFrame(rows + [ceiling]), "Title")
