@@ -381,3 +381,45 @@ def test_rank_cli_reports_the_figures_and_refuses_bad_input(tiny_data, nb201_tab
     assert len(saved["rows"]) == 3 and saved["eval_images"] == 16
     bad = CliRunner().invoke(cli, [*args[:2], "--cells", "1", "--data", str(CIFAR10_TARBALL)])
     assert bad.exit_code == 2 and bad.output.strip().startswith("error: --cells must be between 2 and")
+
+
+def test_report_adds_the_supernet_ranking_and_final_entropy_and_rewrites_without_searching(
+        tiny_data, nb201_table, tmp_path):
+    from click.testing import CliRunner
+
+    from nasbench_suite import jsonio
+    from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
+    from nasbench_suite.cli.app import cli
+    from nasbench_suite.oneshot.search import run_dir_of
+    from nasbench_suite.oneshot.summary import format_leaderboard, gather, leaderboard_frame, rankings, write_report
+
+    for seed in (0, 1):
+        config = replace(_tiny("darts"), seed=seed, epochs=1)
+        run_search(config, tiny_data, nb201_table, run_dir_of(tmp_path / "runs", config), progress=False)
+    results = tmp_path / "results"
+    results.mkdir()
+    for seed, tau in ((0, 0.25), (1, -0.05)):
+        record = {"setting": "micro", "method": "darts", "seed": seed, "cells": 20, "kendall_tau": tau,
+                  "spearman_rho": tau, "rows": []}
+        (results / f"rank-darts-seed{seed}.json").write_text(jsonio.dumps(record))
+    trajectories = gather(tmp_path / "runs", results)
+    write_report(trajectories, results)
+    row = leaderboard_frame(results).iloc[0]
+    assert (row["ranked"], row["kendall_tau_mean"], row["kendall_tau_std"]) == (2, 0.1, pytest.approx(0.15))
+    assert row["entropy_mean"] == pytest.approx(trajectories["entropy_mean"].mean(), abs=1e-4)  # CSV: 4 decimals
+    assert 0 < row["entropy_mean"] <= np.log(5) + 1e-6
+    text = format_leaderboard(leaderboard_frame(results))
+    assert f"| {row['entropy_mean']:.3f} +- {row['entropy_std']:.3f} | 0.100 +- 0.150 (2) |" in text
+    assert len(rankings(tmp_path / "runs")) == 0  # no rank files there: an empty frame, no error
+
+    before = (results / "leaderboard.md").read_bytes()
+    result = CliRunner().invoke(cli, ["oneshot-report", "--out", str(tmp_path / "none"), "--results", str(results)])
+    assert result.exit_code == 0, result.output
+    assert (results / "leaderboard.md").read_bytes() == before  # the same report from what it reported
+    (results / "rank-bad.json").write_text(jsonio.dumps({"method": "darts"}))
+    result = CliRunner().invoke(cli, ["oneshot-report", "--out", str(tmp_path / "none"), "--results", str(results)])
+    assert result.exit_code == 2 and "rank-bad.json is not an `oneshot-rank` result: it lacks setting, seed" in \
+        result.output
+    result = CliRunner().invoke(cli, ["oneshot-report", "--out", str(tmp_path / "none"), "--results",
+                                      str(tmp_path / "empty")])
+    assert result.exit_code == 2 and "no one-shot runs under" in result.output

@@ -44,18 +44,8 @@ def oneshot_command(methods: str, epochs: int | None, seeds: str, device: str, s
     """Run weight-sharing searches (each resumable, checkpointed every epoch), then write the report of every
     run found under --out, keeping the runs already reported in --results that --out does not hold."""
     torch = _torch()
-    from nasbench_suite.oneshot.search import (
-        SearchConfig,
-        load_search_data,
-        run_dir_of,
-        run_search,
-    )
-    from nasbench_suite.oneshot.summary import (
-        collect,
-        keep_reported,
-        summarize,
-        write_report,
-    )
+    from nasbench_suite.oneshot.search import SearchConfig, load_search_data, run_dir_of, run_search
+    from nasbench_suite.oneshot.summary import gather
     from nasbench_suite.table import open_table
 
     if threads is not None:
@@ -76,9 +66,28 @@ def oneshot_command(methods: str, epochs: int | None, seeds: str, device: str, s
         last = rows[-1]
         click.echo(f"  -> {last['arch']} test {last['test_acc_200']:.2f}% after {last['search_seconds']:.0f} s",
                    err=True)
-    trajectories = keep_reported(collect(out), results)
+    _report(gather(out, results), results, as_json)
+
+
+@cli.command("oneshot-report")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("runs/oneshot"),
+              show_default=True, help="runs to add (each replaces a reported run of the same setting, method, seed)")
+@click.option("--results", type=click.Path(file_okay=False, path_type=Path), default=Path("results/oneshot"),
+              show_default=True, help="the report to rewrite: its trajectories.csv and rank-*.json files")
+@json_option
+def oneshot_report_command(out: Path, results: Path, as_json: bool) -> None:
+    """Rewrite the one-shot report in --results without searching: the runs it reports, the runs under --out
+    and the `oneshot-rank` results saved there as rank-*.json."""
+    from nasbench_suite.oneshot.summary import gather
+
+    _report(gather(out, results), results, as_json)
+
+
+def _report(trajectories, results: Path, as_json: bool) -> None:
+    from nasbench_suite.oneshot.summary import rankings, summarize, write_report
+
     write_report(trajectories, results)
-    summary = summarize(trajectories)
+    summary = summarize(trajectories, rankings(results))
     emit(summary.to_dict(orient="records"), as_json, lambda _: summary.drop(columns=["cells", "hardware"])
          .to_string(index=False, float_format=lambda v: f"{v:.2f}") + f"\n\nwrote {results}/")
 

@@ -17,13 +17,14 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from nasbench_suite.atomic import write_atomic
 from nasbench_suite.data import MEAN, STD
 from nasbench_suite.data.augment import random_crop_flip
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.oneshot.methods import METHODS, Batch, SearchMethod, make_method
+from nasbench_suite.oneshot.summary import TRAJECTORY
 from nasbench_suite.oneshot.supernet import Supernet
 from nasbench_suite.report.write import environment
-from nasbench_suite.atomic import write_atomic
 from nasbench_suite.space import NB201
 from nasbench_suite.table import Table
 from nasbench_suite.train.run import check_device
@@ -50,7 +51,6 @@ SETTINGS: dict[str, dict[str, Any]] = {
 PRECISIONS = ("fp32", "bf16")
 DEFAULT_MICRO_EPOCHS = 6
 CHECKPOINT = "checkpoint.pt"
-TRAJECTORY = "trajectory.csv"
 FIELDS = ("method", "setting", "seed", "epoch", "epochs_planned", "search_seconds", "cpu_seconds", "arch", "index",
           "test_acc_200", "valid_acc_200", "train_loss", "train_acc", "lr", "entropy_mean", "entropy_edges",
           "device", "hardware")

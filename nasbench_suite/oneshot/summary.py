@@ -16,6 +16,7 @@ from nasbench_suite.errors import UserInputError
 
 RESULTS_DIR = Path("results") / "oneshot"
 TRAJECTORIES = "trajectories.csv"
+TRAJECTORY = "trajectory.csv"  # one run's, under <run root>/<setting>/<method>/seed<k>/
 SUMMARY = "summary.csv"
 LEADERBOARD = "leaderboard.md"
 PLOT = "test_acc_vs_epoch"
@@ -38,7 +39,7 @@ PUBLISHED = {  # method: (paper's name, test mean, test std, valid mean, valid s
 
 def collect(run_root: str | os.PathLike) -> pd.DataFrame:
     """All per-run trajectory.csv files under `run_root` (<setting>/<method>/seed<k>/), one row per epoch."""
-    files = sorted(Path(run_root).glob("*/*/seed*/trajectory.csv"))
+    files = sorted(Path(run_root).glob(f"*/*/seed*/{TRAJECTORY}"))
     if not files:
         raise UserInputError(f"no one-shot runs under {run_root} (expected <setting>/<method>/seed<k>/trajectory.csv)")
     frame = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
@@ -60,18 +61,47 @@ def keep_reported(trajectories: pd.DataFrame, results_dir: str | os.PathLike = R
     return frame.sort_values(["setting", "method", "seed", "epoch"], ignore_index=True)
 
 
+def gather(run_root: str | os.PathLike, results_dir: str | os.PathLike = RESULTS_DIR) -> pd.DataFrame:
+    """The runs under `run_root` plus the runs already reported in `results_dir` (see `keep_reported`)."""
+    if any(Path(run_root).glob(f"*/*/seed*/{TRAJECTORY}")):
+        return keep_reported(collect(run_root), results_dir)
+    if not (Path(results_dir) / TRAJECTORIES).is_file():
+        raise UserInputError(f"no one-shot runs under {run_root} and none reported in {results_dir}")
+    return keep_reported(pd.read_csv(Path(results_dir) / TRAJECTORIES).iloc[:0], results_dir)
+
+
 def finals(trajectories: pd.DataFrame) -> pd.DataFrame:
     """The last recorded epoch of every run."""
     last = trajectories.groupby(["setting", "method", "seed"])["epoch"].transform("max")
     return trajectories[trajectories["epoch"] == last].reset_index(drop=True)
 
 
-def summarize(trajectories: pd.DataFrame) -> pd.DataFrame:
+def rankings(results_dir: str | os.PathLike = RESULTS_DIR) -> pd.DataFrame:
+    """The `oneshot-rank` results saved in `results_dir` as rank-*.json: one row per ranked checkpoint (setting,
+    method, seed, cells, Kendall tau, Spearman rho); empty where there are none."""
+    from nasbench_suite import jsonio
+
+    keys = ["setting", "method", "seed", "cells", "kendall_tau", "spearman_rho"]
+    rows = []
+    for path in sorted(Path(results_dir).glob("rank-*.json")):
+        record = jsonio.loads(path.read_text())
+        missing = [k for k in keys if k not in record]
+        if missing:
+            raise UserInputError(f"{path} is not an `oneshot-rank` result: it lacks {', '.join(missing)}")
+        rows.append({k: record[k] for k in keys})
+    return pd.DataFrame(rows, columns=keys)
+
+
+def summarize(trajectories: pd.DataFrame, ranked: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (setting, method): final derived cells' looked-up accuracy (mean, std over seeds), search
-    seconds, the cells themselves and the hardware that produced them."""
+    seconds, the final mean edge entropy, the supernet's Kendall tau from `ranked` (see `rankings`; NaN where
+    no checkpoint of the method was ranked), the cells themselves and the hardware that produced them."""
+    ranked = ranked if ranked is not None else pd.DataFrame(columns=["setting", "method", "kendall_tau"])
     rows = []
     for (setting, method), runs in finals(trajectories).groupby(["setting", "method"], sort=True):
         cells = runs["arch"].value_counts()
+        taus = ranked.loc[(ranked["setting"] == setting) & (ranked["method"] == method), "kendall_tau"].astype(float)
+        entropy = runs["entropy_mean"] if "entropy_mean" in runs else pd.Series(np.nan, index=runs.index)
         rows.append({
             "setting": setting, "method": method, "runs": len(runs), "seeds": " ".join(map(str, runs["seed"])),
             "epochs": int(runs["epoch"].max()), "epochs_planned": int(runs["epochs_planned"].max()),
@@ -82,6 +112,9 @@ def summarize(trajectories: pd.DataFrame) -> pd.DataFrame:
             "search_seconds_std": runs["search_seconds"].std(ddof=0),
             "cpu_seconds_mean": runs["cpu_seconds"].mean() if "cpu_seconds" in runs else np.nan,
             "cpu_seconds_std": runs["cpu_seconds"].std(ddof=0) if "cpu_seconds" in runs else np.nan,
+            "entropy_mean": entropy.mean(), "entropy_std": entropy.std(ddof=0),
+            "ranked": len(taus), "kendall_tau_mean": taus.mean() if len(taus) else np.nan,
+            "kendall_tau_std": taus.std(ddof=0) if len(taus) else np.nan,
             "cells": "; ".join(f"{arch} x{n}" for arch, n in cells.items()),
             "hardware": "; ".join(sorted(set(runs["hardware"]))),
         })
@@ -93,7 +126,7 @@ def leaderboard_frame(results_dir: str | os.PathLike = RESULTS_DIR) -> pd.DataFr
     path = Path(results_dir) / TRAJECTORIES
     if not path.is_file():
         raise UserInputError(f"no one-shot results at {path}; run `nasbench-suite oneshot` first")
-    return summarize(pd.read_csv(path))
+    return summarize(pd.read_csv(path), rankings(results_dir))
 
 
 def format_leaderboard(summary: pd.DataFrame) -> str:
@@ -104,11 +137,14 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
              "200-epoch CIFAR-10 accuracies are looked up in `nb201-cifar10` (test = `test_acc@200`, trained on "
              "50k; valid = `valid_acc@200`, cifar10-valid). Search seconds are real wall time on the hardware "
              "named (derivation included, table lookups excluded), search CPU-s the process's CPU time over them. "
+             "Entropy: mean over edges of the final per-edge op distribution's entropy (log 5 = 1.609 is uniform). "
+             "Supernet tau: Kendall tau between the final supernet's accuracy and `test_acc@200` over sampled cells "
+             "(`nasbench-suite oneshot-rank`), with the number of seeds ranked. "
              f"Mean +- std over seeds. Published: {PUBLISHED_SOURCE}, the same lookup for the paper's own searches "
              "(C=16, N=5, 32 px, GPU).", "",
              "| setting | method | runs | epochs | test acc (%) | published test acc (%) | valid acc (%) | "
-             "published valid acc (%) | search s | search CPU-s | hardware |",
-             "|---|---|---:|---:|---|---|---|---|---:|---:|---|"]
+             "published valid acc (%) | entropy | supernet tau | search s | search CPU-s | hardware |",
+             "|---|---|---:|---:|---|---|---|---|---|---|---:|---:|---|"]
     for row in summary.itertuples():
         epochs = f"{row.epochs}" if row.epochs == row.epochs_planned else f"{row.epochs} of {row.epochs_planned}"
         name, test, test_sd, valid, valid_sd = PUBLISHED.get(row.method, ("", np.nan, np.nan, np.nan, np.nan))
@@ -116,6 +152,9 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
                      f"{_mean_sd(row.test_acc_200_mean, row.test_acc_200_std, 2)} | "
                      f"{_mean_sd(test, test_sd, 2)}{f' ({name})' if name else ''} | "
                      f"{_mean_sd(row.valid_acc_200_mean, row.valid_acc_200_std, 2)} | {_mean_sd(valid, valid_sd, 2)} | "
+                     f"{_mean_sd(row.entropy_mean, row.entropy_std, 3)} | "
+                     f"{_mean_sd(row.kendall_tau_mean, row.kendall_tau_std, 3)}"
+                     f"{f' ({row.ranked})' if row.ranked else ''} | "
                      f"{_mean_sd(row.search_seconds_mean, row.search_seconds_std, 0)} | "
                      f"{_mean_sd(row.cpu_seconds_mean, row.cpu_seconds_std, 0)} | {row.hardware} |")
     lines += ["", "Derived cells (final epoch, count over seeds):", ""]
@@ -130,13 +169,13 @@ def _mean_sd(mean: float, sd: float, digits: int) -> str:
 
 
 def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RESULTS_DIR) -> list[Path]:
-    """trajectories.csv, summary.csv, leaderboard.md, the accuracy-vs-epoch plot and, for runs that logged it,
-    the per-edge entropy plot (PNG + SVG)."""
+    """trajectories.csv, summary.csv, leaderboard.md (with the rank-*.json results found in `results_dir`), the
+    accuracy-vs-epoch plot and, for runs that logged it, the per-edge entropy plot (PNG + SVG)."""
     from nasbench_suite.atomic import write_atomic
     from nasbench_suite.report.plots import save
 
     out = Path(results_dir)
-    summary = summarize(trajectories)
+    summary = summarize(trajectories, rankings(out))
     paths = [write_atomic(out / TRAJECTORIES, lambda fh: fh.write(_csv(trajectories))),
              write_atomic(out / SUMMARY, lambda fh: fh.write(_csv(summary))),
              write_atomic(out / LEADERBOARD, lambda fh: fh.write(format_leaderboard(summary).encode()))]
