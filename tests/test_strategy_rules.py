@@ -180,6 +180,8 @@ def test_local_search_proposes_unseen_cells_while_neighbours_are_pending_and_ran
     neighbours = [search.ask() for _ in range(24)]
     extra = search.ask()  # all asked, none told
     assert extra.arch not in {t.arch for t in neighbours} | {start.arch} and extra.arch not in NB201.neighbours(start.arch)
+    search.tell(extra, 99.0)  # better than everything, but not a restart cell: the climb stays where it was
+    assert search.current == start.arch and search.start is None
     for i, trial in enumerate(neighbours):
         search.tell(trial, float("nan") if i == 0 else 10.0)
     assert search.current is None  # no neighbour beat 50 (a NaN neither): restart
@@ -190,6 +192,15 @@ def test_local_search_proposes_unseen_cells_while_neighbours_are_pending_and_ran
     for i, trial in enumerate(neighbours):
         search.tell(trial, 1.0 if i == 5 else 0.0)
     assert search.current == neighbours[5].arch  # any value beats a failed start
+
+
+def test_local_search_restarts_when_the_best_neighbour_only_ties():
+    search = make("local-search", seed=2)
+    start = search.ask()
+    search.tell(start, 50.0)
+    for _ in range(24):
+        search.tell(search.ask(), 50.0)  # a plateau: no strict improvement
+    assert search.current is None and search.queue == []
 
 
 def test_zero_cost_asks_its_pool_best_proxy_first_then_draws_a_fresh_pool():
