@@ -95,6 +95,9 @@ def ga_after_first_generation(values, seed=0, **hyperparameters):
     ((0.5, 1.5), (0.25, 0.75)),  # positive values are not shifted
     ((-1.0, 1.0), (0.0, 1.0)),  # a negative value shifts all by the minimum (windowing)
     ((math.nan, math.nan), (0.5, 0.5)),  # nothing to go by: uniform
+    ((-1.0, math.nan), (0.5, 0.5)),  # a failed run weighs 0, never more than the worst measured one (it is not
+    ((math.nan, -1.0), (0.5, 0.5)),  # a value 0 that windowing would lift above the negative one)
+    ((1.0, math.nan), (1.0, 0.0)),
     ((0.0, 0.0), (0.5, 0.5)),
 ])
 def test_ga_roulette_probabilities(values, expected):
@@ -964,3 +967,14 @@ def test_zero_cost_keeps_draw_order_among_equal_scores_and_ranks_missing_scores_
     assert asked == [drawn[i] for i in sorted(range(300), key=lambda i: -key[i])]  # Python's sort is stable
     scores = -np.array(key)
     assert list(np.argsort(scores)) != list(np.argsort(scores, kind="stable"))  # so a non-stable sort would differ
+
+
+# ---- written for the surviving mutants of strategies/base.py (results/mutation/README.md) ----------------------
+def test_settings_are_written_back_as_they_parse():
+    from nasbench_suite.strategies.base import StrategySpec, format_value
+
+    assert (format_value(True), format_value(False)) == ("true", "false")
+    assert (format_value(1e15), format_value(1e16), format_value(0.5)) == ("1000000000000000", "1e+16", "0.5")
+    assert StrategySpec.parse("random:unique=no").label == "random:unique=false"
+    for value in (1e15, 1e16, 2.5e-7, 3.0):
+        assert float(format_value(value)) == value

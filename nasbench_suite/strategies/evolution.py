@@ -66,8 +66,8 @@ class GeneticAlgorithm(Strategy):
     """A generational genetic algorithm with roulette-wheel selection (Holland 1975; Goldberg 1989).
 
     Parents are drawn with probability P_i = f_i / sum_j f_j over the current generation (f = told value;
-    NaN counts 0; if any value is negative all are shifted by the minimum, Goldberg's windowing, since
-    roulette needs f >= 0). A child is the one-point crossover of two parents with probability
+    if any value is negative all are shifted by the minimum, Goldberg's windowing, since roulette needs
+    f >= 0; a failed (NaN) run weighs 0, below every shifted value; all weights 0: uniform). A child is the one-point crossover of two parents with probability
     `crossover_rate` (else a copy of the first), then each edge is re-drawn to a different op with
     probability `mutation_rate`. Once `population_size - elitism` children are told they form the next
     generation together with the `elitism` best of the previous one (kept without re-evaluation).
@@ -96,9 +96,10 @@ class GeneticAlgorithm(Strategy):
         self.offspring: list[tuple[Ops, float]] = []
 
     def _roulette(self) -> Ops:
-        f = np.array([0.0 if np.isnan(v) else v for _, v in self.generation])
-        if f.min() < 0:
-            f = f - f.min()
+        values = np.array([v for _, v in self.generation])
+        finite = ~np.isnan(values)
+        low = values[finite].min() if finite.any() else 0.0
+        f = np.where(finite, values - min(low, 0.0), 0.0)  # failed runs weigh nothing; windowing if negative
         total = f.sum()
         p = f / total if total > 0 else np.full(len(f), 1 / len(f))
         return self.generation[int(self.rng.choice(len(f), p=p))][0]
