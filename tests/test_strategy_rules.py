@@ -978,3 +978,40 @@ def test_settings_are_written_back_as_they_parse():
     assert StrategySpec.parse("random:unique=no").label == "random:unique=false"
     for value in (1e15, 1e16, 2.5e-7, 3.0):
         assert float(format_value(value)) == value
+
+
+# ---- written for the surviving mutants of strategies/optuna_adapter.py (results/mutation/README.md) ------------
+def test_optuna_tpe_is_seeded_from_the_context_generator_and_tells_failures_as_failed():
+    import copy
+
+    import optuna
+
+    from nasbench_suite.strategies.optuna_adapter import OptunaStrategy
+
+    strategy = make("optuna-tpe", seed=8)
+    twin = copy.deepcopy(np.random.default_rng(8))
+    reference = make("optuna-tpe", seed=0, sampler=optuna.samplers.TPESampler(seed=int(twin.integers(2**31 - 1))))
+    for i in range(14):  # past TPE's 10 random start-up trials
+        mine, theirs = strategy.ask(), reference.ask()
+        assert mine == theirs
+        value = math.nan if i == 3 else float(sum(mine.arch))
+        strategy.tell(mine, value), reference.tell(theirs, value)
+    states = [t.state for t in strategy.study.trials]
+    assert states[3] == optuna.trial.TrialState.FAIL and states.count(optuna.trial.TrialState.COMPLETE) == 13
+    first = strategy.study.trials[0]  # told the value of the cell its parameters name
+    assert first.value == float(sum(NB201.ops.index(first.params[p]) for p in strategy.edge_names))
+    with pytest.raises(UserInputError) as error:
+        strategy.tell(Trial((0,) * 6, 7), 1.0)
+    assert str(error.value) == "optuna-tpe was told a trial it did not ask: Trial(arch=(0, 0, 0, 0, 0, 0), fidelity=7)"
+    with pytest.raises(UserInputError) as error:
+        OptunaStrategy(Context(rng=np.random.default_rng(0)), sampler=object())
+    assert str(error.value) == "sampler must be an optuna sampler instance, got object"
+
+
+def test_optuna_missing_names_the_install_command_exactly(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "optuna", None)  # makes `import optuna` raise ImportError
+    with pytest.raises(UserInputError) as error:
+        make("optuna-tpe")
+    assert str(error.value) == "Optuna strategies need optuna: pip install optuna"
