@@ -1015,3 +1015,13 @@ def test_optuna_missing_names_the_install_command_exactly(monkeypatch):
     with pytest.raises(UserInputError) as error:
         make("optuna-tpe")
     assert str(error.value) == "Optuna strategies need optuna: pip install optuna"
+
+
+def test_an_open_upper_bound_excludes_itself_infinity_included():
+    from nasbench_suite.strategies.base import _in_interval
+
+    assert _in_interval(0.999, "[0, 1)") and not _in_interval(1.0, "[0, 1)") and _in_interval(1.0, "[0, 1]")
+    assert not _in_interval(0.0, "(0, 1]") and _in_interval(1e300, "[0, inf)")
+    with pytest.raises(UserInputError) as error:
+        make("bananas", ucb_beta="inf")
+    assert str(error.value) == "bananas: ucb_beta='inf' is invalid; expected float in [0, inf)"
