@@ -661,3 +661,46 @@ def test_summary_and_markdown_give_medians_over_repeats_with_the_tau_range():
     ceiling = {"model": "noise_ceiling", "train_size": 0, "repeat": 0, "kendall_tau": 0.9, "spearman": 0.9,
                "r2": 0.8, "mae": 0.1, "top1_precision": 1.0, "top5_precision": 1.0}
     assert "no noise ceiling" not in markdown(pd.DataFrame(rows + [ceiling]), "Title")
+
+
+def test_surrogate_predicts_in_target_units_from_a_model_fitted_on_standardised_targets(nb201_table):
+    """The documented pipeline written out: features (a missing column value filled with the column's minimum over
+    the training cells), targets standardised per column, the model's mean and spread mapped back."""
+    from nasbench_suite.space import NB201
+    from nasbench_suite.surrogate.features import feature_matrix
+    from nasbench_suite.surrogate.models import make_model
+
+    train = np.union1d(np.arange(0, 1000, 16), [10, 104])  # 65 cells, two dead (no naswot_score)
+    test = np.union1d(np.arange(3, 1000, 37), [12, 74])
+    naswot = nb201_table.column("naswot_score")
+    assert np.isnan(naswot[train]).any() and np.isnan(naswot[test]).any()
+    surrogate = Surrogate(model="rf", features=["onehot", "naswot_score"], target="valid_acc@200,test_acc@200",
+                          seed=3, params={"n_estimators": 8}).fit(nb201_table, train)
+    Y = np.stack([nb201_table.query_many(train, m, 200) for m in ("valid_acc", "test_acc")], axis=1)
+    mu, sd = Y.mean(axis=0), Y.std(axis=0) + 1e-12
+
+    def features(cells):
+        X = feature_matrix(NB201, cells, ("onehot", "naswot_score"), {"naswot_score": naswot})
+        fill = np.nanmin(feature_matrix(NB201, train, ("onehot", "naswot_score"), {"naswot_score": naswot}), axis=0)
+        return np.where(np.isnan(X), fill, X)
+
+    model = make_model("rf", 3, n_estimators=8).fit(features(train), (Y - mu) / sd)
+    mean, std = model.predict(features(test))
+    got_mean, got_std = surrogate.predict(test)
+    np.testing.assert_allclose(got_mean, mean * sd + mu, rtol=1e-12)
+    np.testing.assert_allclose(got_std, std * sd, rtol=1e-12)
+    assert surrogate.metadata()["params"] == {"n_estimators": 8, "max_features": 0.5, "min_samples_leaf": 1,
+                                              "n_jobs": 1}
+    observed_mean, observed_sd = surrogate.observation_sd(test)  # one seed: the ensemble's spread
+    assert np.array_equal(observed_mean, got_mean) and np.array_equal(observed_sd, got_std)
+    rng = np.random.default_rng(4)
+    expected = got_mean + got_std * np.random.default_rng(4).standard_normal(got_mean.shape)
+    assert np.array_equal(surrogate.sample(test, rng), expected)
+    single = Surrogate(model="rf", features=["onehot"], params={"n_estimators": 4}).fit(nb201_table, train)
+    assert single.predict(test)[0].shape == (len(test),) and single.target_labels == ["valid_acc@200"]
+    with pytest.raises(UserInputError) as error:
+        single.output("test_acc@200")
+    assert str(error.value) == "this surrogate does not predict 'test_acc@200'; it predicts valid_acc@200"
+    with pytest.raises(UserInputError) as error:
+        Surrogate().predict(test)
+    assert str(error.value) == "this surrogate is not fitted yet: call fit(table, archs) or load a file"
