@@ -269,3 +269,38 @@ def test_timing_without_measured_runs_is_nan():
         run.wall_seconds = float("nan")
     a = timing(runs).loc["A"]
     assert a.runs_timed == 0 and np.isnan(a.wall_ms) and np.isnan(a.cpu_ms)
+
+
+def test_leaderboard_tables_print_every_column_as_documented():
+    """The hand-made runs' figures (checked by hand in test_final_scores_and_leaderboard_columns) as printed: the
+    CI as an interval, hit rates in percent, a median over runs that never got there as "never", a strategy that
+    is a simpler one marked †, and a missing figure as "-"."""
+    from nasbench_suite.report.write import format_compact
+    from nasbench_suite.report.write import format_leaderboard as markdown
+
+    board = leaderboard(make_runs())
+    lines = markdown(board).splitlines()
+    assert lines[0] == ("| # | strategy | final mean ± std | 95% CI | median | regret | mean rank | regret AUC | "
+                        "top-1% hit | queries to top-1% | sim. s to top-1% | optimum hit | queries to opt. | "
+                        "sim. s to opt. | queries/run |")
+    assert lines[1] == "|" + "---|" * 15
+    assert lines[2:] == [
+        "| 1 | A | 9.75 ± 0.35 | [6.57, 12.93] | 9.75 | 0.250 | 1.50 | 0.250 | 100% | 2 | 30 | 50% | never | never "
+        "| 2.5 |",
+        "| 2 | B | 9.00 ± 1.41 | [-3.71, 21.71] | 9.00 | 1.000 | 1.50 | 1.000 | 50% | never | never | 50% | never "
+        "| never | 2.5 |",
+        "| 3 | C | 5.00 ± 1.41 | [-7.71, 17.71] | 5.00 | 5.000 | 3.00 | 5.000 | 0% | never | never | 0% | never "
+        "| never | 1.5 |"]
+    assert format_compact(board).splitlines() == [
+        "rows by mean rank over seeds (1 = best); final = report metric of the incumbent, mean +- 95% CI",
+        " #  strategy                              final  median mean rank queries/run",
+        " 1  A                              9.75 +- 3.18    9.75      1.50         2.5",
+        " 2  B                             9.00 +- 12.71    9.00      1.50         2.5",
+        " 3  C                             5.00 +- 12.71    5.00      3.00         1.5"]
+    board["degenerate"] = ["", "is random search here", ""]
+    board.loc["C", ["final_std", "final_ci95", "top1_queries"]] = [NAN, NAN, 1234.0]
+    assert "| 2 | B † | 9.00 ± 1.41 |" in markdown(board)
+    assert "| 3 | C | 5.00 ± - | - | 5.00 | 5.000 | 3.00 | 5.000 | 0% | 1,234 | never |" in markdown(board)
+    compact = format_compact(board).splitlines()
+    assert compact[3].startswith(" 2  B †  ") and compact[4] == (
+        " 3  C                                      5.00    5.00      3.00         1.5")
