@@ -304,3 +304,50 @@ def test_leaderboard_tables_print_every_column_as_documented():
     compact = format_compact(board).splitlines()
     assert compact[3].startswith(" 2  B †  ") and compact[4] == (
         " 3  C                                      5.00    5.00      3.00         1.5")
+
+
+def test_report_header_lines_name_protocol_table_provenance_and_tests():
+    from nasbench_suite.report.write import _markdown, _seed_summary, figure_lines, human_title, in_percent
+
+    runs = make_runs()
+    board = leaderboard(runs)
+    board["degenerate"] = ["", "", "no proxy here"]
+    protocol = runs.meta["protocol"] | {"preset_description": "a hand-made protocol"}
+    protocol["benchmark"] = protocol["benchmark"] | {
+        "cost_columns": {"train": "seconds per epoch"}, "table_file": "t.h5", "table_file_sha256": "ab12",
+        "dataset_sha256": None, "excluded_cells": 1234, "excluded_reason": "no valid_acc",
+        "table_provenance": {"kind": "imported", "sources": {
+            "a": {"repo": "D-X-Y/NATS-Bench", "commit": "0123456789abcdef"},
+            "b": {"repo": "D-X-Y/NATS-Bench", "commit": "0123456789abcdef"},
+            "c": {"repo": "other/repo", "commit": "fedcba9876543210"}}}}
+    header = {"protocol": protocol, "strategies": ["A", "B", "C"], "seeds": [0, 1, 2, 5], "runs": 12,
+              "reference": runs.meta["reference"], "software": {"numpy": "2.0"},
+              "hardware": {"cpu": "a CPU", "cores": 2, "platform": "Linux"},
+              "friedman": {"seeds": 4, "statistic": 5.25, "pvalue": 0.0724, "alpha": 0.05, "nemenyi_cd": 1.6571},
+              "command": "nasbench-suite benchmark"}
+    lines = _markdown(header, board, [("final_scores", "Final values.")]).splitlines()
+    assert lines[:14] == [
+        "# Leaderboard: hand-made, preset `hand`", "",
+        "- protocol: a hand-made protocol",
+        "- search metric (seen): seen at 12 epochs (multi-fidelity strategies: 12); seed mode mean; report metric "
+        "(scored, never seen): score",
+        "- budget: 100 seconds; cost: given (train: seconds per epoch); no overshoot; incumbent = best seen",
+        "- runs: 12 = 3 strategies x 4 seeds (0, 1, 2, 5)",
+        "- reference: optimum 10.0000, top-1% threshold 9.0000, worst 0.0000 over 10 cells",
+        "- table: t.h5 sha256 ab12; dataset hand-made (sha256 none published); provenance: imported: "
+        "D-X-Y/NATS-Bench@0123456789 (2 files), other/repo@fedcba9876 (1 file)",
+        "- software: numpy 2.0",
+        "- hardware: a CPU, 2 cores, Linux; measured wall and CPU times: timing.json",
+        "- excluded cells: 1,234 cells of the space are not searchable (no valid_acc)",
+        "- command: nasbench-suite benchmark",
+        "- † C is degenerate under this protocol: no proxy here",
+        "- Friedman test over 4 seeds: chi2 = 5.25, p = 0.0724; Nemenyi critical difference of mean ranks "
+        "(alpha 0.05): 1.657"]
+    assert lines[-4:] == figure_lines([("final_scores", "Final values.")])
+    assert figure_lines([("x", "Cap.")]) == ["![x](plots/x.png)", "", "*Cap.* ([SVG](plots/x.svg), [PDF](plots/x.pdf))",
+                                             ""]
+    assert _seed_summary([3, 4, 5]) == "3 seeds (3..5)" and _seed_summary([0, 2]) == "2 seeds (0, 2)"
+    assert human_title("CIFAR-10", {"amount": 200000, "unit": "seconds"}, 25) == (
+        "CIFAR-10\n200,000 simulated s per run, 25 runs each")
+    assert human_title("x", {"amount": 100, "unit": "queries"}, 1) == "x\n100 queries per run, 1 runs each"
+    assert in_percent("valid_acc@200") and not in_percent("valid_loss") and not in_percent("latency@acc")
