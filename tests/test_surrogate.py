@@ -704,3 +704,47 @@ def test_surrogate_predicts_in_target_units_from_a_model_fitted_on_standardised_
     with pytest.raises(UserInputError) as error:
         Surrogate().predict(test)
     assert str(error.value) == "this surrogate is not fitted yet: call fit(table, archs) or load a file"
+
+
+def test_targets_parse_as_documented_with_exact_errors(nb201_table):
+    from nasbench_suite.surrogate.api import Target, parse_targets
+
+    assert parse_targets(nb201_table, " valid_acc@200 , params_m") == [Target("valid_acc", 200), Target("params_m")]
+    assert parse_targets(nb201_table, ["test_acc"]) == [Target("test_acc", 12), Target("test_acc", 200)]
+    assert [t.label for t in parse_targets(nb201_table, "valid_acc@12")] == ["valid_acc@12"]
+    assert Target.from_label("valid_acc@12") == Target("valid_acc", 12) and Target.from_label("x").epoch is None
+    expected = {
+        "valid_acc@7": "target 'valid_acc@7': the table has valid_acc at epochs 12, 200; write it as valid_acc@EPOCH",
+        "valid_acc@x": "target 'valid_acc@x': the table has valid_acc at epochs 12, 200; write it as valid_acc@EPOCH",
+        " , ": "a surrogate needs a non-empty target, e.g. valid_acc@200",
+        "valid_acc@200,valid_acc": "targets ['valid_acc@200', 'valid_acc'] name a quantity twice",
+    }
+    for target, message in expected.items():
+        with pytest.raises(UserInputError) as error:
+            parse_targets(nb201_table, target)
+        assert str(error.value) == message
+    with pytest.raises(UserInputError) as error:
+        parse_targets(nb201_table, "nope")
+    assert str(error.value).startswith("target 'nope' is not in the table; metrics: test_acc, train_acc, ")
+    assert "(as metric@epoch); columns: energy_edgegpu_mj, " in str(error.value)
+
+
+def test_table_checksum_covers_axes_metrics_and_columns(nb201_table):
+    from nasbench_suite.surrogate.api import table_checksum
+
+    part = subset(nb201_table, nb201_table.archs[:30])
+    base = table_checksum(part)
+    assert base == table_checksum(subset(nb201_table, nb201_table.archs[:30])) and len(base) == 64
+    changed = []
+    for edit in ("metric", "column", "archs", "epochs"):
+        other = subset(nb201_table, nb201_table.archs[:30])
+        if edit == "metric":
+            other.metrics["valid_acc"].values[0, 0, -1] += 0.01
+        elif edit == "column":
+            other.columns["params_m"].values[3] += 1
+        elif edit == "archs":
+            other = subset(nb201_table, nb201_table.archs[1:31])
+        else:
+            other.epochs = other.epochs + 1
+        changed.append(table_checksum(other) != base)
+    assert changed == [True, True, True, True]
