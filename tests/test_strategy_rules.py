@@ -1025,3 +1025,12 @@ def test_an_open_upper_bound_excludes_itself_infinity_included():
     with pytest.raises(UserInputError) as error:
         make("bananas", ucb_beta="inf")
     assert str(error.value) == "bananas: ucb_beta='inf' is invalid; expected float in [0, inf)"
+
+
+def test_spec_texts_coerce_whole_numbers_in_any_float_form_and_only_known_booleans():
+    assert make("rea", population_size="1e2").population_size == 100
+    assert make("rea", population_size="20.0").population_size == 20
+    assert make("random", unique="No").unique is False and make("random", unique="yes").unique is True
+    with pytest.raises(UserInputError) as error:
+        make("random", unique="maybe")
+    assert str(error.value) == "random: unique='maybe' is invalid; expected bool"
