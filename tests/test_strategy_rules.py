@@ -1034,3 +1034,31 @@ def test_spec_texts_coerce_whole_numbers_in_any_float_form_and_only_known_boolea
     with pytest.raises(UserInputError) as error:
         make("random", unique="maybe")
     assert str(error.value) == "random: unique='maybe' is invalid; expected bool"
+
+
+# ---- written for the surviving mutants of strategies/_common.py (results/mutation/README.md) -------------------
+def test_batch_strategies_ask_uniform_cells_until_num_init_told_with_two_finite_values():
+    from nasbench_suite.strategies._common import BatchStrategy
+
+    class Recorder(BatchStrategy):  # the base class's ask/tell/top rules, with a visible model step
+        name = "recorder"
+        proposals = 0
+
+        def propose(self):
+            self.proposals += 1
+            return [B]
+
+    def after(values):
+        strategy = Recorder(Context(rng=np.random.default_rng(0)), num_init=3)
+        for i, value in enumerate(values):
+            strategy.tell(Trial((i,) * 6, 200), value)
+        trial = strategy.ask()
+        return strategy.proposals, trial.arch, strategy
+
+    assert after([1.0, 2.0])[0] == 0  # two finite values but only 2 of num_init = 3 cells
+    assert after([1.0, 2.0, 3.0])[:2] == (1, B)  # exactly num_init cells
+    assert after([1.0, math.nan, 3.0])[:2] == (1, B)  # exactly two finite values
+    proposals, arch, strategy = after([1.0, math.nan, math.nan])
+    assert proposals == 0 and strategy.asked == {arch}  # a uniform cell, remembered as asked
+    assert strategy.top(2) == [(0,) * 6, (1,) * 6] and after([1.0, 5.0, math.nan, 3.0])[2].top(3) == [
+        (1,) * 6, (3,) * 6, (0,) * 6]
