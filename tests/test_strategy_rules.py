@@ -15,6 +15,7 @@ import pytest
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201, NB201Space
 from nasbench_suite.strategies import Context, Trial, get_strategy
+from nasbench_suite.strategies.base import Hyperparameter
 from nasbench_suite.strategies.evolution import mutate_node_edge
 from nasbench_suite.strategies.hyperband import _Bracket, fidelity_ladder
 
@@ -1062,3 +1063,38 @@ def test_batch_strategies_ask_uniform_cells_until_num_init_told_with_two_finite_
     assert proposals == 0 and strategy.asked == {arch}  # a uniform cell, remembered as asked
     assert strategy.top(2) == [(0,) * 6, (1,) * 6] and after([1.0, 5.0, math.nan, 3.0])[2].top(3) == [
         (1,) * 6, (3,) * 6, (0,) * 6]
+
+
+def test_register_adds_a_class_under_its_name_and_refuses_clashes_exactly():
+    from nasbench_suite.strategies.base import STRATEGIES, Strategy, register
+
+    def strategy_class(name, family="sampling", hyperparameters=()):
+        return type("Probe", (Strategy,), {"name": name, "family": family, "hyperparameters": hyperparameters,
+                                           "ask": lambda self: None, "tell": lambda self, trial, value: None})
+
+    probe = strategy_class("probe-strategy")
+    try:
+        assert register(probe) is probe and STRATEGIES["probe-strategy"] is probe
+        with pytest.raises(ValueError) as error:
+            register(strategy_class("probe-strategy"))
+        assert str(error.value) == "strategy name 'probe-strategy' registered twice"
+    finally:
+        STRATEGIES.pop("probe-strategy", None)
+    with pytest.raises(ValueError) as error:
+        register(strategy_class("probe-2", family="magic"))
+    assert str(error.value) == ("strategy 'probe-2' has family 'magic'; valid: sampling, evolution/local, RL, "
+                                "model-based, multi-fidelity, zero-cost")
+    with pytest.raises(ValueError) as error:
+        register(strategy_class("probe-3", hyperparameters=(Hyperparameter("ask", 1, "shadows ask"),
+                                                            Hyperparameter("depth", 1, "fine"))))
+    assert str(error.value) == "strategy 'probe-3': hyperparameters ['ask'] shadow methods"
+    assert not {"probe-2", "probe-3"} & set(STRATEGIES)
+
+
+def test_whole_numbers_pass_unchanged_and_a_spec_value_may_hold_equals_signs():
+    from nasbench_suite.strategies.base import StrategySpec
+
+    assert make("rea", population_size=2**53 + 1).population_size == 2**53 + 1  # not through a float
+    with pytest.raises(UserInputError) as error:
+        StrategySpec.parse("rea:population_size=1=2")
+    assert str(error.value) == "rea: population_size='1=2' is invalid; expected int in [1, inf)"
