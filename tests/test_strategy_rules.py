@@ -1098,3 +1098,14 @@ def test_whole_numbers_pass_unchanged_and_a_spec_value_may_hold_equals_signs():
     with pytest.raises(UserInputError) as error:
         StrategySpec.parse("rea:population_size=1=2")
     assert str(error.value) == "rea: population_size='1=2' is invalid; expected int in [1, inf)"
+
+
+def test_get_strategy_reads_the_name_part_of_a_spec_and_lists_every_name_on_error():
+    from nasbench_suite.strategies.base import STRATEGIES
+    from nasbench_suite.strategies.evolution import RegularizedEvolution
+
+    assert get_strategy(" rea :population_size=5:tournament_size=3") is RegularizedEvolution
+    with pytest.raises(UserInputError) as error:
+        get_strategy("nope:x=1")
+    assert str(error.value) == f"unknown strategy 'nope'; valid: {', '.join(sorted(STRATEGIES))}"
+    assert "valid: bananas, bo, bohb, " in str(error.value)
