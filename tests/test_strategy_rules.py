@@ -1109,3 +1109,12 @@ def test_get_strategy_reads_the_name_part_of_a_spec_and_lists_every_name_on_erro
         get_strategy("nope:x=1")
     assert str(error.value) == f"unknown strategy 'nope'; valid: {', '.join(sorted(STRATEGIES))}"
     assert "valid: bananas, bo, bohb, " in str(error.value)
+
+
+def test_context_and_settings_errors_are_exact():
+    with pytest.raises(UserInputError) as error:
+        Context()
+    assert str(error.value) == "a strategy needs an explicit numpy Generator (np.random.default_rng(seed))"
+    with pytest.raises(UserInputError) as error:
+        make("local-search", depth=3)
+    assert str(error.value) == "local-search got unknown hyperparameters: depth; valid: none"
