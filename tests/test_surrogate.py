@@ -9,6 +9,7 @@ import json
 import os
 import pickle
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -541,10 +542,10 @@ def test_gp_model_is_a_matern_plus_noise_gp_on_scaled_features(regression_data):
     from nasbench_suite.surrogate.models import make_model
 
     X, Y, test = regression_data
-    model = make_model("gp", seed=1, nu=1.5).fit(X, Y)
+    model = make_model("gp", seed=1, nu=0.5, restarts=1).fit(X, Y)  # not sklearn's defaults (1.5, 0)
     scaler = StandardScaler().fit(X)
-    kernel = ConstantKernel() * Matern(length_scale=np.sqrt(5), nu=1.5) + WhiteKernel()
-    gp = GaussianProcessRegressor(kernel, n_restarts_optimizer=0, random_state=1).fit(scaler.transform(X), Y)
+    kernel = ConstantKernel() * Matern(length_scale=np.sqrt(5), nu=0.5) + WhiteKernel()
+    gp = GaussianProcessRegressor(kernel, n_restarts_optimizer=1, random_state=1).fit(scaler.transform(X), Y)
     mean, std = model.predict(test)
     expected_mean, expected_std = gp.predict(scaler.transform(test), return_std=True)
     assert mean.shape == std.shape == (9, 2)
@@ -748,3 +749,17 @@ def test_table_checksum_covers_axes_metrics_and_columns(nb201_table):
             other.epochs = other.epochs + 1
         changed.append(table_checksum(other) != base)
     assert changed == [True, True, True, True]
+
+
+def test_surrogate_file_helpers(nb201_table, fitted, tmp_path):
+    from nasbench_suite.surrogate.api import _one_line, default_path, read_metadata
+    from nasbench_suite.table import TableError
+
+    path = fitted.save(tmp_path / "s.surrogate")
+    assert read_metadata(path) == fitted.metadata()
+    assert default_path(nb201_table) == Path("nb201-cifar10.surrogate")
+    with pytest.raises(TableError) as error:
+        default_path(subset(nb201_table, nb201_table.archs[:20]))
+    assert str(error.value) == "the table has no file; give the surrogate an explicit path"
+    assert _one_line(ValueError("\n  first line \nsecond")) == "ValueError: first line"
+    assert _one_line(KeyError()) == "KeyError" and _one_line(OSError("x" * 300)) == "OSError: " + "x" * 200
