@@ -763,3 +763,49 @@ def test_surrogate_file_helpers(nb201_table, fitted, tmp_path):
     assert str(error.value) == "the table has no file; give the surrogate an explicit path"
     assert _one_line(ValueError("\n  first line \nsecond")) == "ValueError: first line"
     assert _one_line(KeyError()) == "KeyError" and _one_line(OSError("x" * 300)) == "OSError: " + "x" * 200
+
+
+def test_evaluation_report_writes_the_table_and_the_tau_and_scatter_plots(tmp_path):
+    import pandas as pd
+
+    from nasbench_suite.surrogate.evaluation import markdown, write_report
+
+    rows = [{"model": m, "train_size": n, "repeat": r, "kendall_tau": 0.1 * r + n / 1000, "spearman": 0.5, "r2": 0.2,
+             "mae": 1.0, "top1_precision": 0.0, "top5_precision": 0.5} for m in ("xgb", "rf") for n in (10, 100)
+            for r in (0, 1)]
+    ceiling = {"model": "noise_ceiling", "train_size": 0, "repeat": 0, "kendall_tau": 0.9, "spearman": 0.9, "r2": 0.8,
+               "mae": 0.1, "top1_precision": 1.0, "top5_precision": 1.0}
+    np.savez(tmp_path / "scatter_xgb_n100.npz", true=np.array([1.0, 2, 3, 4]), pred=np.array([1.0, 3, 2, 4]))
+    frame = pd.DataFrame(rows + [ceiling])
+    written = write_report(frame, tmp_path, "Eval title")
+    assert [p.name for p in written] == ["surrogate_eval.md", "tau_vs_train_size.png", "tau_vs_train_size.svg",
+                                         "predicted_vs_true.png", "predicted_vs_true.svg"]
+    assert (tmp_path / "surrogate_eval.md").read_text() == markdown(frame, "Eval title")
+    tau_plot = (tmp_path / "tau_vs_train_size.svg").read_text()  # matplotlib keeps each text as an SVG comment
+    for text in ("Eval title", "training cells", "Kendall tau on unseen cells", "xgb", "rf", "noise ceiling"):
+        assert f"<!-- {text} -->" in tau_plot, text
+    scatter = (tmp_path / "predicted_vs_true.svg").read_text()
+    for text in ("xgb_n100: tau 0.667", "true", "predicted"):
+        assert f"<!-- {text} -->" in scatter, text
+    (tmp_path / "scatter_xgb_n100.npz").unlink()
+    written = write_report(frame[frame["model"] != "noise_ceiling"], tmp_path / "plain", "T")
+    assert [p.name for p in written][-1] == "tau_vs_train_size.svg"  # no scatter data: no scatter plot
+    assert "noise ceiling" not in (tmp_path / "plain" / "tau_vs_train_size.svg").read_text()
+
+
+def test_evaluate_checks_its_settings_and_keeps_the_largest_size_up_to_1000_for_the_scatter(nb201_table, tmp_path):
+    from nasbench_suite.surrogate.evaluation import evaluate
+
+    part = subset(nb201_table, nb201_table.archs[:80])
+    for kwargs, message in ((dict(train_sizes=[0]), "train sizes and repeats must be positive integers"),
+                            (dict(train_sizes=[10], repeats=0), "train sizes and repeats must be positive integers"),
+                            (dict(train_sizes=[10], target="valid_acc"),
+                             "evaluation scores one target; 'valid_acc' names several")):
+        with pytest.raises(UserInputError) as error:
+            evaluate(part, ["rf"], progress=False, **kwargs)
+        assert str(error.value) == message
+    frame = evaluate(part, ["rf"], [10, 20], repeats=1, features=["onehot"], out_dir=tmp_path, progress=False)
+    assert [p.name for p in tmp_path.glob("scatter_*.npz")] == ["scatter_rf_n20.npz"]
+    assert list(frame["train_size"]) == [10, 20] and list(frame["test_cells"]) == [70, 60]
+    quiet = evaluate(part, ["rf"], [10], repeats=1, features=["onehot"], progress=False)  # no folder: no files
+    assert len(quiet) == 1 and quiet["kendall_tau"].iloc[0] == frame["kendall_tau"].iloc[0]
