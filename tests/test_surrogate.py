@@ -494,7 +494,7 @@ def test_make_model_names_bad_names_and_settings_exactly():
                                 "min_samples_leaf, n_jobs")
 
 
-def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_state(regression_data):
+def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_state(regression_data, capfd):
     import xgboost as xgb
 
     from nasbench_suite.surrogate.models import make_model
@@ -503,6 +503,7 @@ def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_
     settings = {"n_estimators": 30, "max_depth": 3, "learning_rate": 0.1, "subsample": 0.7, "colsample_bytree": 0.6,
                 "min_child_weight": 2.0, "n_jobs": 1}
     model = make_model("xgb", seed=2, members=3, **settings).fit(X, Y)
+    assert "not used" not in capfd.readouterr().err  # XGBoost warns of a setting it does not know (e.g. members)
     reference = [xgb.XGBRegressor(tree_method="hist", random_state=2000 + m, **settings).fit(X, Y).predict(test)
                  for m in range(3)]
     mean, std = model.predict(test)
@@ -516,13 +517,17 @@ def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_
 
 
 def test_rf_model_is_the_seeded_forest_with_the_spread_over_its_trees(regression_data):
+    import warnings
+
     from sklearn.ensemble import RandomForestRegressor
 
     from nasbench_suite.surrogate.models import make_model
 
     X, Y, test = regression_data
-    for targets in (Y, Y[:, :1]):  # a single output is fitted as a 1-D target
-        model = make_model("rf", seed=4, n_estimators=12).fit(X, targets)
+    for targets in (Y, Y[:, :1]):  # a single output is fitted as a 1-D target (a column warns in scikit-learn)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            model = make_model("rf", seed=4, n_estimators=12).fit(X, targets)
         forest = RandomForestRegressor(n_estimators=12, max_features=0.5, min_samples_leaf=1, n_jobs=1,
                                        random_state=4).fit(X, targets if targets.shape[1] > 1 else targets[:, 0])
         mean, std = model.predict(test)
