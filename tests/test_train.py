@@ -128,7 +128,10 @@ def test_reference_and_stacked_paths_agree_on_first_steps(cifar):
     for result in stacked:
         ref = train_reference(result.arch, seed=5, data=data, record_steps=4)
         assert len(ref.step_losses) == 4
-        np.testing.assert_allclose(result.step_losses, ref.step_losses, rtol=1e-4)
+        # float32 sums run in another order on the two paths and the gap grows with every SGD step: at step 4 it
+        # reached 1.3e-4 (relative) on an Intel Xeon, under 1e-4 on an AMD EPYC; the first steps stay tight
+        np.testing.assert_allclose(result.step_losses[:2], ref.step_losses[:2], rtol=1e-5)
+        np.testing.assert_allclose(result.step_losses, ref.step_losses, rtol=1e-3)
         np.testing.assert_allclose(result.records["valid_loss"], ref.records["valid_loss"], rtol=1e-3)
         assert np.isfinite(ref.records["test_acc"]).all() and not ref.diverged
     # different cells learn differently from the same data
