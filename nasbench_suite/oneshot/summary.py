@@ -39,11 +39,15 @@ PUBLISHED = {  # method: (paper's name, test mean, test std, valid mean, valid s
 
 def collect(run_root: str | os.PathLike) -> pd.DataFrame:
     """All per-run trajectory.csv files under `run_root` (<setting>/<method>/seed<k>/), one row per epoch."""
-    files = sorted(Path(run_root).glob(f"*/*/seed*/{TRAJECTORY}"))
+    files = _run_files(run_root)
     if not files:
         raise UserInputError(f"no one-shot runs under {run_root} (expected <setting>/<method>/seed<k>/trajectory.csv)")
     frame = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
     return frame.sort_values(["setting", "method", "seed", "epoch"], ignore_index=True)
+
+
+def _run_files(run_root: str | os.PathLike) -> list[Path]:
+    return sorted(Path(run_root).glob(f"*/*/seed*/{TRAJECTORY}"))
 
 
 def keep_reported(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RESULTS_DIR) -> pd.DataFrame:
@@ -63,11 +67,12 @@ def keep_reported(trajectories: pd.DataFrame, results_dir: str | os.PathLike = R
 
 def gather(run_root: str | os.PathLike, results_dir: str | os.PathLike = RESULTS_DIR) -> pd.DataFrame:
     """The runs under `run_root` plus the runs already reported in `results_dir` (see `keep_reported`)."""
-    if any(Path(run_root).glob(f"*/*/seed*/{TRAJECTORY}")):
+    if _run_files(run_root):
         return keep_reported(collect(run_root), results_dir)
-    if not (Path(results_dir) / TRAJECTORIES).is_file():
+    reported = Path(results_dir) / TRAJECTORIES
+    if not reported.is_file():
         raise UserInputError(f"no one-shot runs under {run_root} and none reported in {results_dir}")
-    return keep_reported(pd.read_csv(Path(results_dir) / TRAJECTORIES).iloc[:0], results_dir)
+    return pd.read_csv(reported)  # written sorted by write_report
 
 
 def finals(trajectories: pd.DataFrame) -> pd.DataFrame:

@@ -67,8 +67,9 @@ class GeneticAlgorithm(Strategy):
 
     Parents are drawn with probability P_i = f_i / sum_j f_j over the current generation (f = told value;
     if any value is negative all are shifted by the minimum, Goldberg's windowing, since roulette needs
-    f >= 0; a failed (NaN) run weighs 0, below every shifted value; all weights 0: uniform). A child is the one-point crossover of two parents with probability
-    `crossover_rate` (else a copy of the first), then each edge is re-drawn to a different op with
+    f >= 0; a failed (NaN) run weighs 0, below every shifted value; all weights 0: uniform). A child is the
+    one-point crossover of two parents with probability `crossover_rate` (else a copy of the first), then each
+    edge is re-drawn to a different op with
     probability `mutation_rate`. Once `population_size - elitism` children are told they form the next
     generation together with the `elitism` best of the previous one (kept without re-evaluation).
     The first generation is `population_size` uniform cells.
