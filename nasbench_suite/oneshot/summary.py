@@ -180,6 +180,7 @@ def write_report(trajectories: pd.DataFrame, results_dir: str | os.PathLike = RE
     from nasbench_suite.report.plots import save
 
     out = Path(results_dir)
+    trajectories = pd.read_csv(io.BytesIO(_csv(trajectories)))  # as committed: a rerun from the CSV gives these bytes
     summary = summarize(trajectories, rankings(out))
     paths = [write_atomic(out / TRAJECTORIES, lambda fh: fh.write(_csv(trajectories))),
              write_atomic(out / SUMMARY, lambda fh: fh.write(_csv(summary))),
