@@ -21,7 +21,8 @@ from nasbench_suite.runner import get_preset, load_runs, run
 
 REPO = Path(__file__).resolve().parents[1]
 # a few seconds of work on 2 busy cores, saved run by run
-WORKLOAD = ["--preset", "default", "--strategies", "random,rea", "--seeds", "40", "--budget", "3000q"]
+SEEDS = 24
+WORKLOAD = ["--preset", "default", "--strategies", "random,rea", "--seeds", str(SEEDS), "--budget", "3000q"]
 
 
 def start(out: Path, *extra: str) -> subprocess.Popen:
@@ -58,10 +59,10 @@ def group_members(pgid: int) -> list[int]:
 
 @pytest.fixture(scope="session")  # session: xdist tears module fixtures down between modules
 def uninterrupted():
-    """The 80 runs `start` asks for, computed in this process without interruption (shared by both signals)."""
+    """The 2 x SEEDS runs `start` asks for, computed in this process without interruption (shared by both signals)."""
     preset = get_preset("default")
     table = ns.open_table("nb201-cifar10")
-    return run(preset.benchmark(table), ["random", "rea"], 40, "3000q", default_fidelity=preset.search_fidelity,
+    return run(preset.benchmark(table), ["random", "rea"], SEEDS, "3000q", default_fidelity=preset.search_fidelity,
                fidelities=preset.multi_fidelities, proxy=table.column(preset.proxy_column), jobs=1)
 
 
@@ -82,11 +83,11 @@ def test_killed_benchmark_leaves_no_worker_and_a_rerun_completes_identically(sig
         assert f"interrupted by SIGTERM: {saved(out)} finished runs are saved" in err
     wait_for(lambda: not group_members(parent.pid), timeout=10)  # the workers died with their parent
     kept = saved(out)
-    assert 3 <= kept < 80
+    assert 3 <= kept < 2 * SEEDS
     again = start(out, "--jobs", "2", "--resume")
     assert again.wait(timeout=300) == 0, again.stderr.read()
     stored = load_runs(out)
-    assert len(stored) == 80
+    assert len(stored) == 2 * SEEDS
     assert all(stored.get(r.strategy, r.seed).same_trajectory(r) for r in uninterrupted)
 
 

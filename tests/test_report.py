@@ -145,6 +145,8 @@ def test_looks_give_one_hue_per_family_and_a_distinct_style_per_strategy():
     assert all(len(hues) == 1 for hues in by_family.values())  # tab20's light/dark pairs mixed families
     assert len({hue for hues in by_family.values() for hue in hues}) == len(by_family)
     assert len({(look.color, look.linestyle, look.marker) for look in looks.values()}) == len(names)
+    evolution = [look.linestyle for name, look in looks.items() if STRATEGIES[name].family == "evolution/local"]
+    assert evolution == [plots.LINESTYLES[k % len(plots.LINESTYLES)] for k in range(len(evolution))]  # per family
     assert looks["sh"].label == "sh †" and looks["bohb"].label == "bohb"
     assert plots.families(["bohb:schedule=hpbandster", "mystery"], STRATEGIES) == {
         "bohb:schedule=hpbandster": "multi-fidelity", "mystery": ""}
@@ -168,7 +170,24 @@ def test_anytime_curves_start_at_the_first_results_not_on_the_clipped_top_edge()
     assert np.isnan(median[~half]).all() and np.isfinite(median[half]).all()
     assert np.nanmax(median) < 10  # never the "no result yet" regret (optimum - worst = 10)
     assert fig.axes[0].get_ylim()[1] > np.nanmax(median)  # headroom: nothing flush on the top edge
+    assert np.array_equal(lines["strategy=C/median"].get_xdata(), curves.grid)
+    # markers staggered along each curve from its start (a start past 1 would draw none)
+    assert [lines[f"strategy={s}/median"].get_markevery() for s in "AC"] == [(0.02, 0.18), (0.02 + 0.026, 0.18)]
+    assert tuple(fig.get_size_inches()) == pytest.approx((plots.WIDTH, 2.6 + 0.1 * 3 / 3))  # taller per 3 entries
+    legend = fig.legends[0]
+    assert [h.get_gid() for h in legend.legend_handles[:3]] == [f"strategy={s}/legend-line" for s in "ABC"]
+    assert [t.get_gid() for t in legend.get_texts()[:3]] == [f"strategy={s}/legend-text" for s in "ABC"]
+    fig.canvas.draw()
+    assert legend.get_window_extent().y1 < fig.axes[0].get_window_extent().y0  # below the axes, not over curves
     plt.close(fig)
+
+
+def test_colors_of_unregistered_names_are_stable_and_distinct_beyond_ten():
+    from nasbench_suite.report import plots
+
+    few, many = plots.colors(list("abc")), plots.colors([f"s{i}" for i in range(11)])
+    assert few == {s: plt.get_cmap("tab10")(i) for i, s in enumerate("abc")}
+    assert len(set(many.values())) == 11 and many["s10"] == plt.get_cmap("tab20")(10)
 
 
 @pytest.mark.slow
@@ -351,3 +370,55 @@ def test_report_header_lines_name_protocol_table_provenance_and_tests():
         "CIFAR-10\n200,000 simulated s per run, 25 runs each")
     assert human_title("x", {"amount": 100, "unit": "queries"}, 1) == "x\n100 queries per run, 1 runs each"
     assert in_percent("valid_acc@200") and not in_percent("valid_loss") and not in_percent("latency@acc")
+
+
+def test_critical_difference_diagram_places_labels_bars_and_greys():
+    import matplotlib.colors as mcolors
+
+    from nasbench_suite.report import plots
+    from nasbench_suite.report.stats import CriticalDifference
+
+    ranks = pd.Series([1.2, 1.9, 3.0, 3.9], index=["a", "b", "c", "d"])
+    cd = CriticalDifference(ranks, statistic=7.5, pvalue=0.05, cd=1.0, alpha=0.05, blocks=6)
+    palette = plots.looks(list(ranks.index), {}, highlight=["a", "b", "d"])  # c greyed
+    fig = plots.plot_cd(cd, "T", palette)
+    ax = fig.axes[0]
+    labels = {t.get_gid(): t for t in ax.texts if t.get_gid()}
+    assert sorted(labels) == [f"strategy={s}/label" for s in "abcd"]
+    a, c = labels["strategy=a/label"], labels["strategy=c/label"]
+    assert a.get_text() == "a (1.20)" and a.get_position() == pytest.approx((0.45, -0.65)) and a.get_ha() == "right"
+    assert c.get_text() == "c (3.00)" and c.get_ha() == "left"
+    assert c.get_position() == pytest.approx((4.55, -1.0))  # second from the right end
+    assert mcolors.same_color(c.get_color(), plots.MUTED) and mcolors.same_color(a.get_color(), "black")
+    segments = [(np.round(line.get_xdata(), 6).tolist(), np.round(line.get_ydata(), 6).tolist()) for line in ax.lines]
+    assert ([1.2, 1.2, 0.5], [0, -0.65, -0.65]) in segments and ([3.0, 3.0, 4.5], [0, -1.0, -1.0]) in segments
+    assert ([1, 2.0], [0.55, 0.55]) in segments  # the CD bar, 1.0 long
+    assert ([1.0, 4.0], [0.0, 0.0]) in segments  # the rank axis
+    assert [t.get_text() for t in ax.texts[:4]] == ["1", "2", "3", "4"] and ax.texts[0].get_fontsize() == 7  # STYLE
+    assert [line.get_linewidth() for line in ax.lines if list(line.get_ydata()) == [0.55, 0.55]] == [1.6]
+    bars = [s for s in segments if s[1][0] == s[1][1] and s[1][0] < 0 and len(s[0]) == 2]
+    assert bars == [([1.17, 1.93], [-0.12, -0.12]), ([2.97, 3.93], [-0.22, -0.22])]  # a~b and c~d only
+    plt.close(fig)
+
+
+def test_final_scores_plot_draws_one_box_per_strategy_best_on_top_with_the_optimum():
+    import matplotlib.colors as mcolors
+
+    from nasbench_suite.report import plots
+
+    scores = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, 5.0, np.nan], "c": [0.0, 0.5, 1.0]})
+    palette = plots.looks(["a", "b", "c"], {}, highlight=["a", "b"])
+    fig = plots.plot_final(scores, ["b", "a", "c"], palette, "test accuracy", 6.0, "T")
+    ax = fig.axes[0]
+    assert tuple(fig.get_size_inches()) == pytest.approx((plots.WIDTH, 1.5 + 0.17 * 3))
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "a", "b"]  # the first in `order` on top
+    medians = {line.get_gid(): line.get_xdata()[0] for line in ax.lines if str(line.get_gid()).endswith("/medians")}
+    assert medians == {"strategy=a/medians": 2.0, "strategy=b/medians": 4.5, "strategy=c/medians": 0.5}  # NaN dropped
+    boxes = {p.get_gid(): p.get_facecolor()[:3] for p in ax.patches if p.get_gid()}
+    assert mcolors.same_color(boxes["strategy=c/boxes"], plots.MUTED)
+    assert mcolors.same_color(boxes["strategy=a/boxes"], palette["a"].color)
+    optimum = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert len(optimum) == 1 and list(optimum[0].get_xdata()) == [6.0, 6.0]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "median", "mean", "box: quartiles; whiskers: 1.5 x IQR", "optimum (6.00)"]
+    plt.close(fig)

@@ -140,3 +140,22 @@ def test_compare_command_writes_markdown_and_csv(tmp_path):
     assert (tmp_path / "c.md").read_text().count("\n| ") == 15 and "ci_low" in (tmp_path / "c.csv").read_text()
     wrong = CliRunner().invoke(cli, ["compare", str(RESULTS), str(tmp_path), "--out", str(tmp_path / "c.txt")])
     assert wrong.exit_code == 2 and "expected a file name ending in .md or .csv" in wrong.output
+
+
+def test_terminal_comparison_is_exact():
+    import pandas as pd
+
+    from nasbench_suite.report.compare import Comparison, format_comparison
+
+    table = pd.DataFrame({"mean_a": [93.5, 92.0], "mean_b": [94.25, 91.0], "diff": [0.75, -1.0],
+                          "ci_low": [0.5, -1.5], "ci_high": [1.0, -0.5], "rank_a": [1.0, 2.0], "rank_b": [1.5, 1.5]},
+                         index=["rea", "a-strategy-name-longer-than-28-chars"])
+    c = Comparison("runs/a", "runs/b", 0.9, table, 0.5, 0.25, -0.125, 0.5, ["bo"], [])
+    assert format_comparison(c).splitlines() == [
+        "A: runs/a", "B: runs/b", "Kendall tau over 2 shared strategies: 0.50 (p = 0.25) between mean ranks,",
+        "-0.12 (p = 0.5) between mean final scores",
+        "B - A = difference of the mean final score, 90% Welch interval; rows by A's mean rank",
+        "strategy                      mean A  mean B   B - A          interval rank A rank B",
+        "rea                            93.50   94.25   +0.75    [+0.50, +1.00]   1.00   1.50",
+        "a-strategy-name-longer-than-   92.00   91.00   -1.00    [-1.50, -0.50]   2.00   1.50",
+        "only in A: bo"]

@@ -514,6 +514,8 @@ def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_
     restored = make_model("xgb", seed=2, members=3, **settings).restore(model.state(), X[:0], Y[:0])
     assert [np.array_equal(a, b) for a, b in zip(restored.predict(test), (mean, std))] == [True, True]
     assert set(model.state()) == {"member0.ubj", "member1.ubj", "member2.ubj"}
+    threads = make_model("xgb", members=1, n_jobs=2).restore(model.state(), X[:0], Y[:0]).members_[0]
+    assert json.loads(threads.save_config())["learner"]["generic_param"]["nthread"] == "2"  # n_jobs holds on reload
 
 
 def test_rf_model_is_the_seeded_forest_with_the_spread_over_its_trees(regression_data):
@@ -558,6 +560,26 @@ def test_gp_model_is_a_matern_plus_noise_gp_on_scaled_features(regression_data):
     np.testing.assert_allclose(std, expected_std, rtol=1e-9)
     single_mean, single_std = make_model("gp").fit(X, Y[:, :1]).predict(test)
     assert single_mean.shape == single_std.shape == (9, 1)
+    # restarts from seeded starting points (on this data every start reaches the same optimum, hence the check)
+    assert model.pipeline_[-1].n_restarts_optimizer == 1 and model.pipeline_[-1].random_state == 1
+
+
+def test_default_restore_refits_on_the_same_data_and_cell_graphs():
+    from nasbench_suite.surrogate.models import Model
+
+    class Recorder(Model):
+        name, min_cells, defaults = "recorder", 1, {}
+
+        def fit(self, X, Y, ops=None):
+            self.seen = (X, Y, ops)
+            return self
+
+        def predict(self, X, ops=None):
+            raise NotImplementedError
+
+    X, Y, ops = np.zeros((3, 2)), np.ones((3, 1)), np.arange(18).reshape(3, 6)
+    model = Recorder()
+    assert model.restore({}, X, Y, ops) is model and model.seen[0] is X and model.seen[1] is Y and model.seen[2] is ops
 
 
 def test_mlp_model_is_an_ensemble_of_differently_seeded_scaled_mlps(regression_data):
@@ -660,13 +682,18 @@ def test_summary_and_markdown_give_medians_over_repeats_with_the_tau_range():
     assert list(table["model"]) == ["xgb", "rf"]  # in the order first seen
     assert (xgb.kendall_tau, xgb.tau_min, xgb.tau_max, xgb.r2, xgb.fit_seconds, xgb.repeats) == (
         0.5, 0.2, 0.6, pytest.approx(0.1), 3.0, 3)
-    text = markdown(pd.DataFrame(rows), "Title")
-    assert text.startswith("# Title\n\nMedian over repeats, scored on all cells not used for training. The table has "
-                           "one seed per cell, so there is no noise ceiling (one seed predicting the others).\n")
-    assert "| xgb | 10 | 0.500 (0.200-0.600) | 0.500 | 0.100 | 1.000 | 0.000 | 0.250 | 3.00 | 3 |" in text
+    header = ["| model | train cells | Kendall tau (min-max) | Spearman | R^2 | MAE | top-1% prec. | top-5% prec. "
+              "| fit s | repeats |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+              "| xgb | 10 | 0.500 (0.200-0.600) | 0.500 | 0.100 | 1.000 | 0.000 | 0.250 | 3.00 | 3 |",
+              "| rf | 10 | 0.400 (0.400-0.400) | 0.450 | 0.200 | 2.000 | 1.000 | 0.500 | 1.00 | 1 |"]
+    assert markdown(pd.DataFrame(rows), "Title") == "\n".join([
+        "# Title", "", "Median over repeats, scored on all cells not used for training. The table has one seed per "
+        "cell, so there is no noise ceiling (one seed predicting the others).", "", *header]) + "\n"
     ceiling = {"model": "noise_ceiling", "train_size": 0, "repeat": 0, "kendall_tau": 0.9, "spearman": 0.9,
-               "r2": 0.8, "mae": 0.1, "top1_precision": 1.0, "top5_precision": 1.0}
-    assert "no noise ceiling" not in markdown(pd.DataFrame(rows + [ceiling]), "Title")
+               "r2": 0.8, "mae": 0.1, "top1_precision": 1.0, "top5_precision": 1.0}  # no fit time: an empty cell
+    assert markdown(pd.DataFrame(rows + [ceiling]), "Title") == "\n".join([
+        "# Title", "", "Median over repeats, scored on all cells not used for training.", "", *header,
+        "| noise_ceiling | 0 | 0.900 (0.900-0.900) | 0.900 | 0.800 | 0.100 | 1.000 | 1.000 |  | 1 |"]) + "\n"
 
 
 def test_surrogate_predicts_in_target_units_from_a_model_fitted_on_standardised_targets(nb201_table):
@@ -814,3 +841,120 @@ def test_evaluate_checks_its_settings_and_keeps_the_largest_size_up_to_1000_for_
     assert list(frame["train_size"]) == [10, 20] and list(frame["test_cells"]) == [70, 60]
     quiet = evaluate(part, ["rf"], [10], repeats=1, features=["onehot"], progress=False)  # no folder: no files
     assert len(quiet) == 1 and quiet["kendall_tau"].iloc[0] == frame["kendall_tau"].iloc[0]
+
+
+def test_evaluation_figures_plot_the_medians_bands_ceiling_and_identity_line(tmp_path):
+    """The data behind the report's plots, artist by artist (a wrong column or a lost band changes no file name)."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from nasbench_suite.surrogate.evaluation import scatter_figure, tau_figure
+
+    taus = {("xgb", 10): (0.0, 0.2, 0.1), ("xgb", 100): (0.7, 0.9, 0.8), ("rf", 10): (0.1, 0.3, 0.2),
+            ("rf", 100): (0.5, 0.4, 0.6)}
+    rows = [{"model": m, "train_size": n, "repeat": r, "kendall_tau": t, "spearman": 0.5, "r2": 0.2, "mae": 1.0,
+             "top1_precision": 0.0, "top5_precision": 0.5} for (m, n), ts in taus.items() for r, t in enumerate(ts)]
+    ceiling = {**rows[0], "model": "noise_ceiling", "train_size": 0, "kendall_tau": 0.95}
+    fig = tau_figure(pd.DataFrame(rows + [ceiling]), "T")
+    ax = fig.axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == ["xgb", "rf", "noise ceiling"]  # frame order
+    assert lines["rf"].get_xdata().tolist() == [10, 100] and lines["rf"].get_ydata().tolist() == [0.2, 0.5]
+    assert lines["xgb"].get_ydata().tolist() == [0.1, 0.8] and lines["xgb"].get_marker() == "o"
+    assert list(lines["noise ceiling"].get_ydata()) == [0.95, 0.95]
+    assert lines["noise ceiling"].get_linestyle() == "--"
+    bands = [np.unique(np.round(c.get_paths()[0].vertices, 6), axis=0).tolist() for c in ax.collections]
+    assert bands == [[[10, 0.0], [10, 0.2], [100, 0.7], [100, 0.9]], [[10, 0.1], [10, 0.3], [100, 0.4], [100, 0.6]]]
+    assert ax.get_xscale() == "log" and ax.get_title() == "T" and tuple(fig.get_size_inches()) == (6, 4)
+    plt.close(fig)
+
+    for name, pred in (("xgb_n100", [1.0, 3, 2, 4]), ("rf_n10", [4.0, 3, 2, 1])):
+        np.savez(tmp_path / f"scatter_{name}.npz", true=np.array([1.0, 2, 3, 5]), pred=np.array(pred))
+    fig = scatter_figure(sorted(tmp_path.glob("scatter_*.npz")))
+    assert [ax.get_title() for ax in fig.axes] == ["rf_n10: tau -1.000", "xgb_n100: tau 0.667"]
+    assert tuple(fig.get_size_inches()) == (6.4, 3.2)
+    points = fig.axes[1].collections[0].get_offsets()
+    assert points[:, 0].tolist() == [1, 2, 3, 5] and points[:, 1].tolist() == [1, 3, 2, 4]
+    identity = fig.axes[1].get_lines()[0]
+    assert list(identity.get_xdata()) == [1, 5] and list(identity.get_ydata()) == [1, 5]
+    plt.close(fig)
+
+
+def _two_seed_table(count: int, seed: int = 4) -> Table:
+    """`count` cells with valid_acc at epochs 12 and 200 (different rankings) for two training seeds."""
+    from nasbench_suite.space import NB201
+
+    rng = np.random.default_rng(seed)
+    archs = np.sort(rng.choice(15625, count, replace=False))
+    ops = NB201.ops_of(archs)
+    base = 60 + 3 * (ops == 3).sum(axis=1) - 2 * (ops == 0).sum(axis=1)
+    at12, at200 = base[:, None] + rng.normal(0, 1, (count, 2)), 100 - base[:, None] + rng.normal(0, 1, (count, 2))
+    table = Table(space="nb201", dataset="toy", archs=archs, seeds=np.array([0, 1]), epochs=np.array([12, 200]))
+    table.set_metric("valid_acc", np.stack([at12, at200], axis=2))
+    return table
+
+
+def test_evaluate_scores_the_named_target_with_the_named_model_and_seed_and_adds_the_ceiling(tmp_path, capsys):
+    """Each row equals the score of a surrogate fitted directly with the row's model, features, target and repeat
+    seed on its training set; the scatter keeps exactly its predictions; the ceiling row is added once."""
+    import pandas as pd
+
+    from nasbench_suite.surrogate.evaluation import CEILING, CSV_NAME, evaluate, training_sets
+
+    table = _two_seed_table(150)
+    args = dict(target="valid_acc@12", features=["onehot"], seed=5, out_dir=tmp_path)
+    frame = evaluate(table, ["rf"], [20], repeats=2, progress=True, **args)
+    assert "surrogate eval" in capsys.readouterr().err  # the progress bar
+    truth = pd.Series(table.values("valid_acc", 12), index=table.archs)
+    sets = training_sets(table, "valid_acc@12", [20], 2, 5)
+    for r in (0, 1):
+        unseen = np.setdiff1d(table.archs, sets[(20, r)])
+        direct = Surrogate(model="rf", features=["onehot"], target="valid_acc@12", seed=r).fit(table, sets[(20, r)])
+        mean, _ = direct.predict(unseen)
+        row = frame[(frame["model"] == "rf") & (frame["repeat"] == r)].iloc[0]
+        assert row["kendall_tau"] == score(truth.loc[unseen].to_numpy(), mean)["kendall_tau"]
+        assert row["test_cells"] == 130 and 0 < row["fit_seconds"] < 60
+        assert row["fit_seconds"] == round(row["fit_seconds"], 3)
+        if r == 0:
+            scatter = np.load(tmp_path / "scatter_rf_n20.npz")
+            np.testing.assert_array_equal(scatter["true"], truth.loc[unseen].to_numpy(np.float32))
+            np.testing.assert_array_equal(scatter["pred"], mean.astype(np.float32))
+    expected = {"model": CEILING, "train_size": 0, "repeat": 0, "test_cells": 150,
+                **noise_ceiling(table, "valid_acc@12")}
+    for again in (frame, pd.read_csv(tmp_path / CSV_NAME), evaluate(table, ["rf"], [20], repeats=2, progress=False,
+                                                                     **args)):
+        ceiling = again[again["model"] == CEILING]
+        assert len(ceiling) == 1 and ceiling.iloc[0][list(expected)].to_dict() == pytest.approx(expected, abs=1e-5)
+        assert list(again["model"]) == ["rf", "rf", CEILING]
+
+
+def test_evaluate_scatters_the_largest_size_up_to_1000_and_accepts_size_one(tmp_path):
+    from nasbench_suite.surrogate.evaluation import evaluate
+
+    table = _two_seed_table(1010)
+    evaluate(table, ["rf"], [5, 1000, 1001], repeats=1, features=["onehot"], out_dir=tmp_path / "a", progress=False)
+    assert [p.name for p in (tmp_path / "a").glob("scatter_*.npz")] == ["scatter_rf_n1000.npz"]
+    evaluate(table, ["rf"], [1002, 1001], repeats=1, features=["onehot"], out_dir=tmp_path / "b", progress=False)
+    assert [p.name for p in (tmp_path / "b").glob("scatter_*.npz")] == ["scatter_rf_n1001.npz"]  # else the smallest
+    with pytest.raises(UserInputError) as error:  # a size of 1 passes the size check and meets the model's minimum
+        evaluate(table, ["rf"], [1], repeats=1, features=["onehot"], progress=False)
+    assert "positive integers" not in str(error.value)
+
+
+def test_evaluation_settings_record_the_tables_target_features_and_seed(tmp_path):
+    import pandas as pd
+
+    import nasbench_suite as ns
+    from nasbench_suite.surrogate.evaluation import SETTINGS_NAME, evaluate, settings
+
+    table = _two_seed_table(60)
+    assert settings(table, "valid_acc@12", ("onehot",), None, 3) == {
+        "table_sha256": table_checksum(table), "target": "valid_acc@12", "features": ["onehot"], "seed": 3,
+        "features_from": None, "features_from_sha256": None}
+    # a feature only the other table has: the evaluation fits with it and records where it came from
+    frame = evaluate(table, ["rf"], [20], repeats=1, target="valid_acc@12", features=["onehot", "params_m"],
+                     feature_table="nb201-cifar10", out_dir=tmp_path, progress=False)
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 2  # rf and the noise ceiling
+    recorded = jsonio.loads((tmp_path / SETTINGS_NAME).read_text())
+    assert recorded["features_from"] == "nb201-cifar10"
+    assert recorded["features_from_sha256"] == table_checksum(ns.open_table("nb201-cifar10"))

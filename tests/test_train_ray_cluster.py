@@ -3,7 +3,7 @@
 The head and a second node run as separate process trees on 127.0.0.1, each with its own --temp-dir and one CPU,
 so each holds one of the two workers. Once both workers have written a finished cell, the second node's whole
 process tree is killed; the build must still finish, keep the cells already written, train no cell twice and merge
-into the same table as a local run.
+into the same table as a local run. Restarting the finished build then needs no cluster at all.
 """
 
 import json
@@ -23,6 +23,7 @@ import pytest
 
 from nasbench_suite.table import Table
 from nasbench_suite.train.protocols import get_protocol
+from nasbench_suite.train.ray_backend import run_ray
 from nasbench_suite.train.run import RunSpec, run_local
 from nasbench_suite.train.shards import finished_runs, merge_shards
 
@@ -86,7 +87,7 @@ def test_half_written_shard_of_a_killed_worker_is_ignored(tmp_path, cifar):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds a node's processes through /proc (Linux)")
-def test_build_survives_a_lost_node(tmp_path):
+def test_build_survives_a_lost_node(tmp_path, monkeypatch):
     pytest.importorskip("ray")
     if not (SHARED / "data" / "cifar10").is_dir():
         pytest.skip("../shared/data/cifar10 is not present")
@@ -149,3 +150,9 @@ def test_build_survives_a_lost_node(tmp_path):
     assert ray_table.archs.tolist() == local.archs.tolist() == sorted(ARCHS)
     for name in ("train_loss", "train_acc", "valid_loss", "valid_acc", "test_loss", "test_acc"):
         np.testing.assert_allclose(ray_table.metrics[name].values, local.metrics[name].values, rtol=1e-5)
+    # a restart of the finished build trains nothing and never contacts the (now stopped) cluster
+    stamps = [p.stat().st_mtime_ns for p in shards]
+    monkeypatch.setenv("NASBENCH_SUITE_CIFAR10", env["NASBENCH_SUITE_CIFAR10"])
+    assert run_ray(RunSpec(str(protocol), np.array(ARCHS), [0], out, threads=1), address=address,
+                   progress=False) == shards
+    assert [p.stat().st_mtime_ns for p in shards] == stamps

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.linalg import cho_factor, cho_solve
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201Space, Ops
@@ -109,7 +109,9 @@ class HammingGP:
 def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.ndarray:
     """EI for maximisation (Mockus 1978; Jones et al. 1998)."""
     z = (mean - best) / std
-    return (mean - best) * norm.cdf(z) + std * norm.pdf(z)
+    # the standard normal's cdf and pdf exactly as scipy.stats.norm computes them, without importing scipy.stats
+    # (half a second of every command's start-up)
+    return (mean - best) * ndtr(z) + std * (np.exp(-z**2 / 2.0) / np.sqrt(2 * np.pi))
 
 
 def mutation_candidates(space: NB201Space, parents: Sequence[Ops], num: int, rng: np.random.Generator,

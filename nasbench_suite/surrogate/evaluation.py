@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -157,14 +158,19 @@ def markdown(frame: pd.DataFrame, title: str) -> str:
 
 def write_report(frame: pd.DataFrame, out_dir: str | os.PathLike, title: str) -> list[Path]:
     """Markdown table, tau-vs-size plot and predicted-vs-true scatter plots (PNG + SVG) in out_dir."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     out = Path(out_dir)
     written = [out / MD_NAME]
     _atomic(out / MD_NAME, lambda p: Path(p).write_text(markdown(frame, title)))
+    written += save_figure(tau_figure(frame, title), out, "tau_vs_train_size", dpi=130)
+    scatters = sorted(out.glob("scatter_*.npz"))
+    if scatters:
+        written += save_figure(scatter_figure(scatters), out, "predicted_vs_true", dpi=130)
+    return written
+
+
+def tau_figure(frame: pd.DataFrame, title: str) -> plt.Figure:
+    """Each model's median Kendall tau against the training size (log axis), its min-max band over the repeats,
+    and the noise ceiling as a dashed line when the frame has one."""
     medians = summary(frame[frame["model"] != CEILING])
     fig, ax = plt.subplots(figsize=(6, 4))
     for model, part in medians.groupby("model", sort=False):
@@ -176,21 +182,22 @@ def write_report(frame: pd.DataFrame, out_dir: str | os.PathLike, title: str) ->
     ax.set(xscale="log", xlabel="training cells", ylabel="Kendall tau on unseen cells", title=title)
     ax.grid(alpha=0.3)
     ax.legend()
-    written += save_figure(fig, out, "tau_vs_train_size", dpi=130)
-    scatters = sorted(out.glob("scatter_*.npz"))
-    if scatters:
-        fig, axes = plt.subplots(1, len(scatters), figsize=(3.2 * len(scatters), 3.2), squeeze=False)
-        for ax, path in zip(axes[0], scatters):
-            data = np.load(path)
-            ax.scatter(data["true"], data["pred"], s=1, alpha=0.3, rasterized=True)
-            lo, hi = float(data["true"].min()), float(data["true"].max())
-            ax.plot([lo, hi], [lo, hi], color="k", lw=0.8)
-            tau = stats.kendalltau(data["pred"], data["true"])[0]
-            ax.set(title=f"{path.stem.split('_', 1)[1]}: tau {tau:.3f}", xlabel="true", ylabel="predicted")
-        fig.tight_layout()
-        written += save_figure(fig, out, "predicted_vs_true", dpi=130)
-    plt.close("all")
-    return written
+    return fig
+
+
+def scatter_figure(paths: Sequence[Path]) -> plt.Figure:
+    """One panel per stored scatter sample (scatter_<model>_n<size>.npz): predicted against true on the unseen
+    cells, the identity line, and the sample's Kendall tau in the title."""
+    fig, axes = plt.subplots(1, len(paths), figsize=(3.2 * len(paths), 3.2), squeeze=False)
+    for ax, path in zip(axes[0], paths):
+        data = np.load(path)
+        ax.scatter(data["true"], data["pred"], s=1, alpha=0.3, rasterized=True)
+        lo, hi = float(data["true"].min()), float(data["true"].max())
+        ax.plot([lo, hi], [lo, hi], color="k", lw=0.8)
+        tau = stats.kendalltau(data["pred"], data["true"])[0]
+        ax.set(title=f"{path.stem.split('_', 1)[1]}: tau {tau:.3f}", xlabel="true", ylabel="predicted")
+    fig.tight_layout()
+    return fig
 
 
 def settings(table: Table, target: str, features: Sequence[str], feature_table: str | None,
