@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -65,6 +66,8 @@ def test_final_scores_and_leaderboard_columns():
     assert b.top1_hit == 0.5 and np.isinf(b.top1_seconds)
     assert c.regret_median == 5.0 and c.top1_hit == 0.0
     assert a.queries_mean == 2.5 and b.queries_mean == 2.5
+    runs.meta["reference"] = runs.meta["reference"] | {"optimum": 9.5}  # both of A's runs reach it
+    assert leaderboard(runs).loc["A", ["opt_hit", "opt_queries", "opt_seconds"]].tolist() == [1.0, 2.5, 35.0]
     # log-time grid from 50 s (when every run has a result) to the 100 s budget
     assert (a.regret_auc, b.regret_auc, c.regret_auc) == pytest.approx((0.25, 1.0, 5.0))
 
@@ -116,6 +119,8 @@ def test_report_header_shows_excluded_cells_when_the_benchmark_has_them(tmp_path
 
 def test_write_report_files(tmp_path):
     runs = make_runs()
+    del runs.meta["protocol"]["preset"]
+    runs.meta["degenerate"] = {"C": "random search here"}
     out = write_report(runs, tmp_path, extra={"command": "hand-made"}, timing_extra={"jobs": 3})
     csv = pd.read_csv(tmp_path / "leaderboard.csv", index_col=0)
     assert list(csv.index) == ["A", "B", "C"] and csv.loc["A", "final_mean"] == 9.75
@@ -125,9 +130,15 @@ def test_write_report_files(tmp_path):
     measured = jsonio.loads((tmp_path / "timing.json").read_text())
     assert measured["jobs"] == 3 and measured["runs"]["C/1"] == {"wall_seconds": 0.02, "cpu_seconds": 0.004}
     assert measured["strategies"]["A"]["cpu_ms"] == pytest.approx(5.0) and len(measured["load_average_1_5_15min"]) == 3
-    assert header["protocol"]["preset"] == "hand" and header["friedman"]["seeds"] == 2
+    assert all(isinstance(x, float) for x in measured["load_average_1_5_15min"])
+    assert "preset" not in header["protocol"] and header["friedman"]["seeds"] == 2
     text = (tmp_path / "leaderboard.md").read_text()
     assert format_leaderboard(out["leaderboard"]) in text and "- command: hand-made" in text
+    assert csv.loc["C", "degenerate"] == "random search here" and "- † C is degenerate under this protocol" in text
+    for name in ("regret_time", "critical_difference"):  # the title, and the dagger in the legend or the labels
+        svg = (tmp_path / "plots" / f"{name}.svg").read_text()
+        assert "<!-- hand-made, custom protocol -->" in svg and "<!-- 100 simulated s per run, 2 runs each -->" in svg
+        assert re.search(r"<!-- C † ", svg), name
     for name in ("regret_time", "regret_queries", "final_scores", "rank_time", "critical_difference"):
         for ext in ("png", "svg", "pdf"):
             assert (tmp_path / "plots" / f"{name}.{ext}").stat().st_size > 1000
@@ -363,6 +374,14 @@ def test_report_header_lines_name_protocol_table_provenance_and_tests():
         "- Friedman test over 4 seeds: chi2 = 5.25, p = 0.0724; Nemenyi critical difference of mean ranks "
         "(alpha 0.05): 1.657"]
     assert lines[-4:] == figure_lines([("final_scores", "Final values.")])
+    assert lines[-6:-4] == [
+        "Columns: regret = optimum - final (report-metric points); mean rank over seeds of the final value (1 = best); "
+        "regret AUC = mean regret over a log-spaced simulated-time grid from when every run has a result to the "
+        "budget; queries / simulated seconds to the top 1% or the optimum are medians over runs ('never' when most "
+        "runs did not get there).", ""]
+    del protocol["preset_description"], protocol["benchmark"]["excluded_reason"]
+    bare = _markdown(header, board, []).splitlines()
+    assert bare[2] == "- protocol" and "- excluded cells: 1,234 cells of the space are not searchable" in bare
     assert figure_lines([("x", "Cap.")]) == ["![x](plots/x.png)", "", "*Cap.* ([SVG](plots/x.svg), [PDF](plots/x.pdf))",
                                              ""]
     assert _seed_summary([3, 4, 5]) == "3 seeds (3..5)" and _seed_summary([0, 2]) == "2 seeds (0, 2)"
@@ -419,6 +438,27 @@ def test_final_scores_plot_draws_one_box_per_strategy_best_on_top_with_the_optim
     assert mcolors.same_color(boxes["strategy=a/boxes"], palette["a"].color)
     optimum = [line for line in ax.lines if line.get_linestyle() == "--"]
     assert len(optimum) == 1 and list(optimum[0].get_xdata()) == [6.0, 6.0]
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+    legend = fig.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == [
         "median", "mean", "box: quartiles; whiskers: 1.5 x IQR", "optimum (6.00)"]
+    fig.canvas.draw()
+    left = [round(t.get_window_extent().x0) for t in legend.get_texts()]
+    assert left[0] == left[1] != left[2] == left[3]  # two columns of two
+    plt.close(fig)
+
+
+def test_rank_plot_puts_rank_one_on_top_and_staggers_the_markers():
+    from nasbench_suite.report import plots
+
+    runs = make_runs()
+    curves = anytime(runs, "time")
+    mean_ranks = rank_curves(curves, [0, 1])
+    fig = plots.plot_ranks(curves, mean_ranks, plots.looks(runs.strategies, {}), "T")
+    ax = fig.axes[0]
+    assert ax.get_ylim() == (3.5, 0.5)
+    lines = {line.get_gid(): line for line in ax.lines}
+    marks = [x for s in "ABC" for x in lines[f"strategy={s}/rank"].get_markevery()]
+    assert marks == pytest.approx([0.02, 0.18, 0.033, 0.18, 0.046, 0.18])
+    started = curves.started["A"].mean(axis=0) >= 0.5
+    np.testing.assert_array_equal(lines["strategy=A/rank"].get_ydata(), np.where(started, mean_ranks["A"], np.nan))
     plt.close(fig)

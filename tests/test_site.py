@@ -159,3 +159,24 @@ def test_terminal_comparison_is_exact():
         "rea                            93.50   94.25   +0.75    [+0.50, +1.00]   1.00   1.50",
         "a-strategy-name-longer-than-   92.00   91.00   -1.00    [-1.50, -0.50]   2.00   1.50",
         "only in A: bo"]
+
+
+def test_table_cells_show_and_sort_every_kind_of_value():
+    from nasbench_suite.report.site import Cell, _cell
+
+    assert [_cell(v) for v in ("rea", None, float("nan"), float("inf"), 12345, np.int64(7))] == [
+        Cell("rea", "rea"), Cell("-", ""), Cell("-", ""), Cell("never", "Infinity"), Cell("12,345", "12345"),
+        Cell("7", "7")]
+    assert [_cell(v).text for v in (0.12345, 93.456, -2.5, 200000.0)] == ["0.123", "93.46", "-2.50", "200,000"]
+    assert _cell(93.456).sort == "93.456"
+
+
+def test_build_site_writes_into_the_results_folder_unless_told_otherwise(tmp_path):
+    from nasbench_suite.report.site import build_site
+
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "nb201-paper", results)
+    assert build_site(results) == results / "site" / SITE_FILE
+    assert build_site(results, tmp_path / "elsewhere") == tmp_path / "elsewhere" / SITE_FILE
+    for page in (results / "site" / SITE_FILE, tmp_path / "elsewhere" / SITE_FILE):
+        assert page.read_text().count('<table class="board">') == 1
