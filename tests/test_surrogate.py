@@ -958,3 +958,91 @@ def test_evaluation_settings_record_the_tables_target_features_and_seed(tmp_path
     recorded = jsonio.loads((tmp_path / SETTINGS_NAME).read_text())
     assert recorded["features_from"] == "nb201-cifar10"
     assert recorded["features_from_sha256"] == table_checksum(ns.open_table("nb201-cifar10"))
+
+
+def test_loaded_rf_surrogate_keeps_its_seed_features_targets_and_missing_value_fill(nb201_table, tmp_path):
+    """A model that re-fits on load (rf) with a non-default seed, features with missing values (dead cells have no
+    naswot_score) and two targets: the loaded surrogate is the same object, not the defaults."""
+    train = np.union1d(np.arange(0, 3000, 40), [10, 104])  # two dead cells among them
+    fitted = Surrogate(model="rf", features=["onehot", "naswot_score"], target="valid_acc@12,test_acc@200", seed=3,
+                       params={"n_estimators": 20}).fit(nb201_table, train)
+    assert np.isnan(nb201_table.column("naswot_score")[[10, 104]]).all() and fitted.x_fill_.shape == (31,)
+    path = fitted.save(tmp_path / "rf.surrogate")
+    with zipfile.ZipFile(path) as z:
+        assert [(i.filename, i.compress_type) for i in z.infolist()][1:] == [
+            ("meta.json", zipfile.ZIP_DEFLATED), ("arrays.npz", zipfile.ZIP_DEFLATED)]
+        assert z.read("meta.json").decode().startswith('{\n "model": "rf",\n "params": {')  # indent 1
+        assert "x_fill_" in np.load(io.BytesIO(z.read("arrays.npz"))).files
+    again = load(path)
+    np.testing.assert_array_equal(again.x_fill_, fitted.x_fill_)
+    cells = np.union1d(np.arange(1, 15625, 301), [10, 104])
+    refit = load(path).fit(nb201_table, train)  # the loaded settings, fitted again: the same surrogate
+    for loaded in (again, refit):
+        for a, b in zip(loaded.predict(cells), fitted.predict(cells)):
+            np.testing.assert_array_equal(a, b)
+    assert {k: v for k, v in again.metadata().items() if k != "software"} == {
+        k: v for k, v in fitted.metadata().items() if k != "software"}
+
+
+def test_gin_is_the_gin_update_over_the_cells_wiring_with_a_graph_readout():
+    """The network against its definition, written out in numpy: h <- MLP((1 + eps) h + (A + A^T) h) per layer
+    (two linear layers, ReLU after each), then sum over nodes, join the extra features, a two-layer head."""
+    torch = pytest.importorskip("torch")
+    from nasbench_suite.surrogate import gin
+
+    torch.manual_seed(0)
+    net = gin._GIN(extra=2, outputs=1, hidden=5, layers=2)
+    assert [(k, tuple(v.shape)) for k, v in net.state_dict().items()] == [
+        ("eps", (2,)), ("layers.0.0.weight", (5, 7)), ("layers.0.0.bias", (5,)), ("layers.0.2.weight", (5, 5)),
+        ("layers.0.2.bias", (5,)), ("layers.1.0.weight", (5, 5)), ("layers.1.0.bias", (5,)),
+        ("layers.1.2.weight", (5, 5)), ("layers.1.2.bias", (5,)), ("head.0.weight", (5, 7)), ("head.0.bias", (5,)),
+        ("head.2.weight", (1, 5)), ("head.2.bias", (1,))]
+    with torch.no_grad():
+        net.eps.copy_(torch.tensor([0.3, -0.2]))
+    ops = np.array([[3, 0, 2, 1, 4, 3], [1, 1, 0, 3, 2, 2], [0, 0, 0, 0, 0, 0]])
+    adjacency, labels = gin._graph_inputs(ops)
+    assert gin._graph_inputs(ops[:1])[1].shape == (1, 8, 7)  # one cell is enough
+    extra = np.array([[0.5, -1.0], [2.0, 0.1], [0.0, 0.0]], dtype=np.float32)
+    w = {k: v.numpy().astype(np.float64) for k, v in net.state_dict().items()}
+    relu = lambda z: np.maximum(z, 0)  # noqa: E731
+    a = adjacency.numpy().astype(np.float64)
+    h = labels.numpy().astype(np.float64)
+    for i in range(2):
+        z = (1 + w["eps"][i]) * h + (a + a.T) @ h
+        z = relu(z @ w[f"layers.{i}.0.weight"].T + w[f"layers.{i}.0.bias"])
+        h = relu(z @ w[f"layers.{i}.2.weight"].T + w[f"layers.{i}.2.bias"])
+    joined = np.concatenate([h.sum(axis=1), extra], axis=1)
+    expected = relu(joined @ w["head.0.weight"].T + w["head.0.bias"]) @ w["head.2.weight"].T + w["head.2.bias"]
+    with torch.no_grad():
+        got = net(adjacency, labels, torch.from_numpy(extra)).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_gin_model_standardises_features_and_trains_each_member_as_documented():
+    """fit() written out: features standardised with the training mean and std (+1e-6), member m seeded with
+    1000 * seed + m and trained full-batch with Adam (lr, weight decay) on MSE; predict() standardises the same way."""
+    torch = pytest.importorskip("torch")
+    from nasbench_suite.surrogate import gin
+
+    rng = np.random.default_rng(3)
+    ops, X, Y = rng.integers(0, 5, (24, 6)), rng.normal(2, 3, (24, 3)), rng.normal(size=(24, 2))
+    model = gin.GINModel(seed=3, members=2, hidden=6, layers=2, epochs=4, lr=0.01, weight_decay=0.001).fit(X, Y, ops)
+    np.testing.assert_array_equal(model.x_mean_, X.mean(axis=0))
+    np.testing.assert_array_equal(model.x_std_, X.std(axis=0) + 1e-6)
+    adjacency, labels = gin._graph_inputs(ops)
+    extra = torch.from_numpy(((X - X.mean(axis=0)) / (X.std(axis=0) + 1e-6)).astype(np.float32))
+    outputs = []
+    for m, net in enumerate(model.members_):
+        torch.manual_seed(3000 + m)
+        ref = gin._GIN(3, 2, 6, 2)
+        optimiser = torch.optim.Adam(ref.parameters(), lr=0.01, weight_decay=0.001)
+        for _ in range(4):
+            optimiser.zero_grad()
+            torch.nn.functional.mse_loss(ref(adjacency, labels, extra), torch.from_numpy(Y.astype(np.float32))).backward()
+            optimiser.step()
+        assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), net.state_dict().values())), m
+        with torch.no_grad():
+            outputs.append(ref(adjacency, labels, extra).numpy())
+    mean, std = model.predict(X, ops)
+    np.testing.assert_allclose(mean, np.mean(outputs, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(std, np.std(outputs, axis=0), rtol=1e-5, atol=1e-7)
