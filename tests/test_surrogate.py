@@ -1038,7 +1038,8 @@ def test_gin_model_standardises_features_and_trains_each_member_as_documented():
         optimiser = torch.optim.Adam(ref.parameters(), lr=0.01, weight_decay=0.001)
         for _ in range(4):
             optimiser.zero_grad()
-            torch.nn.functional.mse_loss(ref(adjacency, labels, extra), torch.from_numpy(Y.astype(np.float32))).backward()
+            loss = torch.nn.functional.mse_loss(ref(adjacency, labels, extra), torch.from_numpy(Y.astype(np.float32)))
+            loss.backward()
             optimiser.step()
         assert all(torch.equal(a, b) for a, b in zip(ref.state_dict().values(), net.state_dict().values())), m
         with torch.no_grad():
