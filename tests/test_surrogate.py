@@ -304,6 +304,10 @@ def test_edited_file_runs_nothing_and_fails_in_one_line(fitted, tmp_path):
     with pytest.raises(SurrogateFileError, match="inconsistent surrogate file .*train_targets has shape") as error:
         load(path)
     assert "\n" not in str(error.value)
+    _rewrite(path, "meta.json", jsonio.dumps({**meta, "model": "svm"}).encode())  # settings this version refuses
+    with pytest.raises(SurrogateFileError) as error:
+        load(path)
+    assert str(error.value) == f"{path}: unknown surrogate model 'svm'; valid: xgb, rf, gp, mlp, gin"
 
 
 @pytest.mark.parametrize("model, params", [("xgb", {"members": 2, "n_estimators": 30}), ("rf", {"n_estimators": 30}),
@@ -955,9 +959,10 @@ def test_evaluation_settings_record_the_tables_target_features_and_seed(tmp_path
     frame = evaluate(table, ["rf"], [20], repeats=1, target="valid_acc@12", features=["onehot", "params_m"],
                      feature_table="nb201-cifar10", out_dir=tmp_path, progress=False)
     assert isinstance(frame, pd.DataFrame) and len(frame) == 2  # rf and the noise ceiling
-    recorded = jsonio.loads((tmp_path / SETTINGS_NAME).read_text())
-    assert recorded["features_from"] == "nb201-cifar10"
-    assert recorded["features_from_sha256"] == table_checksum(ns.open_table("nb201-cifar10"))
+    assert jsonio.loads((tmp_path / SETTINGS_NAME).read_text()) == {
+        "table_sha256": table_checksum(table), "target": "valid_acc@12", "features": ["onehot", "params_m"],
+        "seed": 0, "features_from": "nb201-cifar10",
+        "features_from_sha256": table_checksum(ns.open_table("nb201-cifar10"))}
 
 
 def test_loaded_rf_surrogate_keeps_its_seed_features_targets_and_missing_value_fill(nb201_table, tmp_path):
@@ -1047,3 +1052,52 @@ def test_gin_model_standardises_features_and_trains_each_member_as_documented():
     mean, std = model.predict(X, ops)
     np.testing.assert_allclose(mean, np.mean(outputs, axis=0), rtol=1e-6)
     np.testing.assert_allclose(std, np.std(outputs, axis=0), rtol=1e-5, atol=1e-7)
+
+
+def test_training_sets_and_noise_ceiling_read_the_targets_epoch():
+    """Epoch 12 ranks the cells against epoch 200 and misses 10 cells there: both must be read at 12."""
+    from nasbench_suite.surrogate.evaluation import training_sets
+
+    table = _two_seed_table(60)
+    values = table.metrics["valid_acc"].values.copy()
+    values[:10, :, 0] = np.nan  # the first 10 cells have no 12-epoch result
+    table.set_metric("valid_acc", values)
+    sets = training_sets(table, "valid_acc@12", [49], repeats=1, seed=0)
+    assert np.array_equal(sets[(49, 0)], np.sort(np.random.default_rng([0, 0]).permutation(table.archs[10:])[:49]))
+    at12 = values[10:, :, 0]
+    rows = [score(at12[:, 1 - s], at12[:, s]) for s in range(2)]
+    assert noise_ceiling(table, "valid_acc@12") == {m: pytest.approx(np.median([r[m] for r in rows])) for m in rows[0]}
+
+
+def test_evaluation_resume_errors_and_files_are_exact(tmp_path):
+    """What a user reads when a folder holds another evaluation, and the bytes of the files it keeps."""
+    import pandas as pd
+
+    from nasbench_suite.surrogate.evaluation import CSV_NAME, SETTINGS_NAME, _write_csv, evaluate, settings
+
+    table = _two_seed_table(60)
+    args = dict(target="valid_acc@12", features=["onehot"], progress=False)
+    evaluate(table, ["rf"], [20], repeats=1, out_dir=tmp_path, **args)
+    assert (tmp_path / SETTINGS_NAME).read_text() == jsonio.dumps(
+        settings(table, "valid_acc@12", ["onehot"], None, 0), indent=2, sort_keys=True) + "\n"
+    with pytest.raises(UserInputError) as error:
+        evaluate(table, ["rf"], [20], repeats=1, out_dir=tmp_path, seed=1, **{**args, "target": "valid_acc@200"})
+    assert str(error.value) == (f"{tmp_path / CSV_NAME} holds an evaluation made under other settings (target, seed "
+                                "differ); use --overwrite to delete it and start over, or another --out folder")
+    (tmp_path / SETTINGS_NAME).unlink()
+    with pytest.raises(UserInputError, match=rf"\(no {SETTINGS_NAME} records them\)"):
+        evaluate(table, ["rf"], [20], repeats=1, out_dir=tmp_path, **args)
+    assert [p.name for p in tmp_path.glob("scatter_*.npz")] == ["scatter_rf_n20.npz"]
+    evaluate(table, ["rf"], [10], repeats=1, out_dir=tmp_path, overwrite=True, **args)
+    assert [p.name for p in tmp_path.glob("scatter_*.npz")] == ["scatter_rf_n10.npz"]  # the old one deleted
+    _write_csv(pd.DataFrame({"model": ["rf"], "kendall_tau": [1 / 3]}), tmp_path / "x.csv")
+    assert (tmp_path / "x.csv").read_text() == "model,kendall_tau\nrf,0.33333\n"
+
+
+def test_a_surrogate_file_that_fails_to_rebuild_names_the_software_that_saved_it(fitted, tmp_path):
+    path = fitted.save(tmp_path / "s.surrogate")
+    meta = jsonio.loads(zipfile.ZipFile(path).read("meta.json"))
+    _rewrite(path, "meta.json", jsonio.dumps({**meta, "train_cells": "not cells"}).encode())
+    with pytest.raises(SurrogateFileError) as error:
+        load(path)
+    assert f"it was saved with {meta['software']}; " in str(error.value)
