@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import inspect
 import io
 import json
 import os
 import pickle
+import re
 import zipfile
 from pathlib import Path
 
@@ -908,7 +910,7 @@ def test_evaluate_scores_the_named_target_with_the_named_model_and_seed_and_adds
     table = _two_seed_table(150)
     args = dict(target="valid_acc@12", features=["onehot"], seed=5, out_dir=tmp_path)
     frame = evaluate(table, ["rf"], [20], repeats=2, progress=True, **args)
-    assert "surrogate eval" in capsys.readouterr().err  # the progress bar
+    assert re.search(r"(^|\r)surrogate eval: 100%", capsys.readouterr().err)  # the progress bar, named
     truth = pd.Series(table.values("valid_acc", 12), index=table.archs)
     sets = training_sets(table, "valid_acc@12", [20], 2, 5)
     for r in (0, 1):
@@ -930,6 +932,9 @@ def test_evaluate_scores_the_named_target_with_the_named_model_and_seed_and_adds
         ceiling = again[again["model"] == CEILING]
         assert len(ceiling) == 1 and ceiling.iloc[0][list(expected)].to_dict() == pytest.approx(expected, abs=1e-5)
         assert list(again["model"]) == ["rf", "rf", CEILING]
+    assert capsys.readouterr().err == ""  # progress=False: no bar
+    defaults = inspect.signature(evaluate).parameters
+    assert (defaults["repeats"].default, defaults["progress"].default) == (5, True)
 
 
 def test_evaluate_scatters_the_largest_size_up_to_1000_and_accepts_size_one(tmp_path):
