@@ -929,6 +929,7 @@ def test_evaluate_scores_the_named_target_with_the_named_model_and_seed_and_adds
             assert scatter["true"].dtype == scatter["pred"].dtype == np.float32
             np.testing.assert_array_equal(scatter["pred"], mean.astype(np.float32))
     assert frame["fit_seconds"].sum() <= wall  # measured fits, within the call that made them
+    assert list(frame.index) == [0, 1, 2]  # one index over the rows and the ceiling
     expected = {"model": CEILING, "train_size": 0, "repeat": 0, "test_cells": 150,
                 **noise_ceiling(table, "valid_acc@12")}
     for again in (frame, pd.read_csv(tmp_path / CSV_NAME), evaluate(table, ["rf"], [20], repeats=2, progress=False,
