@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import inspect
 import io
 import json
 import os
@@ -901,6 +900,7 @@ def _two_seed_table(count: int, seed: int = 4) -> Table:
     return table
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # the GP on 20 toy cells
 def test_evaluate_scores_the_named_target_with_the_named_model_and_seed_and_adds_the_ceiling(tmp_path, capsys):
     """Each row equals the score of a surrogate fitted directly with the row's model, features, target and repeat
     seed on its training set; the scatter keeps exactly its predictions; the ceiling row is added once."""
@@ -938,8 +938,8 @@ def test_evaluate_scores_the_named_target_with_the_named_model_and_seed_and_adds
         assert len(ceiling) == 1 and ceiling.iloc[0][list(expected)].to_dict() == pytest.approx(expected, abs=1e-5)
         assert list(again["model"]) == ["rf", "rf", CEILING]
     assert capsys.readouterr().err == ""  # progress=False: no bar
-    defaults = inspect.signature(evaluate).parameters
-    assert (defaults["repeats"].default, defaults["progress"].default) == (5, True)
+    defaults = evaluate(table, ["gp"], [20], target="valid_acc@12", features=["onehot"])  # 5 repeats, a bar
+    assert defaults["repeat"].tolist() == [0, 1, 2, 3, 4, 0] and "surrogate eval" in capsys.readouterr().err
 
 
 def test_evaluate_scatters_the_largest_size_up_to_1000_and_accepts_size_one(tmp_path):
