@@ -1116,3 +1116,18 @@ def test_a_surrogate_file_that_fails_to_rebuild_names_the_software_that_saved_it
     with pytest.raises(SurrogateFileError) as error:
         load(path)
     assert f"it was saved with {meta['software']}; " in str(error.value)
+
+
+def test_surrogate_files_record_the_versions_of_the_packages_they_depend_on():
+    import platform
+    from importlib import metadata
+
+    from nasbench_suite.surrogate.api import software_versions
+
+    expected = {"python": platform.python_version()}
+    for package in ("nasbench-suite", "numpy", "scikit-learn", "xgboost", "torch"):
+        try:
+            expected[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue  # absent packages are left out, never recorded as a version
+    assert software_versions() == expected
