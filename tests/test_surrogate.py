@@ -180,6 +180,8 @@ def test_save_load_round_trip(nb201_table, fitted, split, tmp_path):
     assert meta["features"] == ["effective_onehot", "effective_counts", "params_m", "naswot_score"]
     assert meta["params"]["members"] == 2 and "xgboost" in meta["software"]
     assert not list(tmp_path.glob(".*tmp"))  # atomic write leaves no temporary file
+    with zipfile.ZipFile(path) as z:  # XGBoost handles a missing feature value itself: no fill values
+        assert "x_fill_" not in np.load(io.BytesIO(z.read("arrays.npz"))).files
 
 
 @pytest.mark.parametrize("target, message", [("nope@200", "not in the table"), ("valid_acc@7", "at epochs"),
