@@ -1132,3 +1132,14 @@ def test_surrogate_files_record_the_versions_of_the_packages_they_depend_on():
     assert set(versions) == {"python", "nasbench-suite", "numpy", "scikit-learn", "xgboost", "torch"}
     assert (versions["python"], versions["numpy"], versions["scikit-learn"], versions["xgboost"]) == (
         platform.python_version(), np.__version__, sklearn.__version__, xgboost.__version__)
+
+
+def test_seed_noise_is_read_at_the_targets_epoch():
+    table = _two_seed_table(60)
+    values = table.metrics["valid_acc"].values
+    values[:, 1, 1] = values[:, 0, 1] + 5.0  # at epoch 200 the seeds differ by a constant; at 12 by noise
+    table.set_metric("valid_acc", values)
+    surrogate = Surrogate(model="rf", features=["onehot"], target="valid_acc@12", params={"n_estimators": 5})
+    surrogate.fit(table, table.archs[:30])
+    at12 = values[np.searchsorted(table.archs, np.sort(table.archs[:30])), :, 0]
+    assert surrogate.noise_sd_[0] == pytest.approx(np.sqrt(np.mean(np.var(at12, axis=1, ddof=1))))
