@@ -1143,3 +1143,22 @@ def test_seed_noise_is_read_at_the_targets_epoch():
     surrogate.fit(table, table.archs[:30])
     at12 = values[np.searchsorted(table.archs, np.sort(table.archs[:30])), :, 0]
     assert surrogate.noise_sd_[0] == pytest.approx(np.sqrt(np.mean(np.var(at12, axis=1, ddof=1))))
+
+
+def test_feature_errors_list_what_is_valid_exactly():
+    from nasbench_suite.surrogate.features import check_features, encoding_names
+
+    encodings = ", ".join(encoding_names())
+    for features, columns, message in (
+            ("", ["a"], f"a surrogate needs at least one feature; valid: {encodings} or a table column"),
+            ("onehot,x", ["a", "b"], f"unknown feature 'x': not an encoding ({encodings}) and not a column of the "
+                                     "table (a, b)"),
+            (["x"], [], f"unknown feature 'x': not an encoding ({encodings}) and not a column of the table (none)"),
+            ("a, a", ["a"], "feature list ['a', 'a'] names a feature twice")):
+        with pytest.raises(UserInputError) as error:
+            check_features(features, columns)
+        assert str(error.value) == message
+    assert check_features(" onehot , a ", ["a"]) == ("onehot", "a")
+    table = _two_seed_table(40)  # made in memory: no file, so no name
+    assert Surrogate(model="rf", features=["onehot"], target="valid_acc@12", params={"n_estimators": 5}).fit(
+        table, table.archs[:20]).metadata()["table"] == ""
