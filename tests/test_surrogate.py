@@ -1143,6 +1143,7 @@ def test_seed_noise_is_read_at_the_targets_epoch():
     surrogate.fit(table, table.archs[:30])
     at12 = values[np.searchsorted(table.archs, np.sort(table.archs[:30])), :, 0]
     assert surrogate.noise_sd_[0] == pytest.approx(np.sqrt(np.mean(np.var(at12, axis=1, ddof=1))))
+    np.testing.assert_allclose(surrogate.train_targets_[:, 0], at12.mean(axis=1), rtol=1e-6)  # fitted on epoch 12
 
 
 def test_feature_errors_list_what_is_valid_exactly():
