@@ -502,6 +502,19 @@ def test_make_model_names_bad_names_and_settings_exactly():
                                 "min_samples_leaf, n_jobs")
 
 
+def test_make_model_seeds_like_the_model_class_and_names_the_extra_gin_needs(monkeypatch):
+    import sys
+
+    from nasbench_suite.surrogate.models import RandomForestModel, make_model
+
+    assert make_model("rf").seed == RandomForestModel().seed == 0
+    monkeypatch.setitem(sys.modules, "torch", None)  # makes `import torch` raise ImportError
+    monkeypatch.delitem(sys.modules, "nasbench_suite.surrogate.gin", raising=False)
+    with pytest.raises(UserInputError) as error:
+        make_model("gin")
+    assert str(error.value) == "model 'gin' needs torch: pip install 'nasbench-suite[train]'"
+
+
 def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_state(regression_data, capfd):
     import xgboost as xgb
 
