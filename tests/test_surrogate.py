@@ -818,6 +818,13 @@ def test_surrogate_file_helpers(nb201_table, fitted, tmp_path):
     assert _one_line(KeyError()) == "KeyError" and _one_line(OSError("x" * 300)) == "OSError: " + "x" * 200
 
 
+def _png_dpi(path: Path) -> float:
+    """The resolution a PNG records (its pHYs chunk, in pixels per metre), in dots per inch."""
+    from PIL import Image
+
+    return round(Image.open(path).info["dpi"][0])
+
+
 def test_evaluation_report_writes_the_table_and_the_tau_and_scatter_plots(tmp_path):
     import pandas as pd
 
@@ -840,6 +847,8 @@ def test_evaluation_report_writes_the_table_and_the_tau_and_scatter_plots(tmp_pa
     scatter = (tmp_path / "predicted_vs_true.svg").read_text()
     for text in ("xgb_n100: tau 0.667", "true", "predicted"):
         assert f"<!-- {text} -->" in scatter, text
+    for name in ("tau_vs_train_size.png", "predicted_vs_true.png"):
+        assert _png_dpi(tmp_path / name) == 130
     (tmp_path / "scatter_xgb_n100.npz").unlink()
     written = write_report(frame[frame["model"] != "noise_ceiling"], tmp_path / "plain", "T")
     assert [p.name for p in written][-1] == "tau_vs_train_size.svg"  # no scatter data: no scatter plot
@@ -868,6 +877,7 @@ def test_evaluation_figures_plot_the_medians_bands_ceiling_and_identity_line(tmp
     """The data behind the report's plots, artist by artist (a wrong column or a lost band changes no file name)."""
     import matplotlib.pyplot as plt
     import pandas as pd
+    from matplotlib.colors import to_hex
 
     from nasbench_suite.surrogate.evaluation import scatter_figure, tau_figure
 
@@ -887,6 +897,9 @@ def test_evaluation_figures_plot_the_medians_bands_ceiling_and_identity_line(tmp
     bands = [np.unique(np.round(c.get_paths()[0].vertices, 6), axis=0).tolist() for c in ax.collections]
     assert bands == [[[10, 0.0], [10, 0.2], [100, 0.7], [100, 0.9]], [[10, 0.1], [10, 0.3], [100, 0.4], [100, 0.6]]]
     assert ax.get_xscale() == "log" and ax.get_title() == "T" and tuple(fig.get_size_inches()) == (6, 4)
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("training cells", "Kendall tau on unseen cells")
+    assert to_hex(lines["noise ceiling"].get_color()) == "#000000"  # black: no model's colour
+    assert [band.get_alpha() for band in ax.collections] == [0.2, 0.2]  # see-through: no band hides a median
     plt.close(fig)
 
     for name, pred in (("xgb_n100", [1.0, 3, 2, 4]), ("rf_n10", [4.0, 3, 2, 1])):
@@ -898,6 +911,9 @@ def test_evaluation_figures_plot_the_medians_bands_ceiling_and_identity_line(tmp
     assert points[:, 0].tolist() == [1, 2, 3, 5] and points[:, 1].tolist() == [1, 3, 2, 4]
     identity = fig.axes[1].get_lines()[0]
     assert list(identity.get_xdata()) == [1, 5] and list(identity.get_ydata()) == [1, 5]
+    assert to_hex(identity.get_color()) == "#000000"
+    assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes] == [("true", "predicted")] * 2
+    assert fig.axes[1].collections[0].get_rasterized()  # thousands of points stay one image in the SVG
     plt.close(fig)
 
 
