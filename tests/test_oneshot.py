@@ -220,6 +220,22 @@ def test_report_summarises_runs_by_lookup(tiny_data, nb201_table, tmp_path):
     assert keep_reported(rerun, tmp_path / "nothing").equals(rerun)
 
 
+def test_leaderboard_says_from_which_epoch_each_runs_cell_stopped_changing():
+    import pandas as pd
+
+    from nasbench_suite.oneshot.summary import fixed_since, format_leaderboard, summarize
+
+    runs = {0: ["a", "b", "a", "a"], 1: ["b", "b", "b", "b"], 2: ["a", "a", "a", "b"]}  # epochs 1-4, logged shuffled
+    rows = [{"setting": "cpu", "method": "darts", "seed": seed, "epoch": epoch, "epochs_planned": 4, "arch": arch,
+             "test_acc_200": 90.0, "valid_acc_200": 88.0, "search_seconds": 1.0, "hardware": "h"}
+            for seed, archs in runs.items() for epoch, arch in reversed(list(enumerate(archs, 1)))]
+    frame = pd.DataFrame(rows)
+    assert [fixed_since(frame[frame["seed"] == seed]) for seed in runs] == [3, 1, 4]  # 4: never settled
+    row = summarize(frame).iloc[0]
+    assert (row["fixed_since_mean"], row["fixed_since_std"]) == pytest.approx((8 / 3, np.std([3, 1, 4])))
+    assert "| - | 3 +- 1 | - |" in format_leaderboard(summarize(frame))  # entropy, cell fixed from, supernet tau
+
+
 def test_cli_parses_seeds_and_reports_bad_input_in_one_line():
     from click.testing import CliRunner
 
@@ -409,7 +425,7 @@ def test_report_adds_the_supernet_ranking_and_final_entropy_and_rewrites_without
     assert row["entropy_mean"] == pytest.approx(trajectories["entropy_mean"].mean(), abs=1e-4)  # CSV: 4 decimals
     assert 0 < row["entropy_mean"] <= np.log(5) + 1e-6
     text = format_leaderboard(leaderboard_frame(results))
-    assert f"| {row['entropy_mean']:.3f} +- {row['entropy_std']:.3f} | 0.100 +- 0.150 (2) |" in text
+    assert f"| {row['entropy_mean']:.3f} +- {row['entropy_std']:.3f} | 1 +- 0 | 0.100 +- 0.150 (2) |" in text
     assert len(rankings(tmp_path / "runs")) == 0  # no rank files there: an empty frame, no error
 
     before = (results / "leaderboard.md").read_bytes()

@@ -97,14 +97,24 @@ def rankings(results_dir: str | os.PathLike = RESULTS_DIR) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=keys)
 
 
+def fixed_since(run: pd.DataFrame) -> int:
+    """The first epoch of one run from which its derived cell is the final one in every later epoch: how long
+    before the end the search stopped changing its answer (the last epoch where it never settled)."""
+    archs = run.sort_values("epoch")[["epoch", "arch"]]
+    changed = archs["arch"] != archs["arch"].iloc[-1]
+    return int(archs["epoch"].iloc[np.flatnonzero(changed)[-1] + 1] if changed.any() else archs["epoch"].iloc[0])
+
+
 def summarize(trajectories: pd.DataFrame, ranked: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (setting, method): final derived cells' looked-up accuracy (mean, std over seeds), search
     seconds, the final mean edge entropy, the supernet's Kendall tau from `ranked` (see `rankings`; NaN where
     no checkpoint of the method was ranked), the cells themselves and the hardware that produced them."""
     ranked = ranked if ranked is not None else pd.DataFrame(columns=["setting", "method", "kendall_tau"])
+    settled = {key: fixed_since(run) for key, run in trajectories.groupby(["setting", "method", "seed"])}
     rows = []
     for (setting, method), runs in finals(trajectories).groupby(["setting", "method"], sort=True):
         cells = runs["arch"].value_counts()
+        fixed = pd.Series([settled[setting, method, seed] for seed in runs["seed"]], dtype=float)
         taus = ranked.loc[(ranked["setting"] == setting) & (ranked["method"] == method), "kendall_tau"].astype(float)
         entropy = runs["entropy_mean"] if "entropy_mean" in runs else pd.Series(np.nan, index=runs.index)
         rows.append({
@@ -118,6 +128,7 @@ def summarize(trajectories: pd.DataFrame, ranked: pd.DataFrame | None = None) ->
             "cpu_seconds_mean": runs["cpu_seconds"].mean() if "cpu_seconds" in runs else np.nan,
             "cpu_seconds_std": runs["cpu_seconds"].std(ddof=0) if "cpu_seconds" in runs else np.nan,
             "entropy_mean": entropy.mean(), "entropy_std": entropy.std(ddof=0),
+            "fixed_since_mean": fixed.mean(), "fixed_since_std": fixed.std(ddof=0),
             "ranked": len(taus), "kendall_tau_mean": taus.mean() if len(taus) else np.nan,
             "kendall_tau_std": taus.std(ddof=0) if len(taus) else np.nan,
             "cells": "; ".join(f"{arch} x{n}" for arch, n in cells.items()),
@@ -143,13 +154,16 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
              "50k; valid = `valid_acc@200`, cifar10-valid). Search seconds are real wall time on the hardware "
              "named (derivation included, table lookups excluded), search CPU-s the process's CPU time over them. "
              "Entropy: mean over edges of the final per-edge op distribution's entropy (log 5 = 1.609 is uniform). "
+             "Cell fixed from: the epoch from which the derived cell no longer changed (the last epoch: it never "
+             "settled). "
              "Supernet tau: Kendall tau between the final supernet's accuracy and `test_acc@200` over sampled cells "
              "(`nasbench-suite oneshot-rank`), with the number of seeds ranked. "
              f"Mean +- std over seeds. Published: {PUBLISHED_SOURCE}, the same lookup for the paper's own searches "
              "(C=16, N=5, 32 px, GPU).", "",
              "| setting | method | runs | epochs | test acc (%) | published test acc (%) | valid acc (%) | "
-             "published valid acc (%) | entropy | supernet tau | search s | search CPU-s | hardware |",
-             "|---|---|---:|---:|---|---|---|---|---|---|---:|---:|---|"]
+             "published valid acc (%) | entropy | cell fixed from | supernet tau | search s | search CPU-s | "
+             "hardware |",
+             "|---|---|---:|---:|---|---|---|---|---|---|---|---:|---:|---|"]
     for row in summary.itertuples():
         epochs = f"{row.epochs}" if row.epochs == row.epochs_planned else f"{row.epochs} of {row.epochs_planned}"
         name, test, test_sd, valid, valid_sd = PUBLISHED.get(row.method, ("", np.nan, np.nan, np.nan, np.nan))
@@ -158,6 +172,7 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
                      f"{_mean_sd(test, test_sd, 2)}{f' ({name})' if name else ''} | "
                      f"{_mean_sd(row.valid_acc_200_mean, row.valid_acc_200_std, 2)} | {_mean_sd(valid, valid_sd, 2)} | "
                      f"{_mean_sd(row.entropy_mean, row.entropy_std, 3)} | "
+                     f"{_mean_sd(row.fixed_since_mean, row.fixed_since_std, 0)} | "
                      f"{_mean_sd(row.kendall_tau_mean, row.kendall_tau_std, 3)}"
                      f"{f' ({row.ranked})' if row.ranked else ''} | "
                      f"{_mean_sd(row.search_seconds_mean, row.search_seconds_std, 0)} | "
