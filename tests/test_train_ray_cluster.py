@@ -86,6 +86,22 @@ def test_half_written_shard_of_a_killed_worker_is_ignored(tmp_path, cifar):
 
 
 @pytest.mark.slow
+def test_local_ray_build_starts_and_stops_its_own_ray_and_matches_a_local_run(tmp_path, cifar):
+    """Without --address, run_ray starts a local Ray with one CPU per worker and shuts it down afterwards."""
+    ray = pytest.importorskip("ray")
+    protocol = tmp_path / "tiny.json"
+    protocol.write_text(json.dumps(TINY))
+    shards = run_ray(RunSpec(str(protocol), np.array(ARCHS[:2]), [0], tmp_path / "ray", threads=1), workers=1,
+                     progress=False)
+    assert [p.name for p in shards] == ["ray-shard-0-of-1-worker-0.h5"] and not ray.is_initialized()
+    ray_table = merge_shards(shards)
+    local = Table.load(run_local(RunSpec(str(protocol), np.array(ARCHS[:2]), [0], tmp_path / "local", threads=1),
+                                 progress=False))
+    assert ray_table.archs.tolist() == local.archs.tolist() == sorted(ARCHS[:2])
+    np.testing.assert_allclose(ray_table.metrics["test_acc"].values, local.metrics["test_acc"].values, rtol=1e-5)
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds a node's processes through /proc (Linux)")
 def test_build_survives_a_lost_node(tmp_path, monkeypatch):
     pytest.importorskip("ray")
