@@ -818,7 +818,7 @@ def test_surrogate_file_helpers(nb201_table, fitted, tmp_path):
     assert _one_line(KeyError()) == "KeyError" and _one_line(OSError("x" * 300)) == "OSError: " + "x" * 200
 
 
-def _png_dpi(path: Path) -> float:
+def _png_dpi(path: Path) -> int:
     """The resolution a PNG records (its pHYs chunk, in pixels per metre), in dots per inch."""
     from PIL import Image
 

@@ -75,6 +75,14 @@ def _finished(shard: Path) -> set[tuple[int, int]]:
     return {(int(table.archs[i]), int(table.seeds[j])) for i, j in zip(*np.nonzero(~np.isnan(flags)))}
 
 
+def _assert_matches_a_local_run(ray_table: Table, protocol: Path, archs: list[int], out: Path) -> None:
+    """The merged Ray table holds the same cells and the same metrics as `run_local` on the same cells."""
+    local = Table.load(run_local(RunSpec(str(protocol), np.array(archs), [0], out, threads=1), progress=False))
+    assert ray_table.archs.tolist() == local.archs.tolist() == sorted(archs)
+    for name in ("train_loss", "train_acc", "valid_loss", "valid_acc", "test_loss", "test_acc"):
+        np.testing.assert_allclose(ray_table.metrics[name].values, local.metrics[name].values, rtol=1e-5)
+
+
 def test_half_written_shard_of_a_killed_worker_is_ignored(tmp_path, cifar):
     """A worker killed while rewriting its shard leaves the atomic writer's hidden temporary file behind."""
     protocol = tmp_path / "tiny.json"
@@ -94,11 +102,7 @@ def test_local_ray_build_starts_and_stops_its_own_ray_and_matches_a_local_run(tm
     shards = run_ray(RunSpec(str(protocol), np.array(ARCHS[:2]), [0], tmp_path / "ray", threads=1), workers=1,
                      progress=False)
     assert [p.name for p in shards] == ["ray-shard-0-of-1-worker-0.h5"] and not ray.is_initialized()
-    ray_table = merge_shards(shards)
-    local = Table.load(run_local(RunSpec(str(protocol), np.array(ARCHS[:2]), [0], tmp_path / "local", threads=1),
-                                 progress=False))
-    assert ray_table.archs.tolist() == local.archs.tolist() == sorted(ARCHS[:2])
-    np.testing.assert_allclose(ray_table.metrics["test_acc"].values, local.metrics["test_acc"].values, rtol=1e-5)
+    _assert_matches_a_local_run(merge_shards(shards), protocol, ARCHS[:2], tmp_path / "local")
 
 
 @pytest.mark.slow
@@ -160,12 +164,7 @@ def test_build_survives_a_lost_node(tmp_path, monkeypatch):
     assert len(shards) == 2  # the lost worker's shard is kept; its replacement found no room and wrote nothing
     per_shard = [_finished(p) for p in shards]
     assert sum(map(len, per_shard)) == len(set().union(*per_shard)) == len(ARCHS)  # each cell trained once
-    ray_table = merge_shards(shards)
-    local = Table.load(run_local(RunSpec(str(protocol), np.array(ARCHS), [0], tmp_path / "local", threads=1),
-                                 progress=False))
-    assert ray_table.archs.tolist() == local.archs.tolist() == sorted(ARCHS)
-    for name in ("train_loss", "train_acc", "valid_loss", "valid_acc", "test_loss", "test_acc"):
-        np.testing.assert_allclose(ray_table.metrics[name].values, local.metrics[name].values, rtol=1e-5)
+    _assert_matches_a_local_run(merge_shards(shards), protocol, ARCHS, tmp_path / "local")
     # a restart of the finished build trains nothing and never contacts the (now stopped) cluster
     stamps = [p.stat().st_mtime_ns for p in shards]
     monkeypatch.setenv("NASBENCH_SUITE_CIFAR10", env["NASBENCH_SUITE_CIFAR10"])
