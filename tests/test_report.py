@@ -462,3 +462,42 @@ def test_rank_plot_puts_rank_one_on_top_and_staggers_the_markers():
     started = curves.started["A"].mean(axis=0) >= 0.5
     np.testing.assert_array_equal(lines["strategy=A/rank"].get_ydata(), np.where(started, mean_ranks["A"], np.nan))
     plt.close(fig)
+
+
+# ---- written for the survivors of the report/stats.py mutation run (eighth session) ------------------------------
+
+def test_runs_without_a_query_have_the_worst_regret_from_the_start():
+    runs = hand_runs({("A", 0): ([], []), ("B", 0): ([], [])}, {"amount": 1.0, "unit": "seconds"})
+    runs.meta["reference"]["worst"] = 2.0  # regret before any result: optimum - worst = 8
+    curves = anytime(runs)  # the time axis by default
+    assert curves.axis == "time" and curves.grid.tolist() == [1.0] * 200  # nothing finished: all at the budget
+    assert curves.regret["A"].tolist() == [[8.0] * 200] and not curves.started["A"].any()
+    assert anytime(runs, "queries").grid.tolist() == []
+    nothing = anytime(Runs([], runs.meta), "queries")
+    assert (nothing.grid.tolist(), nothing.regret) == ([1], {})
+
+
+def test_a_budget_of_one_second_averages_regret_over_log_time():
+    runs = hand_runs({("A", 0): ([0.1, 0.1], [4, 8])}, {"amount": 1.0, "unit": "seconds"})
+    grid = np.geomspace(0.1, 1.0, 200)  # from the first result to the budget
+    expected = np.where(grid >= 0.2, 10 - 8, 10 - 4).mean()
+    assert leaderboard(runs).loc["A", "regret_auc"] == pytest.approx(expected)  # not (6 + 2) / 2 over queries
+
+
+def test_friedman_ranks_a_missing_result_last():
+    from scipy import stats
+
+    scores = pd.DataFrame({"x": [3, np.nan, 2, 3], "y": [2, 1, 3, 2], "z": [1, 2, 1, 1]}, dtype=float)
+    expected = stats.friedmanchisquare([3, 0, 2, 3], [2, 1, 3, 2], [1, 2, 1, 1])  # NaN below every score
+    assert critical_difference(scores).statistic == pytest.approx(expected.statistic)
+
+
+def test_single_runs_and_untimed_runs_give_nan_without_warnings():
+    import warnings
+
+    runs = hand_runs({("A", 0): ([10], [4]), ("B", 0): ([10, 10], [6, 9])}, {"amount": 100.0, "unit": "seconds"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy warns of a spread of one value or a mean of nothing
+        board, times = leaderboard(runs), timing(runs)
+    assert board[["final_std", "final_ci95"]].isna().all().all()
+    assert times[["wall_ms", "cpu_ms"]].isna().all().all() and times["runs_timed"].tolist() == [0, 0]

@@ -10,6 +10,7 @@ import os
 import pickle
 import re
 import time
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -515,7 +516,7 @@ def test_make_model_seeds_like_the_model_class_and_names_the_extra_gin_needs(mon
     assert str(error.value) == "model 'gin' needs torch: pip install 'nasbench-suite[train]'"
 
 
-def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_state(regression_data, capfd):
+def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_state(regression_data):
     import xgboost as xgb
 
     from nasbench_suite.surrogate.models import make_model
@@ -523,8 +524,11 @@ def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_
     X, Y, test = regression_data
     settings = {"n_estimators": 30, "max_depth": 3, "learning_rate": 0.1, "subsample": 0.7, "colsample_bytree": 0.6,
                 "min_child_weight": 2.0, "n_jobs": 1}
-    model = make_model("xgb", seed=2, members=3, **settings).fit(X, Y)
-    assert "not used" not in capfd.readouterr().err  # XGBoost warns of a setting it does not know (e.g. members)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = make_model("xgb", seed=2, members=3, **settings).fit(X, Y)
+    assert not [str(w.message) for w in caught if "not used" in str(w.message)]  # XGBoost warns of a setting it
+    # does not know (e.g. members), as a Python warning (pytest keeps it from stderr)
     reference = [xgb.XGBRegressor(tree_method="hist", random_state=2000 + m, **settings).fit(X, Y).predict(test)
                  for m in range(3)]
     mean, std = model.predict(test)
@@ -1193,3 +1197,161 @@ def test_feature_errors_list_what_is_valid_exactly():
     table = _two_seed_table(40)  # made in memory: no file, so no name
     assert Surrogate(model="rf", features=["onehot"], target="valid_acc@12", params={"n_estimators": 5}).fit(
         table, table.archs[:20]).metadata()["table"] == ""
+
+
+# ---- written for the survivors of the whole-module mutation run (eighth session) ---------------------------------
+
+def _rf(**settings) -> Surrogate:
+    """A quick random forest of valid_acc@12 on the one-hot encoding (for the toy tables of `_two_seed_table`)."""
+    return Surrogate(**{"model": "rf", "features": ["onehot"], "target": "valid_acc@12", "params": {"n_estimators": 5},
+                        **settings})
+
+
+def test_fit_predict_and_output_errors_are_exact():
+    table = _two_seed_table(40)
+    cells = table.archs[:20]
+    for surrogate, archs, message in (
+            (_rf(), np.r_[cells, cells[:1]], "training cells must be distinct"),
+            (_rf(target="valid_acc@12,valid_acc@200"), cells[:4],
+             "model 'rf' needs at least 5 training cells with measured valid_acc@12, valid_acc@200; got 4"),
+            (_rf(target="nope"), cells,  # a table without columns says so
+             "target 'nope' is not in the table; metrics: valid_acc (as metric@epoch); columns: none")):
+        with pytest.raises(UserInputError) as error:
+            surrogate.fit(table, archs)
+        assert str(error.value) == message
+    fitted = _rf(target="valid_acc@12,valid_acc@200").fit(table, cells)
+    with pytest.raises(UserInputError) as error:
+        fitted.output("test_acc@200")
+    assert str(error.value) == "this surrogate does not predict 'test_acc@200'; it predicts valid_acc@12, valid_acc@200"
+    for archs, bad in ((np.array([0, 15625]), 15625), (np.array([-1, 3]), -1)):  # an index array takes the fast path
+        with pytest.raises(UserInputError) as error:
+            fitted.predict(archs)
+        assert str(error.value) == f"1 of 2 arch indices are out of range, e.g. {bad}; expected 0..15624"
+
+
+def test_a_surrogate_of_another_table_or_space_is_refused_exactly(nb201_table, tmp_path, monkeypatch):
+    from nasbench_suite.space import NB201, SPACES
+    from nasbench_suite.surrogate.api import check_table
+
+    toy = _two_seed_table(40)
+    unnamed = _rf().fit(toy, toy.archs[:20])  # fitted on a table made in memory
+    named = _rf(target="valid_acc@200").fit(nb201_table, np.arange(0, 15625, 500))
+    assert (unnamed.metadata()["table"], named.metadata()["table"]) == ("", "nb201-cifar10")
+    toy_sum, nb201_sum = table_checksum(toy)[:12], table_checksum(nb201_table)[:12]
+    monkeypatch.setitem(SPACES, "nb201-copy", NB201)  # a second space, registered as a new space would be
+    copy = Table(space="nb201-copy", dataset="toy", archs=toy.archs, seeds=toy.seeds, epochs=toy.epochs,
+                 metrics=toy.metrics)
+    for surrogate, table, where, message in (
+            (unnamed, nb201_table, "surrogate", f"surrogate was fitted on table ? with checksum {toy_sum}, not on "
+                                                f"this table (nb201-cifar10, {nb201_sum}); rebuild it for this table"),
+            (named, toy, "s.surrogate", f"s.surrogate was fitted on table nb201-cifar10 with checksum {nb201_sum}, "
+                                        f"not on this table (in memory, {toy_sum}); rebuild it for this table"),
+            (unnamed, copy, "surrogate", "surrogate is for space 'nb201', the table is space 'nb201-copy'")):
+        with pytest.raises(SurrogateFileError) as error:
+            check_table(surrogate, table) if where == "surrogate" else check_table(surrogate, table, where)
+        assert str(error.value) == message
+    copy.set_column("params_m", np.linspace(0.1, 1.0, len(copy.archs)))
+    path = copy.save(tmp_path / "copy.h5")
+    with pytest.raises(UserInputError) as error:
+        _rf(features=["params_m"], feature_table=str(path)).fit(toy, toy.archs[:20])
+    assert str(error.value) == (f"feature table {path} is of space 'nb201-copy', the fitted table of 'nb201'; "
+                                "expected a table of the same space")
+
+
+def test_surrogate_file_format_errors_are_exact(tmp_path):
+    from nasbench_suite.surrogate.api import FORMAT_ENTRY, REBUILD
+
+    toy = _two_seed_table(40)
+    surrogate = _rf().fit(toy, toy.archs[:20])
+    newer = surrogate.save(tmp_path / "newer.surrogate")
+    _rewrite(newer, FORMAT_ENTRY, b"3" * 30)  # a later format: its version shown, cut at 20 bytes
+    edited = surrogate.save(tmp_path / "edited.surrogate")
+    _rewrite(edited, "meta.json", b"[1, 2]")
+    plain = tmp_path / "plain.zip"
+    with zipfile.ZipFile(plain, "w") as z:
+        z.writestr("other", b"x")
+    for path, message in (
+            (newer, f"{newer} is surrogate format {b'3' * 20!r}; this nasbench-suite reads format 2: {REBUILD}"),
+            (edited, f"{edited} is a corrupt surrogate file (meta.json is not an object); {REBUILD}"),
+            (plain, f"{plain} is not a nasbench-suite surrogate file (wrong magic: expected a zip whose first entry "
+                    "is nasbench-suite-surrogate)")):
+        with pytest.raises(SurrogateFileError) as error:
+            load(path)
+        assert str(error.value) == message
+
+
+def test_software_versions_leave_out_packages_that_are_not_installed(monkeypatch):
+    from nasbench_suite.surrogate import api
+
+    monkeypatch.setattr(api, "package_versions", lambda names: {"python": "3.11.9", "numpy": "2.1.0",
+                                                                "torch": "not installed"})
+    assert api.software_versions() == {"python": "3.11.9", "numpy": "2.1.0"}
+
+
+def test_table_checksum_is_part_of_the_file_format():
+    """Saved surrogates record this checksum and are refused when it differs, so the scheme (sha256 over the named
+    axes, metrics and columns, in their stored dtypes) must not change without a new format version."""
+    table = Table(space="nb201", dataset="toy", archs=np.array([1, 5]), seeds=np.array([0]), epochs=np.array([12]))
+    table.set_metric("valid_acc", np.array([[[50.0]], [[60.0]]]))
+    table.set_column("params_m", np.array([0.1, 0.2]))
+    assert table_checksum(table) == "1c92b7ac133fc0e4da712966fa343d3f076a46eb7cb5724075bded4ad3090724"
+
+
+def test_seed_noise_skips_columns_and_needs_two_cells_measured_twice():
+    table = _two_seed_table(40)
+    table.set_column("params_m", np.linspace(0.1, 1.0, 40))
+    values = table.metrics["valid_acc"].values.copy()
+    values[2:, 1, :] = np.nan  # only the first two cells have a second seed
+    table.set_metric("valid_acc", values)
+    surrogate = _rf(target="params_m,valid_acc@200").fit(table, table.archs[:20])  # a column first: no seeds
+    assert surrogate.metadata()["noise"] == {"params_m": "ensemble", "valid_acc@200": "seeds"}
+    assert np.isnan(surrogate.noise_sd_[0])
+    assert surrogate.noise_sd_[1] == pytest.approx(np.sqrt(np.mean(np.var(values[:2, :, 1], axis=1, ddof=1))))
+    values[1, 1, :] = np.nan  # one cell measured twice is not enough
+    table.set_metric("valid_acc", values)
+    assert _rf(target="valid_acc@200").fit(table, table.archs[:20]).metadata()["noise"] == {"valid_acc@200": "ensemble"}
+
+
+def test_a_missing_feature_value_is_the_training_minimum_even_when_no_training_cell_misses_it(nb201_table):
+    """Models other than XGBoost see a missing column value (dead cells have no naswot_score) as the column's
+    minimum over the training cells. It used to be 0 when no training cell missed it: above every naswot_score
+    (all negative), so dead cells looked like the best."""
+    naswot = nb201_table.column("naswot_score")
+    live, dead = nb201_table.archs[~np.isnan(naswot)], nb201_table.archs[np.isnan(naswot)]
+    surrogate = Surrogate(model="rf", features=["naswot_score"], target="valid_acc@200", params={"n_estimators": 5})
+    for train in (live[:50], live[50:100]):  # the second fit must not keep the first one's fill
+        surrogate.fit(nb201_table, train)
+        lowest = train[np.argmin(naswot[np.searchsorted(nb201_table.archs, train)])]
+        assert surrogate.x_fill_.tolist() == [np.float32(naswot[np.searchsorted(nb201_table.archs, lowest)])]
+        np.testing.assert_array_equal(surrogate.predict(dead[:5])[0], np.repeat(surrogate.predict([lowest])[0], 5))
+
+
+def test_default_seed_and_creation_time():
+    from datetime import datetime, timedelta
+
+    assert Surrogate().seed == 0  # as `surrogate build --seed`'s default
+    toy = _two_seed_table(40)
+    created = datetime.fromisoformat(_rf().fit(toy, toy.archs[:20]).metadata()["created"])
+    assert created.utcoffset() == timedelta(0) and created.microsecond == 0  # UTC, to the second
+    assert abs(datetime.now(created.tzinfo) - created) < timedelta(minutes=1)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # the GP on 10 toy cells
+def test_a_resumed_evaluation_writes_the_file_of_an_uninterrupted_one(tmp_path):
+    import pandas as pd
+
+    from nasbench_suite.surrogate.evaluation import CSV_NAME, evaluate
+
+    table = _two_seed_table(60)
+
+    def run(out: Path) -> str:
+        evaluate(table, ["rf", "gp"], [10, 20], repeats=2, target="valid_acc@12", features=["onehot"], out_dir=out,
+                 progress=False)
+        return pd.read_csv(out / CSV_NAME).drop(columns="fit_seconds").to_csv(index=False)
+
+    whole = run(tmp_path / "whole")
+    run(tmp_path / "part")
+    stored = pd.read_csv(tmp_path / "part" / CSV_NAME)
+    assert stored["model"].tolist()[:8] == ["rf"] * 4 + ["gp"] * 4
+    stored.drop(index=[0, 5]).to_csv(tmp_path / "part" / CSV_NAME, index=False)  # rows of rf and gp to redo
+    assert run(tmp_path / "part") == whole

@@ -34,7 +34,7 @@ def _reference(runs: Runs) -> dict[str, float]:
 
 def final_scores(runs: Runs) -> pd.DataFrame:
     """[seed x strategy] report metric of each run's final incumbent (NaN where none or the run is missing)."""
-    data = {s: pd.Series({r.seed: r.final for r in runs.of(s)}, dtype=float) for s in runs.strategies}
+    data = {s: pd.Series({r.seed: r.final for r in runs.of(s)}) for s in runs.strategies}  # floats, NaN: none
     return pd.DataFrame(data).sort_index()
 
 
@@ -171,7 +171,7 @@ def leaderboard(runs: Runs) -> pd.DataFrame:
                      "opt_seconds": float(np.median(opt[:, 1])),
                      "queries_mean": float(np.mean([r.queries for r in group]))})
     board = pd.DataFrame(rows).set_index("strategy")
-    return board.sort_values(["mean_rank", "final_mean"], ascending=[True, False], kind="stable")
+    return board.sort_values(["mean_rank", "final_mean"], ascending=[True, False])  # stable on several keys
 
 
 def timing(runs: Runs) -> pd.DataFrame:

@@ -130,7 +130,9 @@ class NB201Space:
         return format_arch_str(self.to_ops(arch))
 
     def indices_of(self, archs: Iterable[ArchLike]) -> np.ndarray:
-        """Official indices of many cells (vectorised for op tuples of ints)."""
+        """Official indices of many cells (vectorised for a 1-D integer array and for op tuples of ints)."""
+        if isinstance(archs, np.ndarray) and archs.ndim == 1 and archs.dtype.kind in "iu":
+            return self.check_indices(archs)
         archs = list(archs)
         if archs and all(isinstance(a, tuple) and len(a) == NUM_EDGES
                          and all(isinstance(o, (int, np.integer)) for o in a) for a in archs):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import warnings
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.versions import package_versions
-from nasbench_suite.space import ArchLike, NB201Space, get_space
+from nasbench_suite.space import ArchLike, get_space
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES, check_features, feature_matrix
 from nasbench_suite.surrogate.models import make_model
 from nasbench_suite.table import Table, TableError, open_table
@@ -136,7 +137,7 @@ class Surrogate:
     def fit(self, table: Table, archs: np.ndarray | Sequence[ArchLike]) -> "Surrogate":
         """Fit on the given cells of `table`, reading their targets only."""
         space = table.space_obj
-        indices = _as_indices(space, archs)
+        indices = space.indices_of(archs)
         if len(np.unique(indices)) != len(indices):
             raise UserInputError("training cells must be distinct")
         self.targets_ = parse_targets(table, self.target)
@@ -154,7 +155,7 @@ class Surrogate:
             raise UserInputError(f"model {self.model!r} needs at least {estimator.min_cells} training cells with "
                                  f"measured {', '.join(t.label for t in self.targets_)}; got {int(keep.sum())}")
         indices, Y = indices[keep], Y[keep]
-        self.__dict__.pop("x_fill_", None)  # refitting: medians of the new training cells
+        self.__dict__.pop("x_fill_", None)  # refitting: minimums of the new training cells
         self.y_mean_, self.y_std_ = Y.mean(axis=0), Y.std(axis=0) + 1e-12
         self.noise_sd_, self.noise_source_ = self._seed_noise(table, indices)
         self.space_name_ = table.space
@@ -198,16 +199,17 @@ class Surrogate:
         X = feature_matrix(get_space(self.space_name_), indices, self.features_, self.columns_)
         if self.model == "xgb":
             return X
-        if not hasattr(self, "x_fill_"):
-            with np.errstate(all="ignore"):
-                self.x_fill_ = np.nan_to_num(np.nanmin(X, axis=0)) if np.isnan(X).any() else np.zeros(X.shape[1])
+        if not hasattr(self, "x_fill_"):  # computed on the training cells, in fit
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a column no training cell has: filled with 0
+                self.x_fill_ = np.nan_to_num(np.nanmin(X, axis=0))
         return np.where(np.isnan(X), self.x_fill_, X)
 
     def predict(self, archs: np.ndarray | Sequence[ArchLike]) -> tuple[np.ndarray, np.ndarray]:
         """(mean, std) of every target: shape (n,) for one target, (n, k) for several."""
         self._check_fitted()
         space = get_space(self.space_name_)
-        indices = _as_indices(space, archs)
+        indices = space.indices_of(archs)
         mean, std = self.estimator_.predict(self._X(indices), space.ops_of(indices))
         return self._shape(mean * self.y_std_ + self.y_mean_), self._shape(std * self.y_std_)
 
@@ -341,7 +343,7 @@ def _rebuild(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> Surrogate:
     s.targets_ = [Target.from_label(label) for label in meta["targets"]]
     s.features_ = tuple(meta["features"])
     s.noise_source_ = [meta["noise"][label] for label in meta["targets"]]
-    s.train_indices_ = _as_indices(get_space(s.space_name_), np.asarray(meta["train_cells"], dtype=np.int64))
+    s.train_indices_ = get_space(s.space_name_).indices_of(np.asarray(meta["train_cells"], dtype=np.int64))
     for name in _STATE:
         setattr(s, name, np.asarray(arrays[name], dtype=np.float64))
     if s.train_targets_.shape != (len(s.train_indices_), len(s.targets_)):
@@ -373,14 +375,6 @@ def default_path(table: Table) -> Path:
     if table.path is None:
         raise TableError("the table has no file; give the surrogate an explicit path")
     return Path(Path(table.path).stem + SUFFIX)
-
-
-def _as_indices(space: NB201Space, archs: np.ndarray | Sequence[ArchLike]) -> np.ndarray:
-    if isinstance(archs, np.ndarray) and archs.ndim == 1 and np.issubdtype(archs.dtype, np.integer):
-        if len(archs) and (archs.min() < 0 or archs.max() >= space.size):
-            raise UserInputError(f"arch indices must be in 0..{space.size - 1}")
-        return archs.astype(np.int64)
-    return space.indices_of(archs)
 
 
 def _full_column(table: Table, name: str) -> np.ndarray:

@@ -105,6 +105,11 @@ def evaluate(table: Table, models: Sequence[str], train_sizes: Sequence[int], re
     rows = _stored_rows(out, settings(table, target, features, feature_table, seed), overwrite) if out else []
     done = {(r["model"], int(r["train_size"]), int(r["repeat"])) for r in rows}
     todo = [(m, n, r) for m in models for n in sizes for r in range(repeats) if (m, n, r) not in done]
+    rank = {m: i for i, m in enumerate(dict.fromkeys([*models, *(r["model"] for r in rows)]))}
+
+    def in_order() -> list[dict[str, Any]]:  # resumed or not, the rows of an uninterrupted run, in its order
+        return sorted(rows, key=lambda r: (rank[r["model"]], r["train_size"], r["repeat"]))
+
     for model, n, r in tqdm(todo, desc="surrogate eval", disable=not progress):
         train = sets[(n, r)]
         unseen = truth.index.difference(train).to_numpy()
@@ -116,12 +121,12 @@ def evaluate(table: Table, models: Sequence[str], train_sizes: Sequence[int], re
         rows.append({"model": model, "train_size": n, "repeat": r, "test_cells": len(unseen),
                      **score(truth.loc[unseen].to_numpy(), mean), "fit_seconds": round(fit_seconds, 3)})
         if out:
-            _write_csv(pd.DataFrame(rows), out / CSV_NAME)
+            _write_csv(pd.DataFrame(in_order()), out / CSV_NAME)
             if n == scatter_size and r == 0:
                 _atomic(out / f"scatter_{model}_n{n}.npz", lambda p: np.savez_compressed(
                     p, true=truth.loc[unseen].to_numpy(np.float32), pred=mean.astype(np.float32)))
     ceiling = noise_ceiling(table, target)
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(in_order())
     if ceiling and not (frame["model"] == CEILING).any():
         frame = pd.concat([frame, pd.DataFrame([{"model": CEILING, "train_size": 0, "repeat": 0,
                                                  "test_cells": len(truth), **ceiling}])], ignore_index=True)

@@ -19,25 +19,24 @@ from nasbench_suite.space import EDGES, ENCODINGS, NB201Space
 # compute, plus two cheap columns. Measured on nb201-cifar10 (see results/surrogates/).
 DEFAULT_FEATURES: tuple[str, ...] = ("effective_onehot", "effective_counts", "params_m", "naswot_score")
 
-_SOURCES = np.array([src for src, _ in EDGES])
-_TARGETS = np.array([dst for _, dst in EDGES])
-
-
 def live_edges(ops: np.ndarray) -> np.ndarray:
-    """(n, 6) bool: the edge is not `none` and lies on an input->output path of non-`none` edges."""
+    """(n, 6) bool: the edge is not `none` and lies on an input->output path of non-`none` edges.
+
+    EDGES are ordered by target node (NAS-Bench-201's string order), so one pass forwards settles what the input
+    reaches and one pass backwards what reaches the output.
+    """
     nonzero = ops != 0
-    n, last = len(ops), int(_TARGETS.max())
-    from_input = np.zeros((n, last + 1), dtype=bool)
+    output = max(dst for _, dst in EDGES)
+    from_input = np.zeros((len(ops), output + 1), dtype=bool)
     from_input[:, 0] = True
-    for node in range(1, last + 1):
-        for e in np.flatnonzero(_TARGETS == node):
-            from_input[:, node] |= from_input[:, _SOURCES[e]] & nonzero[:, e]
-    to_output = np.zeros((n, last + 1), dtype=bool)
-    to_output[:, last] = True
-    for node in range(last - 1, -1, -1):
-        for e in np.flatnonzero(_SOURCES == node):
-            to_output[:, node] |= to_output[:, _TARGETS[e]] & nonzero[:, e]
-    return nonzero & from_input[:, _SOURCES] & to_output[:, _TARGETS]
+    for e, (src, dst) in enumerate(EDGES):
+        from_input[:, dst] |= from_input[:, src] & nonzero[:, e]
+    to_output = np.zeros_like(from_input)
+    to_output[:, output] = True
+    for e, (src, dst) in reversed(list(enumerate(EDGES))):
+        to_output[:, src] |= to_output[:, dst] & nonzero[:, e]
+    sources, targets = zip(*EDGES)
+    return nonzero & from_input[:, list(sources)] & to_output[:, list(targets)]
 
 
 def effective_ops(ops: np.ndarray) -> np.ndarray:
@@ -52,7 +51,7 @@ def _effective_onehot(space: NB201Space, ops: np.ndarray) -> np.ndarray:
 def _effective_counts(space: NB201Space, ops: np.ndarray) -> np.ndarray:
     """How many live edges carry each non-`none` op (skip, conv1x1, conv3x3, pool): 4 features."""
     eff = effective_ops(ops)
-    return np.stack([(eff == op).sum(axis=1) for op in range(1, space.num_ops)], axis=1).astype(np.float32)
+    return np.stack([(eff == op).sum(axis=1) for op in range(1, space.num_ops)], axis=1)
 
 
 SURROGATE_ENCODINGS = {"effective_onehot": _effective_onehot, "effective_counts": _effective_counts}
@@ -90,5 +89,5 @@ def feature_matrix(space: NB201Space, indices: np.ndarray, features: Sequence[st
         elif name in ENCODINGS:
             parts.append(space.encode(ops, name))
         else:
-            parts.append(np.asarray(columns[name], dtype=np.float64)[indices, None])
+            parts.append(columns[name][indices, None])
     return np.concatenate(parts, axis=1).astype(np.float32)
