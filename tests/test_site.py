@@ -180,3 +180,72 @@ def test_build_site_writes_into_the_results_folder_unless_told_otherwise(tmp_pat
     assert build_site(results, tmp_path / "elsewhere") == tmp_path / "elsewhere" / SITE_FILE
     for page in (results / "site" / SITE_FILE, tmp_path / "elsewhere" / SITE_FILE):
         assert page.read_text().count('<table class="board">') == 1
+
+
+# ---- written for the survivors of the report/compare.py mutation run (eighth session) ----------------------------
+
+def _write_board(path, samples: dict, ranks: dict, score: str = "final") -> None:
+    """A leaderboard.json as the benchmark writes it, from each strategy's final scores."""
+    rows = [{"strategy": name, f"{score}_mean": float(np.mean(x)), f"{score}_std": float(np.std(x, ddof=1)),
+             "runs": len(x), "mean_rank": ranks[name]} for name, x in samples.items()]
+    path.write_text(jsonio.dumps({"leaderboard": rows}))
+
+
+def test_compare_gives_scipys_welch_interval_and_pairs_one_to_one_by_base_name(tmp_path):
+    rng = np.random.default_rng(3)
+    a = {"rea": rng.normal(93, 0.4, 10), "bohb": rng.normal(92, 0.6, 6), "random": rng.normal(91, 0.5, 25),
+         "ls:start=1": rng.normal(90, 1, 5)}
+    b = {"rea": rng.normal(93.5, 0.9, 4), "random": rng.normal(91, 0.2, 30), "bohb:schedule=hpbandster":
+         rng.normal(92.5, 0.3, 8), "ls:start=2": rng.normal(90, 1, 5), "ls:start=3": rng.normal(90, 1, 5)}
+    _write_board(tmp_path / "a.json", a, {"rea": 1.5, "bohb": 1.5, "random": 3.0, "ls:start=1": 4.0})
+    (tmp_path / "b").mkdir()
+    _write_board(tmp_path / "b" / "leaderboard.json", b, {"rea": 2.0, "random": 1.0, "bohb:schedule=hpbandster": 3.0,
+                                                         "ls:start=2": 4.0, "ls:start=3": 5.0}, score="score")
+    c = compare(tmp_path / "a.json", tmp_path / "b", level=0.9)  # a file, and a folder holding a hw leaderboard
+    assert (c.a, c.b) == (str(tmp_path / "a.json"), str(tmp_path / "b"))
+    assert list(c.table.columns) == ["mean_a", "mean_b", "diff", "ci_low", "ci_high", "rank_a", "rank_b"]
+    assert list(c.table.index) == ["rea", "bohb ~ bohb:schedule=hpbandster", "random"]  # by A's rank, ties in A's order
+    assert (c.only_a, c.only_b) == (["ls:start=1"], ["ls:start=2", "ls:start=3"])  # two candidates: not paired
+    for name, (x, y) in {"rea": (a["rea"], b["rea"]), "random": (a["random"], b["random"]),
+                         "bohb ~ bohb:schedule=hpbandster": (a["bohb"], b["bohb:schedule=hpbandster"])}.items():
+        interval = stats.ttest_ind(y, x, equal_var=False).confidence_interval(0.9)
+        np.testing.assert_allclose(c.table.loc[name, ["ci_low", "ci_high"]].to_numpy(float),
+                                   [interval.low, interval.high], rtol=1e-9)
+    assert (c.tau_rank, c.tau_score) == (pytest.approx(stats.kendalltau([1.5, 1.5, 3], [2, 3, 1])[0]),
+                                         pytest.approx(stats.kendalltau(c.table["mean_a"], c.table["mean_b"])[0]))
+    assert c.tau_score > 0.3  # the means agree in order
+
+
+def test_compare_needs_two_shared_strategies_for_a_tau_and_names_bad_inputs_exactly(tmp_path):
+    import warnings
+
+    from nasbench_suite.report.compare import format_comparison, load_leaderboard
+
+    _write_board(tmp_path / "a.json", {"rea": [1.0, 2.0], "bo": [3.0, 4.0]}, {"rea": 1.0, "bo": 2.0})
+    _write_board(tmp_path / "b.json", {"rea": [1.0, 3.0], "tpe": [2.0, 5.0], "hb": [1.0, 1.5]},
+                 {"rea": 1.0, "tpe": 2.0, "hb": 3.0})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scipy warns of a tau over one pair
+        one = compare(tmp_path / "a.json", tmp_path / "b.json")
+    assert len(one.table) == 1 and np.isnan(one.tau_rank) and np.isnan(one.tau_score)
+    assert format_comparison(one).splitlines()[-2:] == ["only in A: bo", "only in B: tpe, hb"]
+    _write_board(tmp_path / "c.json", {"rea": [1.0, 3.0], "bo": [4.0, 5.0]}, {"rea": 2.0, "bo": 1.0})
+    two = compare(tmp_path / "a.json", tmp_path / "c.json")
+    assert (two.tau_rank, two.tau_score) == (pytest.approx(-1.0), pytest.approx(1.0))
+    assert load_leaderboard(tmp_path / "a.json").dtypes.tolist() == [np.float64] * 4
+    _write_board(tmp_path / "d.json", {"tpe": [1.0, 3.0]}, {"tpe": 1.0})
+    none = compare(tmp_path / "a.json", tmp_path / "d.json")  # nothing shared: an empty table, not an error
+    assert (none.table.empty, list(none.table.columns)[:2], none.only_b) == (True, ["mean_a", "mean_b"], ["tpe"])
+    (tmp_path / "ranks.json").write_text(jsonio.dumps({"leaderboard": [{"strategy": "rea", "score_mean": 1.0,
+                                                                         "score_std": 0.1, "runs": 3}]}))
+    (tmp_path / "scores.json").write_text(jsonio.dumps({"leaderboard": [{"strategy": "rea", "mean_rank": 1.0}]}))
+    for path, message in (
+            (tmp_path / "none", f"{tmp_path / 'none'}: no leaderboard here; expected a leaderboard.json or a folder "
+                                "holding one (e.g. results/nb201-paper)"),
+            (tmp_path / "ranks.json", f"{tmp_path / 'ranks.json'}: not a leaderboard of nasbench-suite benchmark or "
+                                      "hw-benchmark (no final_mean or score_mean and mean_rank columns)"),
+            (tmp_path / "scores.json", f"{tmp_path / 'scores.json'}: not a leaderboard of nasbench-suite benchmark or "
+                                       "hw-benchmark (no final_mean or score_mean and mean_rank columns)")):
+        with pytest.raises(UserInputError) as error:
+            load_leaderboard(path)
+        assert str(error.value) == message
