@@ -249,3 +249,48 @@ def test_compare_needs_two_shared_strategies_for_a_tau_and_names_bad_inputs_exac
         with pytest.raises(UserInputError) as error:
             load_leaderboard(path)
         assert str(error.value) == message
+
+
+# ---- written for the survivors of the report/site.py mutation run (eighth session) -------------------------------
+
+def test_site_of_a_bare_leaderboard_folder_from_anywhere(tmp_path, monkeypatch):
+    """A leaderboard without leaderboard.md or a recorded command; run folders skipped; the default out folder; the
+    page's command the same whatever the working directory."""
+    import pandas as pd
+
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "nb201-paper", results / "paper")
+    (results / "paper" / "leaderboard.md").unlink()
+    data = jsonio.loads((results / "paper" / "leaderboard.json").read_text())
+    del data["header"]["command"]
+    (results / "paper" / "leaderboard.json").write_text(jsonio.dumps(data))
+    shutil.copytree(results / "paper", results / "runs" / "old")  # a leaderboard kept with runs is not listed
+    assert leaderboard_folders(results) == [results / "paper"]
+    monkeypatch.chdir(results / "paper")
+    html = render_site(results, highlight=["bo", "rea"])
+    assert html == render_site(results, results / "site", highlight=["bo", "rea"])
+    assert "<h2>results/paper</h2>" in html and "<pre><code>" not in html  # titled by its folder; no command
+    assert "made by <code>nasbench-suite report results --out results/site --highlight bo,rea</code>" in html
+    known = ", ".join(sorted(pd.read_csv(results / "paper" / "leaderboard.csv")["strategy"]))
+    for folder, highlight, message in (
+            (tmp_path / "none", (), f"results folder {tmp_path / 'none'} does not exist; expected a folder holding "
+                                    "leaderboard.json files (e.g. results)"),
+            (results, ("nope", "zzz"), "--highlight nope,zzz: no leaderboard has such a strategy; expected "
+                                       f"comma-separated names among {known}")):
+        with pytest.raises(UserInputError) as error:
+            render_site(folder, highlight=highlight)
+        assert str(error.value) == message
+
+
+def test_build_site_links_from_where_the_page_is_written_and_keeps_the_highlight(tmp_path):
+    import jinja2
+
+    from nasbench_suite.report.site import _cell, _environment, build_site
+
+    results = tmp_path / "results"
+    shutil.copytree(RESULTS / "nb201-paper", results / "paper")
+    html = build_site(results, tmp_path / "elsewhere", highlight=["rea"]).read_text()
+    assert 'href="../results/paper/leaderboard.csv"' in html and "--out elsewhere --highlight rea</code>" in html
+    assert [_cell(v).text for v in (999.5, 1000.0, -1000.0)] == ["999.50", "1,000", "-1,000"]
+    with pytest.raises(jinja2.UndefinedError):  # a misspelt name in a template fails instead of rendering empty
+        _environment().from_string("{{ boards }} {{ missing }}").render(boards=[])

@@ -98,7 +98,7 @@ def _svg(path: Path, prefix: str) -> Markup:
 
 def _board(folder: Path, results_dir: Path, out_dir: Path) -> Board:
     rel = folder.relative_to(results_dir).as_posix()
-    where = (Path(results_dir.name) / rel).as_posix() if rel != "." else results_dir.name
+    where = (Path(results_dir.name) / rel).as_posix()  # pathlib drops the "." of the top folder
     slug = "lb-" + (re.sub(r"[^\w-]+", "-", rel) if rel != "." else "top")
     header = jsonio.loads((folder / "leaderboard.json").read_text())["header"]
     markdown = (folder / "leaderboard.md").read_text() if (folder / "leaderboard.md").is_file() else ""
@@ -119,7 +119,7 @@ def _board(folder: Path, results_dir: Path, out_dir: Path) -> Board:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True,
-                             lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     env.filters["code"] = lambda text: Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
     return env
 
