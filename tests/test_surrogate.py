@@ -539,6 +539,8 @@ def test_xgb_model_is_an_ensemble_of_seeded_hist_boosters_and_restores_from_its_
     restored = make_model("xgb", seed=2, members=3, **settings).restore(model.state(), X[:0], Y[:0])
     assert [np.array_equal(a, b) for a, b in zip(restored.predict(test), (mean, std))] == [True, True]
     assert set(model.state()) == {"member0.ubj", "member1.ubj", "member2.ubj"}
+    config = json.loads(model.members_[0].save_config())["learner"]["gradient_booster"]["gbtree_train_param"]
+    assert config["tree_method"] == "hist"  # set, not left to the version's default
     threads = make_model("xgb", members=1, n_jobs=2).restore(model.state(), X[:0], Y[:0]).members_[0]
     assert json.loads(threads.save_config())["learner"]["generic_param"]["nthread"] == "2"  # n_jobs holds on reload
 
