@@ -501,3 +501,142 @@ def test_single_runs_and_untimed_runs_give_nan_without_warnings():
         board, times = leaderboard(runs), timing(runs)
     assert board[["final_std", "final_ci95"]].isna().all().all()
     assert times[["wall_ms", "cpu_ms"]].isna().all().all() and times["runs_timed"].tolist() == [0, 0]
+
+
+# ---- written for the survivors of the report/plots.py mutation run (eighth session) ------------------------------
+
+def test_anytime_plot_draws_median_steps_quartile_bands_and_headroom():
+    import matplotlib.colors as mcolors
+
+    from nasbench_suite.report import plots
+
+    runs = make_runs()
+    curves = anytime(runs, "time")
+    palette = plots.looks(runs.strategies, {}, highlight=["A", "B"])  # C greyed: no band
+    fig = plots.plot_anytime(curves, palette, "regret (points)", "T")
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.title.get_fontsize()) == ("T", 7)  # STYLE: sized for one paper column
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_xscale()) == (plots.TIME_LABEL, "regret (points)", "log")
+    assert ax.get_yscale() == "symlog" and ax.yaxis.get_transform().linthresh == plots.LINTHRESH
+    lines = {line.get_gid(): line for line in ax.lines}
+    bands = {band.get_gid(): band for band in ax.collections}
+    assert sorted(bands) == ["strategy=A/band", "strategy=B/band"]
+    top = 0.0
+    for name in "ABC":
+        regret, started = curves.regret[name], curves.started[name].mean(axis=0)
+        q25, median, q75 = np.percentile(regret, [25, 50, 75], axis=0)
+        line = lines[f"strategy={name}/median"]
+        np.testing.assert_array_equal(line.get_ydata(), np.where(started >= 0.5, median, np.nan))
+        assert line.get_drawstyle() == "steps-post"
+        assert mcolors.same_color(line.get_color(), plots.MUTED if name == "C" else palette[name].color)
+        top = max(top, np.nanmax(line.get_ydata(), initial=0))
+        if name != "C":
+            vertices = bands[f"strategy={name}/band"].get_paths()[0].vertices
+            shown = started >= 0.75
+            assert vertices[:, 0].min() == curves.grid[shown].min()  # from where three quarters have a result
+            assert (vertices[:, 1].min(), vertices[:, 1].max()) == (q25[shown].min(), q75[shown].max())
+            assert mcolors.same_color(bands[f"strategy={name}/band"].get_facecolor()[0][:3], palette[name].color)
+            top = max(top, q75[shown].max())
+    assert ax.get_ylim() == (0, 2 * top)
+    assert fig.legends[0].get_texts()[-1].get_text() == plots.BAND
+    plt.close(fig)
+    queries = plots.plot_anytime(anytime(runs, "queries"), palette, "regret", "T")
+    assert queries.axes[0].get_xlabel() == "queries (cells evaluated)"
+    plt.close(queries)
+    four = hand_runs({("A", seed): ([10.0 * (seed + 1)], [5]) for seed in range(4)}, {"amount": 100.0, "unit": "seconds"})
+    staggered = anytime(four, "time")
+    fig = plots.plot_anytime(staggered, plots.looks(["A"], {}), "regret", "T")
+    band = fig.axes[0].collections[0].get_paths()[0].vertices
+    assert band[:, 0].min() == staggered.grid[staggered.grid >= 30].min()  # three of four runs have a result at 30 s
+    plt.close(fig)
+    for reported, ylim in (([9.9, 9.95], (0, 0.2)), ([10.0], (0, 1))):  # small regrets scale; none at all: 0..1
+        small = hand_runs({("A", 0): ([10] * len(reported), reported)}, {"amount": 100.0, "unit": "seconds"})
+        fig = plots.plot_anytime(anytime(small, "time"), plots.looks(["A"], {}), "regret", "T")
+        assert fig.axes[0].get_ylim() == pytest.approx(ylim)
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("length, columns", [(1, 3), (24, 2), (26, 1)])
+def test_legend_columns_fit_the_longest_label(length, columns):
+    from nasbench_suite.report import plots
+
+    names = ["a" * length, "b"]
+    palette = plots.looks(names, {})
+    curves = anytime(hand_runs({(n, 0): ([10], [5]) for n in names}, {"amount": 100.0, "unit": "seconds"}), "time")
+    fig = plots.plot_ranks(curves, {n: np.ones(len(curves.grid)) for n in names}, palette, "T")
+    assert fig.legends[0]._ncols == columns  # as many as one column's width holds, at most 3
+    plt.close(fig)
+
+
+def test_greyed_strategies_share_one_legend_entry_and_shown_ones_keep_their_style():
+    import matplotlib.colors as mcolors
+
+    from nasbench_suite.report import plots
+
+    runs = make_runs()
+    curves = anytime(runs, "time")
+    palette = plots.looks(runs.strategies, {"A": "model-based"}, highlight=["A"])
+    fig = plots.plot_ranks(curves, rank_curves(curves, [0, 1]), palette, "Ranks")
+    ax, legend = fig.axes[0], fig.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["A", "other strategies"]
+    a, other = legend.legend_handles
+    assert mcolors.same_color(a.get_color(), plots.FAMILY_COLORS["model-based"]) and a.get_marker() == "o"
+    assert mcolors.same_color(other.get_color(), plots.MUTED)
+    assert (ax.get_title(), ax.get_ylabel()) == ("Ranks", "mean rank over runs (1 = best)")
+    assert tuple(fig.get_size_inches()) == pytest.approx((plots.WIDTH, 2.6 + 0.1 * 3 / 3))
+    line = next(line for line in ax.lines if line.get_gid() == "strategy=A/rank")
+    assert np.array_equal(line.get_xdata(), curves.grid) and line.get_linestyle() == "-"
+    plt.close(fig)
+
+
+def test_critical_difference_diagram_geometry_and_maximal_cliques():
+    from nasbench_suite.report import plots
+    from nasbench_suite.report.stats import CriticalDifference
+
+    ranks = pd.Series([1.0, 1.5, 1.75, 2.75, 4.0], index=list("abcde"))  # c~d differ by exactly the CD: not joined
+    fig = plots.plot_cd(CriticalDifference(ranks, 9.0, 0.01, 1.0, 0.05, 8), "T")  # no palette: plain names
+    ax = fig.axes[0]
+    k, half = 5, 3
+    assert tuple(fig.get_size_inches()) == pytest.approx((0.45 * k + 1.8, 1.2 + 0.22 * half))
+    assert (ax.get_xlim(), ax.get_ylim(), ax.axison) == ((0.5, k + 0.5), (-0.35 * half - 0.6, 0.9), False)
+    segments = [(np.round(line.get_xdata(), 6).tolist(), np.round(line.get_ydata(), 6).tolist()) for line in ax.lines]
+    assert [s for s in segments if s[1] == [0, 0.08]] == [([t, t], [0, 0.08]) for t in range(1, k + 1)]  # ticks
+    bars = [s for s in segments if len(s[0]) == 2 and s[1][0] == s[1][1] and s[1][0] < 0]
+    assert bars == [([0.97, 1.78], [-0.12, -0.12])]  # a..c only: a~b and b~c lie inside it
+    texts = {t.get_text(): t for t in ax.texts}
+    assert texts["CD = 1.00"].get_position() == pytest.approx((1.5, 0.6))
+    assert [texts[str(t)].get_position() for t in range(1, k + 1)] == [(t, 0.14) for t in range(1, k + 1)]
+    sides = {name: texts[f"{name} ({rank:.2f})"].get_ha() for name, rank in ranks.items()}
+    assert sides == {"a": "right", "b": "right", "c": "right", "d": "left", "e": "left"}
+    assert {line.get_color() for line in ax.lines} == {"black"}
+    plt.close(fig)
+
+
+def test_final_scores_plot_names_every_whisker_and_cap_and_its_axes():
+    from nasbench_suite.report import plots
+
+    scores = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [4.0, 5.0, 6.0]})
+    fig = plots.plot_final(scores, ["b", "a"], plots.looks(["a", "b"], {}), "test accuracy (%)", 6.0, "Final")
+    ax = fig.axes[0]
+    assert (ax.get_title(), ax.get_xlabel()) == ("Final", "test accuracy (%)")
+    gids = sorted(line.get_gid() for line in ax.lines if line.get_gid() and ("whiskers" in line.get_gid()
+                                                                              or "caps" in line.get_gid()))
+    assert gids == sorted(f"strategy={s}/{part}{j}" for s in "ab" for part in ("whiskers", "caps") for j in (0, 1))
+    whisker = next(line for line in ax.lines if line.get_gid() == "strategy=a/whiskers1")
+    assert max(whisker.get_xdata()) == 3.0  # a's own upper whisker, not b's
+    plt.close(fig)
+
+
+def test_colors_cycle_after_twenty_names_and_looks_order_by_family():
+    from nasbench_suite.report import plots
+
+    ten = plots.colors([f"s{i}" for i in range(10)])
+    assert ten["s9"] == plt.get_cmap("tab10")(9)
+    many = plots.colors([f"s{i}" for i in range(25)])
+    assert many["s21"] == many["s1"] != many["s2"]
+    palette = plots.looks(["x", "y", "z"], {"x": "zero-cost", "z": "sampling"})
+    assert list(palette) == ["z", "x", "y"]  # family order (FAMILY_COLORS), unknown families last
+    with pytest.raises(UserInputError) as error:
+        plots.looks(["x", "y"], {}, highlight=["p", "q"])
+    assert str(error.value) == "--highlight p,q: no such strategy in this leaderboard; expected comma-separated names " \
+                               "among x, y"

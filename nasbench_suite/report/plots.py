@@ -100,7 +100,7 @@ def _gid(name: str, part: str) -> str:
     return f"strategy={name}/{part}"
 
 
-def _legend(fig: plt.Figure, ax: plt.Axes, palette: dict[str, Look], extra: list) -> None:
+def _legend(fig: plt.Figure, palette: dict[str, Look], extra: list) -> None:
     """Below the axes: the coloured strategies, one entry for the greyed ones, then `extra` handles."""
     shown = [name for name, look in palette.items() if not look.muted]
     handles = [Line2D([], [], **palette[name].line, label=palette[name].label) for name in shown]
@@ -150,7 +150,7 @@ def plot_anytime(curves: Curves, palette: dict[str, Look], ylabel: str, title: s
         ax.set_yscale("symlog", linthresh=LINTHRESH)
         ax.set_ylim(0, 2 * top or 1)  # headroom above the first results
         ax.set_ylabel(ylabel)
-        _legend(fig, ax, palette, [Patch(color="0.5", alpha=0.3, lw=0, label=BAND)])
+        _legend(fig, palette, [Patch(color="0.5", alpha=0.3, lw=0, label=BAND)])
     return fig
 
 
@@ -201,7 +201,7 @@ def plot_ranks(curves: Curves, mean_ranks: dict[str, np.ndarray], palette: dict[
         _time_axis(ax, curves)
         ax.set_ylim(len(palette) + 0.5, 0.5)
         ax.set_ylabel("mean rank over runs (1 = best)")
-        _legend(fig, ax, palette, [])
+        _legend(fig, palette, [])
     return fig
 
 
