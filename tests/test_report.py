@@ -640,3 +640,57 @@ def test_colors_cycle_after_twenty_names_and_looks_order_by_family():
         plots.looks(["x", "y"], {}, highlight=["p", "q"])
     assert str(error.value) == "--highlight p,q: no such strategy in this leaderboard; expected comma-separated names " \
                                "among x, y"
+
+
+# ---- written for the survivors of the report/write.py mutation run (eighth session) ------------------------------
+
+def _figures_of(runs: Runs, out, monkeypatch) -> tuple[dict, dict]:
+    """write_report's return value and the figures it would save (kept, not written: the labels are the point)."""
+    from nasbench_suite.report import write
+
+    kept: dict = {}
+    monkeypatch.setattr(write, "save_figures", lambda figures, where: kept.update(figures))
+    return write_report(runs, out), kept
+
+
+def test_write_report_labels_every_figure_by_its_metric_and_dataset(tmp_path, monkeypatch):
+    runs = make_runs()
+    bench = runs.meta["protocol"]["benchmark"]
+    bench["report_metric"], bench["dataset"] = "test_acc", "cifar100"
+    out, figures = _figures_of(runs, tmp_path / "nested" / "out", monkeypatch)  # parents made as needed
+    assert list(out) == ["header", "leaderboard"]
+    axes = {name: fig.axes[0] for name, fig in figures.items()}
+    assert sorted(axes) == ["critical_difference", "final_scores", "rank_time", "regret_queries", "regret_time"]
+    title = "CIFAR-100, hand protocol\n100 simulated s per run, 2 runs each"
+    assert {name: ax.get_title() for name, ax in axes.items() if name != "critical_difference"} == dict.fromkeys(
+        ["regret_time", "regret_queries", "final_scores", "rank_time"], title)
+    assert axes["critical_difference"].get_title().startswith(title + "\nmean rank over 2 runs")
+    assert axes["regret_time"].get_ylabel() == axes["regret_queries"].get_ylabel() == \
+        "median regret (test_acc, % points)"
+    assert axes["regret_queries"].get_xlabel() == "queries (cells evaluated)"
+    assert axes["final_scores"].get_xlabel() == "final test_acc of the incumbent (%)"
+    for fig in figures.values():
+        plt.close(fig)
+    del bench["report_metric"], bench["dataset"]  # not recorded: said so, not made up
+    out, figures = _figures_of(runs, tmp_path / "plain", monkeypatch)
+    assert figures["regret_time"].axes[0].get_ylabel() == "median regret (report metric)"
+    assert figures["final_scores"].axes[0].get_xlabel() == "final report metric of the incumbent"
+    assert figures["regret_time"].axes[0].get_title().startswith(", hand protocol\n")
+    plt.close("all")
+
+
+def test_write_report_json_and_csv_are_as_documented(tmp_path, monkeypatch):
+    runs = make_runs()
+    runs.meta["degenerate"] = {"C": "random search here"}
+    out, _ = _figures_of(runs, tmp_path, monkeypatch)
+    text = (tmp_path / "leaderboard.json").read_text()
+    assert text.startswith('{\n  "header": {\n    "protocol": {')  # indented by 2
+    data = jsonio.loads(text)
+    assert list(data) == ["header", "leaderboard"] and data["header"]["protocol_hash"] == "0" * 16
+    assert [row["strategy"] for row in data["leaderboard"]] == ["A", "B", "C"]
+    assert (tmp_path / "leaderboard.csv").read_text() == out["leaderboard"].to_csv(float_format="%.6g")
+    assert data["leaderboard"][0]["degenerate"] == "" and data["leaderboard"][2]["degenerate"] == "random search here"
+    two = Runs([r for r in runs if r.strategy != "C"], {**runs.meta, "degenerate": {}})
+    out, figures = _figures_of(two, tmp_path / "two", monkeypatch)
+    assert out["header"]["friedman"] is None and "critical_difference" not in figures  # two strategies: no test
+    plt.close("all")
