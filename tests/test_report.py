@@ -694,3 +694,58 @@ def test_write_report_json_and_csv_are_as_documented(tmp_path, monkeypatch):
     out, figures = _figures_of(two, tmp_path / "two", monkeypatch)
     assert out["header"]["friedman"] is None and "critical_difference" not in figures  # two strategies: no test
     plt.close("all")
+
+
+def test_leaderboard_markdown_says_what_the_protocol_does_not_record(tmp_path, monkeypatch):
+    runs = make_runs()
+    bench, protocol = runs.meta["protocol"]["benchmark"], runs.meta["protocol"]
+    del bench["dataset"], protocol["preset"]
+    bench["kind"], protocol["fidelities"] = "surrogate", [12, 200]
+    out, _ = _figures_of(runs, tmp_path, monkeypatch)
+    lines = (tmp_path / "leaderboard.md").read_text().splitlines()
+    assert lines[:8] == [
+        "# Leaderboard: surrogate, preset `custom`", "", "- protocol",
+        "- search metric (seen): seen at 12 epochs (multi-fidelity strategies: 12, 200); seed mode mean; report "
+        "metric (scored, never seen): score",
+        "- budget: 100 seconds; cost: given (columns undescribed); no overshoot; incumbent = best seen",
+        "- runs: 6 = 3 strategies x 2 seeds (0..1)",
+        "- reference: optimum 10.0000, top-1% threshold 9.0000, worst 0.0000 over 10 cells",
+        "- table: surrogate sha256 -; dataset None (sha256 none published); provenance: -: -"]
+    software = out["header"]["software"]
+    assert lines[8] == "- software: " + ", ".join(f"{k} {v}" for k, v in software.items())
+    board = lines.index(next(line for line in lines if line.startswith("| # |")))
+    assert lines[board - 1] == "" and lines[board + 2 + 3] == ""  # the table (header, rule, 3 rows) stands apart
+    plt.close("all")
+
+
+def test_markdown_table_and_terminal_columns_are_exact():
+    from nasbench_suite.report import format_compact, markdown_table
+
+    frame = pd.DataFrame({"name": ["a", "b"], "tau": [0.5, 0.25], "n": [3, 4]})
+    assert markdown_table(frame) == "| name | tau | n |\n|---|---|---|\n| a | 0.500 | 3 |\n| b | 0.250 | 4 |"
+    runs = hand_runs({("x" * 30, 0): ([10, 10], [8, 10]), ("y", 0): ([10], [10]), ("y", 1): ([10], [10]),
+                      ("x" * 30, 1): ([10, 10, 10], [4, 9, 10])}, {"amount": 100.0, "unit": "seconds"})
+    board = leaderboard(runs)
+    assert ("x" * 26 + " ") in format_compact(board) and "x" * 27 not in format_compact(board)  # names cut at 26
+    row = next(line for line in format_leaderboard(board).splitlines() if "| " + "x" * 30 + " |" in line)
+    assert row.split(" | ")[-3:-1] == ["2", "25"]  # median queries (2.5) and simulated seconds to the optimum, whole
+
+
+def test_timing_keeps_the_times_of_runs_reused_from_disk(tmp_path):
+    from datetime import datetime, timedelta
+
+    from nasbench_suite.report.write import write_timing
+
+    runs = make_runs()
+    write_timing(runs, tmp_path)
+    first = jsonio.loads((tmp_path / "timing.json").read_text())
+    for run in runs:  # loaded again from disk: their times are unknown to this process
+        run.wall_seconds = run.cpu_seconds = float("nan")
+    runs.runs[0].wall_seconds, runs.runs[0].cpu_seconds = 5.0, 4.0  # one rerun, timed now
+    text = write_timing(runs, tmp_path).read_text()
+    again = jsonio.loads(text)
+    assert text.startswith('{\n  "created": "')
+    assert again["runs"] == {**first["runs"], "A/0": {"wall_seconds": 5.0, "cpu_seconds": 4.0}}
+    assert again["strategies"]["B"]["runs_timed"] == 2 and again["strategies"]["B"]["wall_ms"] == pytest.approx(25.0)
+    created = datetime.fromisoformat(again["created"])
+    assert created.utcoffset() == timedelta(0) and all(round(x, 2) == x for x in again["load_average_1_5_15min"])
