@@ -142,6 +142,9 @@ def test_write_report_files(tmp_path):
     for name in ("regret_time", "regret_queries", "final_scores", "rank_time", "critical_difference"):
         for ext in ("png", "svg", "pdf"):
             assert (tmp_path / "plots" / f"{name}.{ext}").stat().st_size > 1000
+    from PIL import Image
+
+    assert round(Image.open(tmp_path / "plots" / "regret_time.png").info["dpi"][0]) == 300  # print resolution
 
 
 def test_looks_give_one_hue_per_family_and_a_distinct_style_per_strategy():
@@ -702,6 +705,11 @@ def test_leaderboard_markdown_says_what_the_protocol_does_not_record(tmp_path, m
     del bench["dataset"], protocol["preset"]
     bench["kind"], protocol["fidelities"] = "surrogate", [12, 200]
     out, _ = _figures_of(runs, tmp_path, monkeypatch)
+    described = make_runs()
+    described.meta["protocol"]["benchmark"].update(cost_columns={"train": "s", "eval": "s"}, dataset_sha256="ab12")
+    _figures_of(described, tmp_path / "described", monkeypatch)
+    text = (tmp_path / "described" / "leaderboard.md").read_text()
+    assert "cost: given (train: s; eval: s);" in text and "dataset hand-made (sha256 ab12)" in text
     lines = (tmp_path / "leaderboard.md").read_text().splitlines()
     assert lines[:8] == [
         "# Leaderboard: surrogate, preset `custom`", "", "- protocol",
@@ -742,10 +750,13 @@ def test_timing_keeps_the_times_of_runs_reused_from_disk(tmp_path):
     for run in runs:  # loaded again from disk: their times are unknown to this process
         run.wall_seconds = run.cpu_seconds = float("nan")
     runs.runs[0].wall_seconds, runs.runs[0].cpu_seconds = 5.0, 4.0  # one rerun, timed now
+    first["runs"]["C/1"] = {"wall_seconds": None, "cpu_seconds": None}  # not measured back then (NaN in JSON)
+    (tmp_path / "timing.json").write_text(jsonio.dumps(first))
     text = write_timing(runs, tmp_path).read_text()
     again = jsonio.loads(text)
     assert text.startswith('{\n  "created": "')
     assert again["runs"] == {**first["runs"], "A/0": {"wall_seconds": 5.0, "cpu_seconds": 4.0}}
     assert again["strategies"]["B"]["runs_timed"] == 2 and again["strategies"]["B"]["wall_ms"] == pytest.approx(25.0)
+    assert again["strategies"]["C"]["runs_timed"] == 1  # C/1's unknown time stays unknown, not zero
     created = datetime.fromisoformat(again["created"])
     assert created.utcoffset() == timedelta(0) and all(round(x, 2) == x for x in again["load_average_1_5_15min"])
