@@ -412,6 +412,8 @@ def test_critical_difference_diagram_places_labels_bars_and_greys():
     assert c.get_text() == "c (3.00)" and c.get_ha() == "left"
     assert c.get_position() == pytest.approx((4.55, -1.0))  # second from the right end
     assert mcolors.same_color(c.get_color(), plots.MUTED) and mcolors.same_color(a.get_color(), "black")
+    leaders = {round(line.get_xdata()[0], 6): line.get_color() for line in ax.lines if len(line.get_xdata()) == 3}
+    assert mcolors.same_color(leaders[3.0], plots.MUTED) and mcolors.same_color(leaders[1.2], "black")
     segments = [(np.round(line.get_xdata(), 6).tolist(), np.round(line.get_ydata(), 6).tolist()) for line in ax.lines]
     assert ([1.2, 1.2, 0.5], [0, -0.65, -0.65]) in segments and ([3.0, 3.0, 4.5], [0, -1.0, -1.0]) in segments
     assert ([1, 2.0], [0.55, 0.55]) in segments  # the CD bar, 1.0 long
@@ -589,6 +591,7 @@ def test_greyed_strategies_share_one_legend_entry_and_shown_ones_keep_their_styl
     assert tuple(fig.get_size_inches()) == pytest.approx((plots.WIDTH, 2.6 + 0.1 * 3 / 3))
     line = next(line for line in ax.lines if line.get_gid() == "strategy=A/rank")
     assert np.array_equal(line.get_xdata(), curves.grid) and line.get_linestyle() == "-"
+    assert mcolors.same_color(line.get_color(), plots.FAMILY_COLORS["model-based"]) and line.get_marker() == "o"
     plt.close(fig)
 
 
