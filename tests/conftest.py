@@ -53,3 +53,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Slow tests first (a stable sort): `pytest -n 2` hands the long ones out while short ones remain to balance
     the two workers, instead of ending on one long test while the other worker idles."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def png_dpi(path: Path) -> int:
+    """The resolution a PNG records (its pHYs chunk, in pixels per metre), in dots per inch."""
+    from PIL import Image
+
+    return round(Image.open(path).info["dpi"][0])

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO
+from conftest import REPO, png_dpi
 from nasbench_suite import jsonio
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.report import (anytime, critical_difference, final_scores, format_leaderboard, leaderboard,
@@ -142,9 +142,7 @@ def test_write_report_files(tmp_path):
     for name in ("regret_time", "regret_queries", "final_scores", "rank_time", "critical_difference"):
         for ext in ("png", "svg", "pdf"):
             assert (tmp_path / "plots" / f"{name}.{ext}").stat().st_size > 1000
-    from PIL import Image
-
-    assert round(Image.open(tmp_path / "plots" / "regret_time.png").info["dpi"][0]) == 300  # print resolution
+    assert png_dpi(tmp_path / "plots" / "regret_time.png") == 300  # print resolution
 
 
 def test_looks_give_one_hue_per_family_and_a_distinct_style_per_strategy():

@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 from scipy.stats import kendalltau
 
+from conftest import png_dpi
 from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark, TableBenchmark
 from nasbench_suite.cli.app import cli
 from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
@@ -824,13 +825,6 @@ def test_surrogate_file_helpers(nb201_table, fitted, tmp_path):
     assert _one_line(KeyError()) == "KeyError" and _one_line(OSError("x" * 300)) == "OSError: " + "x" * 200
 
 
-def _png_dpi(path: Path) -> int:
-    """The resolution a PNG records (its pHYs chunk, in pixels per metre), in dots per inch."""
-    from PIL import Image
-
-    return round(Image.open(path).info["dpi"][0])
-
-
 def test_evaluation_report_writes_the_table_and_the_tau_and_scatter_plots(tmp_path):
     import pandas as pd
 
@@ -854,7 +848,7 @@ def test_evaluation_report_writes_the_table_and_the_tau_and_scatter_plots(tmp_pa
     for text in ("xgb_n100: tau 0.667", "true", "predicted"):
         assert f"<!-- {text} -->" in scatter, text
     for name in ("tau_vs_train_size.png", "predicted_vs_true.png"):
-        assert _png_dpi(tmp_path / name) == 130
+        assert png_dpi(tmp_path / name) == 130
     (tmp_path / "scatter_xgb_n100.npz").unlink()
     written = write_report(frame[frame["model"] != "noise_ceiling"], tmp_path / "plain", "T")
     assert [p.name for p in written][-1] == "tau_vs_train_size.svg"  # no scatter data: no scatter plot
@@ -921,6 +915,12 @@ def test_evaluation_figures_plot_the_medians_bands_ceiling_and_identity_line(tmp
     assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes] == [("true", "predicted")] * 2
     assert fig.axes[1].collections[0].get_rasterized()  # thousands of points stay one image in the SVG
     plt.close(fig)
+
+
+def _rf(**settings) -> Surrogate:
+    """A quick random forest of valid_acc@12 on the one-hot encoding (for the toy tables of `_two_seed_table`)."""
+    return Surrogate(**{"model": "rf", "features": ["onehot"], "target": "valid_acc@12", "params": {"n_estimators": 5},
+                        **settings})
 
 
 def _two_seed_table(count: int, seed: int = 4) -> Table:
@@ -1175,7 +1175,7 @@ def test_seed_noise_is_read_at_the_targets_epoch():
     values = table.metrics["valid_acc"].values
     values[:, 1, 1] = values[:, 0, 1] + 5.0  # at epoch 200 the seeds differ by a constant; at 12 by noise
     table.set_metric("valid_acc", values)
-    surrogate = Surrogate(model="rf", features=["onehot"], target="valid_acc@12", params={"n_estimators": 5})
+    surrogate = _rf()
     surrogate.fit(table, table.archs[:30])
     at12 = values[np.searchsorted(table.archs, np.sort(table.archs[:30])), :, 0]
     assert surrogate.noise_sd_[0] == pytest.approx(np.sqrt(np.mean(np.var(at12, axis=1, ddof=1))))
@@ -1197,17 +1197,10 @@ def test_feature_errors_list_what_is_valid_exactly():
         assert str(error.value) == message
     assert check_features(" onehot , a ", ["a"]) == ("onehot", "a")
     table = _two_seed_table(40)  # made in memory: no file, so no name
-    assert Surrogate(model="rf", features=["onehot"], target="valid_acc@12", params={"n_estimators": 5}).fit(
-        table, table.archs[:20]).metadata()["table"] == ""
+    assert _rf().fit(table, table.archs[:20]).metadata()["table"] == ""
 
 
 # ---- written for the survivors of the whole-module mutation run (eighth session) ---------------------------------
-
-def _rf(**settings) -> Surrogate:
-    """A quick random forest of valid_acc@12 on the one-hot encoding (for the toy tables of `_two_seed_table`)."""
-    return Surrogate(**{"model": "rf", "features": ["onehot"], "target": "valid_acc@12", "params": {"n_estimators": 5},
-                        **settings})
-
 
 def test_fit_predict_and_output_errors_are_exact():
     table = _two_seed_table(40)
