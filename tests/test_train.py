@@ -301,6 +301,14 @@ def test_cli_reports_bad_input_in_one_line(tmp_path):
     assert len(err) == 1 and "N must be 1..15625" in err[0]
 
 
+def test_train_help_names_the_per_user_data_folder_the_loader_reads_not_shared(tmp_path):
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    done = subprocess.run([str(Path(sys.executable).parent / "nasbench-suite"), "train", "--help"], env=env,
+                          capture_output=True, text=True, check=True)
+    text = "".join(done.stdout.split())  # click wraps the help anywhere
+    assert str(tmp_path / "xdg" / "nasbench-suite" / "cifar10") in text and "shared" not in text
+
+
 def test_a_shard_from_before_a_new_protocol_field_still_resumes_and_merges(tmp_path):
     """Shards written before `resolution`/`precision` existed hold no such keys: they are the defaults, so the same
     protocol (resume and merge go on); a real difference is still refused."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.data import default_root
 
 
 @cli.command("train")
@@ -28,8 +29,9 @@ from nasbench_suite.cli.app import cli, emit, json_option
 @click.option("--group-size", type=int, default=0,
               help="cells per stacked step (default 16 on CUDA, 8 on CPU)")
 @click.option("--data", "dataset", default=None,
-              help="CIFAR-10 tarball, ImageFolder or cifar-10-batches-py folder (default: $NASBENCH_SUITE_CIFAR10 "
-                   "or ../shared/data/cifar10)")
+              help="CIFAR-10 tarball, ImageFolder or cifar-10-batches-py folder (default: $NASBENCH_SUITE_CIFAR10, "
+                   f"else the per-user data folder {default_root()}, which `nasbench-suite data cifar10 --download` "
+                   "fills)")
 @click.option("--threads", type=int, default=0, help="torch CPU threads per worker (0: torch's default)")
 @click.option("--adopt", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="folder of shards trained with the same settings under another protocol name (a pilot "
