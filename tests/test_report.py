@@ -735,9 +735,26 @@ def test_markdown_table_and_terminal_columns_are_exact():
     runs = hand_runs({("x" * 30, 0): ([10, 10], [8, 10]), ("y", 0): ([10], [10]), ("y", 1): ([10], [10]),
                       ("x" * 30, 1): ([10, 10, 10], [4, 9, 10])}, {"amount": 100.0, "unit": "seconds"})
     board = leaderboard(runs)
-    assert ("x" * 26 + " ") in format_compact(board) and "x" * 27 not in format_compact(board)  # names cut at 26
+    assert ("x" * 17 + "…" + "x" * 8 + " ") in format_compact(board)  # names cut to 26 characters, marked
     row = next(line for line in format_leaderboard(board).splitlines() if "| " + "x" * 30 + " |" in line)
     assert row.split(" | ")[-3:-1] == ["2", "25"]  # median queries (2.5) and simulated seconds to the optimum, whole
+
+
+def test_terminal_leaderboard_marks_cut_labels_and_keeps_two_long_labels_apart():
+    from nasbench_suite.report import format_compact
+
+    policy, best = "reinforce:lr=0.001,incumbent=policy", "reinforce:lr=0.001,incumbent=best"
+    middle = "a" * 20 + "{}" + "a" * 20  # differ only where a cut label has its '…'
+    runs = hand_runs({(policy, 0): ([10], [9]), (best, 0): ([10], [8]), (middle.format("x"), 0): ([10], [7]),
+                      (middle.format("y"), 0): ([10], [6]), ("rea", 0): ([10], [5])},
+                     {"amount": 100.0, "unit": "seconds"})
+    board = leaderboard(runs)
+    board["degenerate"] = ["", "", "", "", "is random search here"]
+    rows = format_compact(board).splitlines()[2:]
+    labels = [row[4:30].rstrip() for row in rows]
+    assert labels == ["reinforce:lr=0.00…t=policy", "reinforce:lr=0.00…ent=best", "aaaaaaaaaaaaaaaaaaaaxaa…#3",
+                      "aaaaaaaaaaaaaaaaaaaayaa…#4", "rea †"]
+    assert len({len(row) for row in rows}) == 1  # the columns after the label stay aligned
 
 
 def test_timing_keeps_the_times_of_runs_reused_from_disk(tmp_path):

@@ -68,14 +68,24 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def short_labels(labels: Sequence[str], width: int) -> list[str]:
+    """Each label in at most `width` characters: a longer one keeps its head and its tail (where specs differ, in
+    their hyperparameter values) around a '…'; labels that would still coincide end in their position instead."""
+    tail = width // 3
+    short = [label if len(label) <= width else f"{label[:width - tail - 1]}…{label[-tail:]}" for label in labels]
+    return [s if short.count(s) == 1 else f"{label[:width - len(str(i)) - 2]}…#{i}"
+            for i, (label, s) in enumerate(zip(labels, short), start=1)]
+
+
 def format_compact(board: pd.DataFrame) -> str:
-    """The leaderboard in under 100 columns for a terminal: best mean rank first (the order of `board`)."""
+    """The leaderboard in under 100 columns for a terminal: best mean rank first (the order of `board`); long names
+    are shortened with a '…' (`--wide` prints them whole)."""
     lines = ["rows by mean rank over seeds (1 = best); final = report metric of the incumbent, mean +- 95% CI",
              f"{'#':>2}  {'strategy':<26} {'final':>16} {'median':>7} {'mean rank':>9} {'queries/run':>11}"]
-    for place, (name, r) in enumerate(board.iterrows(), start=1):
-        label = f"{name} †" if r.get("degenerate") else name
+    names = short_labels([f"{name} †" if r.get("degenerate") else str(name) for name, r in board.iterrows()], 26)
+    for place, (label, (_, r)) in enumerate(zip(names, board.iterrows()), start=1):
         ci = f" +- {_number(r.final_ci95)}" if np.isfinite(r.final_ci95) else ""
-        lines.append(f"{place:>2}  {label[:26]:<26} {_number(r.final_mean) + ci:>16} {_number(r.final_median):>7} "
+        lines.append(f"{place:>2}  {label:<26} {_number(r.final_mean) + ci:>16} {_number(r.final_median):>7} "
                      f"{_number(r.mean_rank):>9} {_number(r.queries_mean, 1):>11}")
     return "\n".join(lines)
 
