@@ -4,7 +4,6 @@ recipe, and its input errors. Written for the mutants of runner/simulate.py that
 
 from __future__ import annotations
 
-import hashlib
 import time
 import zlib
 
@@ -15,6 +14,7 @@ from test_invariants import SPACE, make_table, saved
 from nasbench_suite.benchmark import TableBenchmark
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.runner import proxy_lookup, run, strategy_rngs
+from nasbench_suite.table import Table
 
 VALID = 40 + 50 * np.random.default_rng(0).permutation(SPACE) / SPACE
 
@@ -89,7 +89,7 @@ def test_runs_record_the_table_file_they_ran_on(tmp_path):
     runs = run(TableBenchmark(table, "valid_acc", "test_acc"), ["random"], [0], "3q", jobs=1)
     recorded = runs.meta["protocol"]["benchmark"]
     assert recorded["table_file"] == "toy.h5" and runs.meta["table_path"] == str(tmp_path / "toy.h5")
-    assert recorded["table_file_sha256"] == hashlib.sha256((tmp_path / "toy.h5").read_bytes()).hexdigest()
+    assert recorded["table_content_sha256"] == Table.load(tmp_path / "toy.h5").content_sha256()
 
 
 # ---- runs.py and presets.py ---------------------------------------------------------------------------------

@@ -258,7 +258,7 @@ def _meta(benchmark: Benchmark, strategies: list[str], seeds: list[int], budget:
     location = described.pop("table", None)
     if location and Path(location).is_file():
         described["table_file"] = Path(location).name
-        described["table_file_sha256"] = hashlib.sha256(Path(location).read_bytes()).hexdigest()
+        described["table_content_sha256"] = benchmark.table.content_sha256()
     protocol = {"benchmark": described, "budget": {"amount": budget.amount, "unit": budget.unit},
                 "default_fidelity": default_fidelity, "fidelities": list(fidelities),
                 "proxy_sha256": (hashlib.sha256(np.asarray(proxy, dtype=np.float64).tobytes()).hexdigest()

@@ -15,6 +15,8 @@ h5py is imported here and nowhere else in the package.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import warnings
@@ -28,21 +30,13 @@ import h5py
 import numpy as np
 
 from nasbench_suite import jsonio
-from nasbench_suite.atomic import atomic_path
-from nasbench_suite.errors import UserInputError
+from nasbench_suite.atomic import write_atomic
 from nasbench_suite.space import ArchLike, get_space
-
-FORMAT = "nasbench-suite-table"
-SCHEMA_VERSION = 1
-MEAN_SEED = -1
-JSON_ATTRS = ("protocol", "provenance", "software", "hardware")
-TEXT_ATTRS = ("space", "dataset", "dataset_sha256", "created", "description")
+from nasbench_suite.table.schema import (AXES, FORMAT, JSON_ATTRS, SCHEMA_VERSION, SERIES_GROUPS,
+                                         TEXT_ATTRS, TableError, check_layout, check_values, root_attrs,
+                                         series_attrs)
 
 SeedChoice = Union[str, int, np.random.Generator]
-
-
-class TableError(UserInputError):
-    """A table file or request that cannot be served."""
 
 
 @dataclass
@@ -307,11 +301,32 @@ class Table:
         return out
 
     # ---- persistence -------------------------------------------------------------------------------
+    def content_sha256(self) -> str:
+        """sha256 of everything that can change an answer: space, dataset, protocol, axes, and each metric and
+        column (name, unit, values), in a canonical order and byte form. Not the file's layout, compression,
+        `created`, path, descriptions or provenance: two files with the same answers hash the same."""
+        digest = hashlib.sha256()
+        header = {"format": FORMAT, "schema_version": SCHEMA_VERSION, "space": self.space, "dataset": self.dataset,
+                  "dataset_sha256": self.dataset_sha256, "protocol": self.protocol,
+                  "axes": {name: len(getattr(self, name)) for name in AXES},
+                  **{group: {name: s.unit for name, s in sorted(getattr(self, group).items())}
+                     for group in SERIES_GROUPS}}
+        digest.update(json.dumps(header, sort_keys=True).encode())
+        for name in AXES:
+            digest.update(getattr(self, name).astype("<i8").tobytes())
+        for group, dtype in zip(SERIES_GROUPS, ("<f4", "<f8")):
+            for _, series in sorted(getattr(self, group).items()):
+                values = series.values.astype(dtype)
+                digest.update(np.where(np.isnan(values), np.nan, values).astype(dtype).tobytes())  # one NaN
+        return digest.hexdigest()
+
     def save(self, path: str | os.PathLike) -> Path:
-        """Write atomically: a temporary file in the same folder, then a rename over `path`."""
+        """Write atomically: the HDF5 image is built in memory (a write error inside HDF5 can crash it), then
+        written to a temporary file renamed over `path`; TableError naming `path` if the disk refuses it."""
         path = Path(path)
         created = self.created or datetime.now(timezone.utc).isoformat(timespec="seconds")
-        with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+        image = io.BytesIO()
+        with h5py.File(image, "w") as f:
             f.attrs["format"] = FORMAT
             f.attrs["schema_version"] = SCHEMA_VERSION
             for key in TEXT_ATTRS:
@@ -327,36 +342,35 @@ class Table:
                     ds = f.create_dataset(f"{group}/{name}", data=series.values, compression="gzip",
                                           compression_opts=4, shuffle=True)
                     ds.attrs.update(series.attrs())
+        try:
+            write_atomic(path, lambda fh: fh.write(image.getbuffer()))
+        except OSError as exc:
+            raise TableError(f"cannot write table {path}: {exc.strerror or exc}; free some space or choose "
+                             "another place") from None
         self.created, self.path = created, path
         return path
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Table":
-        """Read and validate a table file; one clear TableError for anything that is not one."""
+        """Read and validate a table file (schema.py: structure first, data after); one clear TableError for
+        anything that is not one."""
         path = Path(path)
         if not path.is_file():
             raise TableError(f"table file not found: {path}")
         try:
             with h5py.File(path, "r") as f:
-                if f.attrs.get("format") != FORMAT:
-                    raise TableError(f"{path} is an HDF5 file but not a {FORMAT} (no format attribute)")
-                version = int(f.attrs.get("schema_version", -1))
-                if version != SCHEMA_VERSION:
-                    raise TableError(f"{path} has table schema {version}; this version reads schema "
-                                     f"{SCHEMA_VERSION}")
-                attrs = {k: str(f.attrs.get(k, "")) for k in TEXT_ATTRS}
-                # lenient on read: tables written before jsonio may hold NaN
-                attrs.update({k: json.loads(f.attrs.get(k, "{}")) for k in JSON_ATTRS})
-                axes = {name: f[f"axes/{name}"][()] for name in ("archs", "seeds", "epochs")}
-                groups = {group: {name: Series(ds[()], **{k: str(ds.attrs.get(k, "")) for k in
-                                                          ("description", "unit", "source")})
-                                  for name, ds in f[group].items()}
-                          for group in ("metrics", "columns")}
+                attrs = root_attrs(f, path)
+                datasets = check_layout(f, path)
+                axes = {name: ds[()] for name, ds in datasets["axes"].items()}
+                groups = {group: {name: Series(ds[()], **series_attrs(ds, path, f"/{group}/{name}"))
+                                  for name, ds in datasets[group].items()}
+                          for group in SERIES_GROUPS}
         except TableError:
             raise
-        except (OSError, KeyError, ValueError) as exc:
+        except (OSError, KeyError, ValueError, TypeError) as exc:
             raise TableError(f"{path} is not a readable {FORMAT} file (not HDF5, truncated or missing "
                              f"parts): {exc}") from None
+        check_values(path, axes, groups, get_space(attrs["space"]).size)
         table = cls(archs=axes["archs"], seeds=axes["seeds"], epochs=axes["epochs"],
                     metrics=groups["metrics"], columns=groups["columns"], **attrs)
         table.path = path
