@@ -230,3 +230,36 @@ def test_content_sha256_ignores_layout_created_and_descriptions_but_not_values_n
 def test_content_sha256_of_a_committed_table_is_the_same_on_every_machine():
     assert open_table("cifar10-jpeg75-micro").content_sha256() == (
         "fdd75cdd5712db4b0395b7d18e02ecebeed1c7676e96d1cb64bd18caf608ae36")
+
+
+# ---- items 5 and 6: merge ------------------------------------------------------------------------------------------
+def test_a_merged_table_merges_again_and_keeps_every_command(tmp_path):
+    merged = resolve_table("cifar10-jpeg75-micro")  # made by `merge`: its provenance command is a list
+    result = CliRunner().invoke(cli, ["merge", str(merged), "--out", str(tmp_path / "x.h5"), "--json"])
+    assert result.exit_code == 0, result.output
+    again = Table.load(tmp_path / "x.h5")
+    assert again.provenance["command"] == Table.load(merged).provenance["command"]
+    shard = small_table()
+    shard.provenance = {"command": "nasbench-suite train --protocol toy"}
+    shard = shard.save(tmp_path / "shard.h5")
+    once = merge_shards([shard]).save(tmp_path / "once.h5")
+    assert merge_shards([once, shard]).provenance["command"] == ["nasbench-suite train --protocol toy"]
+
+
+def _file_size_limit(limit: int):
+    """In the child: writes past `limit` bytes fail (EFBIG) as on a full disk, instead of killing it (SIGXFSZ)."""
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_merge_onto_a_full_disk_ends_with_one_line_naming_the_output_and_leaves_nothing(tmp_path):
+    out = tmp_path / "out" / "merged.h5"
+    out.parent.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "nasbench_suite", "merge", str(resolve_table("cifar10-jpeg75-cpu")),
+                           "--out", str(out)], capture_output=True, text=True, timeout=300,
+                          preexec_fn=_file_size_limit(64 * 1024))
+    assert proc.returncode == 2, proc.stderr[-2000:]  # was -11 (SIGSEGV) after ~130 lines of HDF5 errors
+    assert proc.stderr == f"error: cannot write table {out}: File too large; free some space or choose another place\n"
+    assert list(out.parent.iterdir()) == []

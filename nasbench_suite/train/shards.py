@@ -214,9 +214,15 @@ def merge_shards(paths: Sequence[str | os.PathLike]) -> Table:
     if "train_seconds" in merged.metrics and "eval_seconds" in merged.metrics:
         set_timing_columns(merged, sources.get(TIMING_COLUMNS[0], ""))
     merged.provenance = {**merged.provenance, "merged_from": [f.name for f in files],
-                         "command": sorted({t.provenance.get("command", "") for t in tables}),
+                         "command": sorted({c for t in tables for c in _commands(t.provenance)}),
                          "merge_command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])}
     return merged
+
+
+def _commands(provenance: dict) -> list[str]:
+    """The training command(s) a table came from: one for a shard, a list for a merged table."""
+    command = provenance.get("command", "")
+    return [str(c) for c in command] if isinstance(command, list) else [str(command)]
 
 
 def _canonical(protocol: dict) -> dict:
