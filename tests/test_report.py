@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -125,8 +126,9 @@ def test_write_report_files(tmp_path):
     csv = pd.read_csv(tmp_path / "leaderboard.csv", index_col=0)
     assert list(csv.index) == ["A", "B", "C"] and csv.loc["A", "final_mean"] == 9.75
     header = jsonio.loads((tmp_path / "leaderboard.json").read_text())["header"]
-    assert header["software"]["numpy"] == np.__version__ and header["hardware"]["cores"] >= 1
-    assert "created" not in header and "load_average_1_5_15min" not in header["hardware"]  # they go to timing.json
+    assert not {"software", "hardware", "created"} & set(header)  # they go to environment.json and timing.json
+    machine = jsonio.loads((tmp_path / "environment.json").read_text())
+    assert machine["software"]["numpy"] == np.__version__ and machine["hardware"]["cores"] >= 1
     measured = jsonio.loads((tmp_path / "timing.json").read_text())
     assert measured["jobs"] == 3 and measured["runs"]["C/1"] == {"wall_seconds": 0.02, "cpu_seconds": 0.004}
     assert measured["strategies"]["A"]["cpu_ms"] == pytest.approx(5.0) and len(measured["load_average_1_5_15min"]) == 3
@@ -352,12 +354,11 @@ def test_report_header_lines_name_protocol_table_provenance_and_tests():
             "b": {"repo": "D-X-Y/NATS-Bench", "commit": "0123456789abcdef"},
             "c": {"repo": "other/repo", "commit": "fedcba9876543210"}}}}
     header = {"protocol": protocol, "strategies": ["A", "B", "C"], "seeds": [0, 1, 2, 5], "runs": 12,
-              "reference": runs.meta["reference"], "software": {"numpy": "2.0"},
-              "hardware": {"cpu": "a CPU", "cores": 2, "platform": "Linux"},
+              "reference": runs.meta["reference"],
               "friedman": {"seeds": 4, "statistic": 5.25, "pvalue": 0.0724, "alpha": 0.05, "nemenyi_cd": 1.6571},
               "command": "nasbench-suite benchmark"}
     lines = _markdown(header, board, [("final_scores", "Final values.")]).splitlines()
-    assert lines[:14] == [
+    assert lines[:13] == [
         "# Leaderboard: hand-made, preset `hand`", "",
         "- protocol: a hand-made protocol",
         "- search metric (seen): seen at 12 epochs (multi-fidelity strategies: 12); seed mode mean; report metric "
@@ -367,8 +368,8 @@ def test_report_header_lines_name_protocol_table_provenance_and_tests():
         "- reference: optimum 10.0000, top-1% threshold 9.0000, worst 0.0000 over 10 cells",
         "- table: t.h5 sha256 ab12; dataset hand-made (sha256 none published); provenance: imported: "
         "D-X-Y/NATS-Bench@0123456789 (2 files), other/repo@fedcba9876 (1 file)",
-        "- software: numpy 2.0",
-        "- hardware: a CPU, 2 cores, Linux; measured wall and CPU times: timing.json",
+        "- environment: software versions and hardware in environment.json, measured wall and CPU times in "
+        "timing.json (kept apart: they differ from machine to machine)",
         "- excluded cells: 1,234 cells of the space are not searchable (no valid_acc)",
         "- command: nasbench-suite benchmark",
         "- † C is degenerate under this protocol: no proxy here",
@@ -720,8 +721,7 @@ def test_leaderboard_markdown_says_what_the_protocol_does_not_record(tmp_path, m
         "- runs: 6 = 3 strategies x 2 seeds (0..1)",
         "- reference: optimum 10.0000, top-1% threshold 9.0000, worst 0.0000 over 10 cells",
         "- table: surrogate sha256 -; dataset None (sha256 none published); provenance: -: -"]
-    software = out["header"]["software"]
-    assert lines[8] == "- software: " + ", ".join(f"{k} {v}" for k, v in software.items())
+    assert lines[8].startswith("- environment: ") and "software" not in out["header"]
     board = lines.index(next(line for line in lines if line.startswith("| # |")))
     assert lines[board - 1] == "" and lines[board + 2 + 3] == ""  # the table (header, rule, 3 rows) stands apart
     plt.close("all")
@@ -778,3 +778,38 @@ def test_timing_keeps_the_times_of_runs_reused_from_disk(tmp_path):
     assert again["strategies"]["C"]["runs_timed"] == 1  # C/1's unknown time stays unknown, not zero
     created = datetime.fromisoformat(again["created"])
     assert created.utcoffset() == timedelta(0) and all(round(x, 2) == x for x in again["load_average_1_5_15min"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["--strategies", "random,rea", "--budget", "20q"],
+                                  ["--preset", "hw-pareto", "--strategies", "random,mo-rea", "--budget", "20q"]],
+                         ids=["benchmark", "hw-benchmark"])
+def test_leaderboard_files_are_the_same_bytes_on_a_machine_with_other_software_and_hardware(args, tmp_path,
+                                                                                          monkeypatch):
+    """The committed leaderboards, plots and site must not change when the README's main command runs elsewhere:
+    the software versions and the hardware go to environment.json only."""
+    from click.testing import CliRunner
+
+    from nasbench_suite.cli import cli, commands  # noqa: F401  (registers the commands)
+    from nasbench_suite.report import write
+    from nasbench_suite.report.site import render_site
+
+    def benchmark(machine: str) -> Path:
+        out = tmp_path / machine / "results"
+        done = CliRunner().invoke(cli, ["benchmark", *args, "--seeds", "2", "--jobs", "1", "--out", str(out)])
+        assert done.exit_code == 0, done.output
+        return out
+
+    here = benchmark("here")
+    monkeypatch.setattr(write, "package_versions", lambda packages: {p: "0.0-elsewhere" for p in packages})
+    monkeypatch.setattr(write, "machine", lambda: {"cpu": "another CPU", "cores": 64, "platform": "elsewhere"})
+    there = benchmark("there")
+    assert jsonio.loads((there / "environment.json").read_text())["hardware"]["cpu"] == "another CPU"
+    compared = sorted(p.relative_to(here) for p in here.rglob("*") if p.is_file() and "runs" not in p.parts
+                      and p.name not in ("timing.json", "environment.json"))
+    assert {"leaderboard.md", "leaderboard.json", "leaderboard.csv"} <= {p.as_posix() for p in compared}
+    assert len([p for p in compared if p.parent.name == "plots"]) >= 6
+    for name in compared:
+        assert (here / name).read_bytes() == (there / name).read_bytes(), name
+    assert render_site(here) == render_site(there)
+    plt.close("all")

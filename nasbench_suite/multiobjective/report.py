@@ -32,11 +32,12 @@ from nasbench_suite.report.stats import (  # noqa: E402
 )
 from nasbench_suite.report.write import (  # noqa: E402
     CAPTIONS as SINGLE_CAPTIONS,
-    environment,
+    ENVIRONMENT_LINE,
     figure_lines,
     human_title,
     markdown_table,
     save_figures,
+    write_environment,
     write_timing,
 )
 from nasbench_suite.runner import Runs  # noqa: E402
@@ -91,8 +92,8 @@ def hw_leaderboard(problem: HWProblem, runs: Runs, results: dict[tuple[str, int]
 def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int], HWRun], out_dir: str | Path,
                     extra: dict[str, Any] | None = None,
                     timing_extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write leaderboard.{csv,md,json}, timing.json and plots/ under `out_dir`; returns the header and the
-    leaderboard. Measured or machine-dependent entries (timing_extra, e.g. jobs) go to timing.json only."""
+    """Write leaderboard.{csv,md,json}, timing.json, environment.json and plots/ under `out_dir`; returns the header
+    and the leaderboard. Measured or machine-dependent entries (timing_extra, e.g. jobs) go to timing.json only."""
     out_dir = Path(out_dir)
     board = hw_leaderboard(problem, runs, results)
     seeds = common_seeds(runs)
@@ -100,7 +101,7 @@ def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int
     preset = problem.preset
     header = {"preset": preset.settings(), "table": problem.table_name, "device_class": device_class(
               preset.device_metric), "reference": runs.meta["reference"], "strategies": runs.strategies,
-              "seeds": runs.seeds, "runs": len(runs), **environment(),
+              "seeds": runs.seeds, "runs": len(runs),
               "friedman": None if cd is None else {"statistic": cd.statistic, "pvalue": cd.pvalue,
                                                      "nemenyi_cd": cd.cd, "alpha": cd.alpha, "seeds": cd.blocks},
               **(extra or {})}
@@ -110,7 +111,8 @@ def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int
     write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(text.encode()))
     figures = _figures(problem, runs, results, board, cd)
     save_figures(figures, out_dir / PLOTS_DIR)
-    write_timing(runs, out_dir, timing_extra)  # measured times apart, so the rest reproduces byte for byte
+    write_timing(runs, out_dir, timing_extra)  # measured times and the machine apart, so the rest reproduces
+    write_environment(out_dir)  # byte for byte on any machine
     markdown = _markdown(problem, header, board, [(name, CAPTIONS[name]) for name in figures])
     write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(markdown.encode()))
     return {"header": header, "leaderboard": board}
@@ -244,7 +246,7 @@ def _markdown(problem: HWProblem, header: dict[str, Any], board: pd.DataFrame, f
         f = header["friedman"]
         lines.append(f"- Friedman test over {f['seeds']} seeds: chi2 = {f['statistic']:.2f}, p = {f['pvalue']:.3g}; "
                      f"Nemenyi critical difference of mean ranks (alpha {f['alpha']}): {f['nemenyi_cd']:.3f}")
-    lines += [f"- {key}: {header[key]}" for key in ("command",) if key in header]
+    lines += [f"- {key}: {header[key]}" for key in ("command",) if key in header] + [ENVIRONMENT_LINE]
     lines += ["", format_hw_leaderboard(board), ""]
     lines += figure_lines(figures)
     return "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.report.write import ENVIRONMENT_FILE
 
 SITE_FILE = "index.html"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -112,7 +113,8 @@ def _board(folder: Path, results_dir: Path, out_dir: Path) -> Board:
     figures = [(name, caption, _svg(folder / "plots" / f"{name}.svg", f"{slug}-{name}"))
                for name, caption in FIGURE.findall(markdown) if (folder / "plots" / f"{name}.svg").is_file()]
     links = [(name, os.path.relpath(folder / name, out_dir).replace(os.sep, "/"))
-             for name in ("leaderboard.csv", "leaderboard.json", "leaderboard.md", "plots") if (folder / name).exists()]
+             for name in ("leaderboard.csv", "leaderboard.json", "leaderboard.md", "plots", ENVIRONMENT_FILE)
+             if (folder / name).exists()]  # the environment as a link only: its content differs between machines
     command = f"{header['command']} --out {where}" if "command" in header else ""
     return Board(slug, title, where, facts, notes, columns, rows, list(board.index), figures, links, command)
 

@@ -1,8 +1,8 @@
-"""Writing a leaderboard: CSV, Markdown and JSON (with the protocol, provenance, software and hardware), plots, and
-the measured times apart in timing.json.
+"""Writing a leaderboard: CSV, Markdown and JSON (with the protocol and provenance), plots, and apart from them what
+depends on the machine: the measured times in timing.json, the software versions and hardware in environment.json.
 
-Everything but timing.json is a function of the runs, the protocol and the software: rerunning the same benchmark
-in the same environment rewrites those files byte for byte.
+Everything but those two files is a function of the runs and the protocol: rerunning the same benchmark, on this
+machine or another with the same packages, rewrites those files byte for byte.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ CAPTIONS = {
     "critical_difference": "Mean rank of the final value over runs (1 = best): strategies joined by a bar are not "
                            "separated by the Nemenyi test after a Friedman test."}
 TIMING_FILE = "timing.json"
+ENVIRONMENT_FILE = "environment.json"
+ENVIRONMENT_LINE = (f"- environment: software versions and hardware in {ENVIRONMENT_FILE}, measured wall and CPU times "
+                    f"in {TIMING_FILE} (kept apart: they differ from machine to machine)")
 SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "scikit-learn", "xgboost", "optuna", "matplotlib", "h5py",
             "click", "tqdm")
 
@@ -46,6 +49,12 @@ SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "scikit-learn", "xgboo
 def environment() -> dict[str, Any]:
     """Software versions and the hardware the leaderboard was computed on."""
     return {"software": package_versions(SOFTWARE), "hardware": machine()}
+
+
+def write_environment(out_dir: Path) -> Path:
+    """environment.json: `environment()`, beside the leaderboard rather than in it, so the leaderboard's files are
+    the same bytes on every machine."""
+    return write_atomic(out_dir / ENVIRONMENT_FILE, lambda fh: fh.write(jsonio.dumps(environment(), indent=2).encode()))
 
 
 def _seed_summary(seeds: list[int]) -> str:
@@ -110,8 +119,8 @@ def format_leaderboard(board: pd.DataFrame) -> str:
 
 def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] | None = None,
                  timing_extra: dict[str, Any] | None = None, highlight: Sequence[str] = ()) -> dict[str, Any]:
-    """Write leaderboard.{csv,md,json}, timing.json and the plots under `out_dir`; returns the header and the
-    leaderboard.
+    """Write leaderboard.{csv,md,json}, timing.json, environment.json and the plots under `out_dir`; returns the
+    header and the leaderboard.
 
     extra: more header entries (e.g. the command line). timing_extra: more measured entries for timing.json
     (e.g. jobs, total wall seconds): anything that changes from one identical rerun to the next goes there.
@@ -130,7 +139,7 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
     cd = critical_difference(scores)
     palette = plots.looks(runs.strategies, plots.families(runs.strategies, STRATEGIES), highlight, degenerate)
     header = {"protocol": protocol, "protocol_hash": runs.meta["protocol_hash"], "strategies": runs.strategies,
-              "seeds": runs.seeds, "runs": len(runs), "reference": reference, **environment(),
+              "seeds": runs.seeds, "runs": len(runs), "reference": reference,
               "friedman": None if cd is None else {"statistic": cd.statistic, "pvalue": cd.pvalue,
                                                      "nemenyi_cd": cd.cd, "alpha": cd.alpha, "seeds": cd.blocks},
               **(extra or {})}
@@ -140,6 +149,7 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
     write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(
         jsonio.dumps({"header": header, "leaderboard": rows}, indent=2).encode()))
     write_timing(runs, out_dir, timing_extra)
+    write_environment(out_dir)
 
     dataset = bench.get("dataset", "")
     title = human_title(f"{DATASETS.get(dataset, dataset)}, {protocol.get('preset', 'custom')} protocol",
@@ -185,10 +195,7 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
              f"worst {ref['worst']:.4f} over {ref['cells']} cells",
              f"- table: {bench.get('table_file', bench.get('kind'))} sha256 {bench.get('table_file_sha256', '-')}; "
              f"dataset {bench.get('dataset')} (sha256 {bench.get('dataset_sha256') or 'none published'}); "
-             f"provenance: {provenance.get('kind', '-')}: {sources}",
-             "- software: " + ", ".join(f"{k} {v}" for k, v in header["software"].items()),
-             f"- hardware: {header['hardware']['cpu']}, {header['hardware']['cores']} cores, "
-             f"{header['hardware']['platform']}; measured wall and CPU times: {TIMING_FILE}"]
+             f"provenance: {provenance.get('kind', '-')}: {sources}", ENVIRONMENT_LINE]
     if bench.get("excluded_cells") is not None:  # cells the benchmark leaves out of the searchable set
         reason = f" ({bench['excluded_reason']})" if bench.get("excluded_reason") else ""
         lines.append(f"- excluded cells: {bench['excluded_cells']:,} cells of the space are not searchable{reason}")
