@@ -263,3 +263,40 @@ def test_merge_onto_a_full_disk_ends_with_one_line_naming_the_output_and_leaves_
     assert proc.returncode == 2, proc.stderr[-2000:]  # was -11 (SIGSEGV) after ~130 lines of HDF5 errors
     assert proc.stderr == f"error: cannot write table {out}: File too large; free some space or choose another place\n"
     assert list(out.parent.iterdir()) == []
+
+
+# ---- item 13: arch inputs of the Python API ------------------------------------------------------------------------
+OPS_6111 = NB201.to_ops(6111)
+
+
+@pytest.mark.parametrize("arch", [np.array(6111), np.array(6111, dtype=np.uint16), np.int16(6111), np.int64(6111),
+                                  np.array(NB201.to_str(6111))])
+def test_a_0d_array_or_numpy_integer_is_one_index(nb201_table, arch):
+    assert nb201_table.query(arch, "test_acc", 200) == nb201_table.query(6111, "test_acc", 200)
+    assert NB201.to_ops(arch) == OPS_6111
+
+
+@pytest.mark.parametrize("arch, message", [
+    ((True, False, True, True, False, False), "op id True"),
+    ([False] * 6, "op id False"),
+    ((1, True, 2, 3, 4, 0), "op id True"),
+    (6111.0, "arch index must be an integer, got 6111.0 (float)"),
+    (np.float64(6111.0), "arch index must be an integer, got 6111.0 (float64)"),
+    (np.array(6111.0), "arch index must be an integer, got 6111.0 (float64)"),
+])
+def test_bools_and_floats_are_refused_not_read_as_ops_or_indices(nb201_table, arch, message):
+    with pytest.raises(UserInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        nb201_table.query(arch, "test_acc", 200)
+    with pytest.raises(UserInputError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        nb201_table.query_many([arch], "test_acc", 200)
+
+
+def test_query_many_reads_an_n_by_6_array_as_op_ids_of_n_cells(nb201_table):
+    expected = nb201_table.query_many([6111, 0], "test_acc", 200)
+    ops = np.array([OPS_6111, NB201.to_ops(0)])
+    assert np.array_equal(nb201_table.query_many(ops, "test_acc", 200), expected, equal_nan=True)
+    assert np.array_equal(nb201_table.query_many(ops[:1], "test_acc", 200), expected[:1])
+    with pytest.raises(UserInputError, match=r"1-D \(indices\) or of shape \(n, 6\) \(op ids\), got shape \(2, 3\)"):
+        nb201_table.query_many(np.zeros((2, 3), dtype=int), "test_acc", 200)
+    with pytest.raises(UserInputError, match="op ids must be an integer array"):
+        nb201_table.query_many(ops.astype(bool), "test_acc", 200)

@@ -108,6 +108,11 @@ class NB201Space:
             return parse_arch_str(arch)
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
             return tuple(int(o) for o in self._index_ops[self._check_index(arch)])
+        if isinstance(arch, np.ndarray) and arch.ndim == 0:  # np.array(6111): the scalar it holds
+            return self.to_ops(arch[()])
+        if isinstance(arch, (float, np.floating)):
+            raise UserInputError(f"arch index must be an integer, got {arch} ({type(arch).__name__}); expected "
+                                 f"0..{NUM_ARCHS - 1}")
         if isinstance(arch, (tuple, list, np.ndarray)):
             if len(arch) != NUM_EDGES:
                 raise UserInputError(f"an op tuple needs {NUM_EDGES} entries (one per edge), got {len(arch)}")
@@ -123,6 +128,8 @@ class NB201Space:
                 return index
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
             return self._check_index(arch)
+        if isinstance(arch, np.ndarray) and arch.ndim == 0:
+            return self.to_index(arch[()])
         return int(self._code_to_index[ops_to_code(self.to_ops(arch))])
 
     def to_str(self, arch: ArchLike) -> str:
@@ -130,12 +137,20 @@ class NB201Space:
         return format_arch_str(self.to_ops(arch))
 
     def indices_of(self, archs: Iterable[ArchLike]) -> np.ndarray:
-        """Official indices of many cells (vectorised for a 1-D integer array and for op tuples of ints)."""
-        if isinstance(archs, np.ndarray) and archs.ndim == 1 and archs.dtype.kind in "iu":
-            return self.check_indices(archs)
+        """Official indices of many cells: a 1-D array of indices, an (n, 6) array of op ids, or any accepted forms
+        (vectorised for numeric arrays and for op tuples of ints)."""
+        if isinstance(archs, np.ndarray):
+            if archs.ndim == 2 and archs.shape[1] == NUM_EDGES:
+                return self._code_to_index[ops_to_code(self.check_ops(archs))]
+            if archs.ndim != 1:
+                raise UserInputError(f"an array of archs must be 1-D (indices) or of shape (n, {NUM_EDGES}) (op ids), "
+                                     f"got shape {archs.shape}")
+            if archs.dtype.kind not in "OSU":
+                return self.check_indices(archs)
         archs = list(archs)
         if archs and all(isinstance(a, tuple) and len(a) == NUM_EDGES
-                         and all(isinstance(o, (int, np.integer)) for o in a) for a in archs):
+                         and all(isinstance(o, (int, np.integer)) and not isinstance(o, bool) for o in a)
+                         for a in archs):
             return self._code_to_index[ops_to_code(self.check_ops(np.asarray(archs)))]
         return np.fromiter((self.to_index(a) for a in archs), dtype=np.int64, count=len(archs))
 
@@ -184,7 +199,7 @@ class NB201Space:
             if op not in _OP_ID:
                 raise UserInputError(f"unknown op {op!r}; valid ops: {', '.join(OPS)}")
             return _OP_ID[op]
-        if isinstance(op, (int, np.integer)) and 0 <= int(op) < NUM_OPS:
+        if isinstance(op, (int, np.integer)) and not isinstance(op, bool) and 0 <= int(op) < NUM_OPS:
             return int(op)
         raise UserInputError(f"op id {op!r} out of range; expected 0..{NUM_OPS - 1} or one of {', '.join(OPS)}")
 

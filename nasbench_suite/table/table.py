@@ -157,12 +157,9 @@ class Table:
 
     def query_many(self, archs: Iterable[ArchLike] | np.ndarray, metric: str = "test_acc",
                    epoch: int | None = None, seed: str | int = "mean") -> np.ndarray:
-        """Vectorised query: archs as an integer array of official indices (fast path) or any accepted forms."""
-        if isinstance(archs, np.ndarray):
-            indices = self.space_obj.check_indices(archs)
-        else:
-            indices = self.space_obj.indices_of(archs)
-        return self._query_rows(indices, metric, epoch, seed)
+        """Vectorised query: archs as an integer array of official indices (fast path), an (n, 6) array of op ids
+        or any accepted forms."""
+        return self._query_rows(self.space_obj.indices_of(archs), metric, epoch, seed)
 
     def _query_rows(self, indices: np.ndarray, metric: str, epoch: int | None, seed: str | int) -> np.ndarray:
         """query_many for int64 indices already known to be in the space."""
