@@ -813,3 +813,47 @@ def test_leaderboard_files_are_the_same_bytes_on_a_machine_with_other_software_a
         assert (here / name).read_bytes() == (there / name).read_bytes(), name
     assert render_site(here) == render_site(there)
     plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def holed_table(tmp_path_factory) -> Path:
+    """A toy table at epochs 25, 50 and 300: no valid_acc for cells 0-99 (not searchable), no test_acc for cells
+    0-9 and 100-149 (50 searchable cells without a report value), 1 s per epoch."""
+    from test_invariants import SPACE, make_table
+
+    valid = np.repeat((40 + 50 * np.random.default_rng(1).permutation(SPACE) / SPACE)[:, None], 3, axis=1)
+    test = 130 - valid
+    valid[:100] = np.nan
+    test[:10] = test[100:150] = np.nan
+    table = make_table(np.arange(SPACE), {"valid_acc": valid, "test_acc": test}, epochs=(25, 50, 300))
+    return table.save(tmp_path_factory.mktemp("holed") / "holed.h5")
+
+
+def _header_lines(table: Path, out: Path, *args: str) -> list[str]:
+    from click.testing import CliRunner
+
+    from nasbench_suite.cli import cli, commands  # noqa: F401  (registers the commands)
+
+    done = CliRunner().invoke(cli, ["benchmark", "--table", str(table), "--strategies", "random,rea", "--seeds", "2",
+                                    "--budget", "5q", "--jobs", "1", "--out", str(out), *args])
+    assert done.exit_code == 0, done.output
+    plt.close("all")
+    return [line for line in (out / "leaderboard.md").read_text().splitlines() if line.startswith("- ")]
+
+
+def test_header_counts_the_searchable_cells_with_a_report_value_when_some_lack_one(holed_table, tmp_path):
+    lines = _header_lines(holed_table, tmp_path)
+    reference = next(line for line in lines if line.startswith("- reference: "))
+    assert reference.endswith(" over 15475 cells")  # 15,625 - 100 not searchable - 50 searchable without test_acc
+    assert ("- excluded cells: 100 cells of the space are not searchable (100 cells have no valid_acc@25; 100 cells "
+            "have no valid_acc@50)") in lines
+
+
+def test_a_preset_epoch_below_every_recorded_epoch_moves_to_the_lowest_one(holed_table, tmp_path):
+    """nb201-paper searches at 12 epochs and scores at 200; the table records 25, 50 and 300: it searches at 25
+    (the lowest; no lower one exists) and scores at 50 (the nearest lower one), never at 300."""
+    lines = _header_lines(holed_table, tmp_path, "--preset", "nb201-paper")
+    assert lines[1].startswith("- search metric (seen): valid_acc at 25 epochs (multi-fidelity strategies: 25); ")
+    assert lines[1].endswith("report metric (scored, never seen): test_acc@50")
+    assert lines[0].endswith("single-fidelity strategies search at 25 epochs, multi-fidelity ones choose from 25, "
+                             "and the score is test_acc@50")
