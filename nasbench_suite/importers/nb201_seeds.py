@@ -158,14 +158,17 @@ def _per_seed(folder: Path, stem: str, ctpe: dict) -> tuple[np.ndarray, np.ndarr
     flat = ctpe[stem]
     runtime, size = np.asarray(flat["runtime"]), np.asarray(flat["size_in_mb"])
     starts = np.flatnonzero(np.r_[True, (runtime[1:] != runtime[:-1]) | (size[1:] != size[:-1])])
-    same = (len(starts) == NUM_ARCHS and np.array_equal(np.diff(np.r_[starts, len(runtime)]), counts)
-            and np.array_equal(runtime, runs["train_time"])
-            and np.array_equal(size[starts], [cell["model_size"][0] for cell in cells.values()])
-            and (stem != "cifar10" or np.allclose(100 - flat["loss"], runs["val_acc"], rtol=0, atol=1e-9)))
-    if not same:
+    grouped = np.array_equal(np.diff(np.r_[starts, len(runtime)]), counts)
+    checks = {f"{NUM_ARCHS} groups of equal (runtime, size) as large as the cells' run counts": grouped,
+              "the same runtime in every run": np.array_equal(runtime, runs["train_time"]),
+              "each cell's size": grouped and np.array_equal(size[starts], [c["model_size"][0] for c in
+                                                                           cells.values()]),
+              "the same accuracy in every run": stem != "cifar10" or grouped and np.allclose(
+                  100 - flat["loss"], runs["val_acc"], rtol=0, atol=1e-9)}
+    if not all(checks.values()):
         raise UserInputError(f"{SEED_SOURCES['constrained-tpe'].describe()} [{stem}] and {source.describe()} do not "
-                             f"list the same runs ({len(starts)} groups of equal runtime and size, expected "
-                             f"{NUM_ARCHS} matching the per-cell run counts); refused rather than misassign seeds")
+                             f"list the same runs: expected {', '.join(k for k, ok in checks.items() if not ok)}; "
+                             "refused rather than misassign seeds")
     return tuple(_by_seed(values, counts) for values in (runs["val_acc"], 100 - flat["loss"], runs["train_time"]))
 
 
