@@ -185,6 +185,56 @@ def test_constrained_without_free_hardware_trains_and_fails_infeasible_cells(nb2
     assert problem.feasible[run.incumbent[run.incumbent >= 0]].all()
 
 
+@pytest.mark.parametrize("hardware_free", [True, False], ids=["latency-known", "latency-after-training"])
+def test_constrained_local_search_climbs_past_infeasible_neighbours_and_never_keeps_one(nb201_table, hardware_free):
+    """Infeasible cells are told as failed runs (NaN), often before a better feasible neighbour: local search must
+    rank them last and climb (replayed here from its asks and told values), and the incumbent is the best feasible
+    value seen so far (a failed run never is)."""
+    from dataclasses import replace
+
+    from nasbench_suite.space import NB201
+    from nasbench_suite.strategies import StrategySpec, make_strategy
+    from nasbench_suite.strategies._common import fitness
+
+    preset = replace(get_hw_preset("hw-constrained").with_device("latency_fpga_ms"), hardware_free=hardware_free)
+    problem = HWProblem(nb201_table, preset, "nb201-cifar10")
+    told: list[tuple[tuple, float]] = []
+    original = make_strategy
+
+    def spying(spec, context):  # records every tell, the free rejections included
+        strategy = original(spec, context)
+        tell = strategy.tell
+        strategy.tell = lambda trial, value: (told.append((trial.arch, value)), tell(trial, value))[1]
+        return strategy
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("nasbench_suite.multiobjective.simulate.make_strategy", spying)
+        run = run_constrained(problem, StrategySpec.parse("local-search").label, 0, Budget(300, "queries")).run
+    values = dict(told)
+    position, climbs_past_failures = 0, 0
+    while position < len(told):
+        current = told[position][0]  # a (re)start cell
+        position += 1
+        while True:
+            neighbourhood = NB201.neighbours(current)
+            fresh = [n for n in neighbourhood if n not in {a for a, _ in told[:position]}]
+            asked = [a for a, _ in told[position:position + len(fresh)]]
+            assert asked == fresh[:len(asked)]  # the unasked neighbourhood, in order
+            position += len(fresh)
+            if position > len(told):
+                break  # the budget ended inside this neighbourhood
+            best = max(neighbourhood, key=lambda n: fitness(values[n]))
+            if fitness(values[best]) <= fitness(values[current]):
+                break  # a local optimum: restart
+            climbs_past_failures += any(np.isnan(values[n]) for n in neighbourhood[:neighbourhood.index(best)])
+            current = best
+    assert climbs_past_failures >= 3
+    seen = np.where(problem.feasible[run.arch], run.seen, np.nan)
+    best_so_far = [run.arch[int(np.nanargmax(seen[:q + 1]))] if np.isfinite(seen[:q + 1]).any() else -1
+                   for q in range(run.queries)]
+    np.testing.assert_array_equal(run.incumbent, best_so_far)
+
+
 def test_run_all_same_results_for_any_number_of_jobs(pareto_problem):
     budget = Budget(20, "queries")
     one, _ = run_all(pareto_problem, ["random", "mo-rea"], 2, budget, jobs=1)

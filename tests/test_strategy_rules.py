@@ -198,6 +198,19 @@ def test_local_search_proposes_unseen_cells_while_neighbours_are_pending_and_ran
     assert search.current == neighbours[5].arch  # any value beats a failed start
 
 
+def test_local_search_moves_to_the_best_neighbour_when_a_failed_one_comes_first():
+    """A NaN (failed run) compares false with everything: ranked by the raw value, a failed first neighbour would
+    be taken as the best, beat nothing, and end the climb at a cell that is no local optimum."""
+    search = make("local-search", seed=0)
+    start = search.ask()
+    search.tell(start, 50.0)
+    neighbours = [search.ask() for _ in range(24)]
+    for i, trial in enumerate(neighbours):
+        search.tell(trial, float("nan") if i < 3 else 60.0 if i == 7 else 10.0)
+    assert search.current == neighbours[7].arch
+    assert search.ask().arch in NB201.neighbours(neighbours[7].arch)  # the climb goes on from there
+
+
 def test_local_search_restarts_when_the_best_neighbour_only_ties():
     search = make("local-search", seed=2)
     start = search.ask()
