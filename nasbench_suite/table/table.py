@@ -33,8 +33,8 @@ from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.space import ArchLike, get_space
 from nasbench_suite.table.schema import (AXES, FORMAT, JSON_ATTRS, SCHEMA_VERSION, SERIES_GROUPS,
-                                         TEXT_ATTRS, TableError, check_layout, check_values, root_attrs,
-                                         series_attrs)
+                                         TEXT_ATTRS, TableError, check_layout, check_values, distinct,
+                                         root_attrs, series_attrs)
 
 SeedChoice = Union[str, int, np.random.Generator]
 
@@ -78,7 +78,7 @@ class Table:
         self.seeds = np.asarray(self.seeds, dtype=np.int64)
         self.epochs = np.asarray(self.epochs, dtype=np.int64)
         for name, axis in (("archs", self.archs), ("seeds", self.seeds), ("epochs", self.epochs)):
-            if axis.ndim != 1 or len(np.unique(axis)) != len(axis):
+            if axis.ndim != 1 or not distinct(axis):
                 raise TableError(f"table axis {name} must be a 1-D array of distinct values")
         if not np.all(np.diff(self.archs) > 0):
             order = np.argsort(self.archs)
