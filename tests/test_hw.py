@@ -84,6 +84,25 @@ def test_igd_plus_counts_only_inferiority_and_matches_pymoo():
     assert igd_plus(found, ref) == pytest.approx(igd.IGDPlus(ref)(found), rel=1e-12)
 
 
+@pytest.mark.parametrize("found, expected", [
+    # z=(0,3), (1,2): found; (2,1): (1,2) is worse by 1 in y; (3,0): (1,2) or (2.5,2) worse by 2 in y
+    ([[0.0, 3.0], [1.0, 2.0], [2.5, 2.0]], (0 + 0 + 1 + 2) / 4),
+    # nearest in the IGD+ sense: (0.5,2.5) for the first three front points (0.5, 0.5, 1.5), (4,-1) for (3,0): 1
+    ([[0.5, 2.5], [4.0, -1.0]], (0.5 + 0.5 + 1.5 + 1.0) / 4),
+    ([[1.0, 3.0]], (1 + 1 + 2 + 3) / 4),  # worse than the front everywhere it is compared
+], ids=["two-of-four", "none-between", "one-dominated"])
+def test_igd_plus_by_hand_on_fronts_found_in_part(found, expected):
+    """IGD+ = mean over the true front's points z of min over found points a of ||max(a - z, 0)||, by hand."""
+    front = np.array([[0.0, 3.0], [1.0, 2.0], [2.0, 1.0], [3.0, 0.0]])
+    assert igd_plus(np.array(found), front) == pytest.approx(expected, rel=1e-12)
+
+
+def test_igd_plus_by_hand_in_three_objectives():
+    front = np.eye(3)[::-1]  # (0,0,1), (0,1,0), (1,0,0)
+    found = np.array([[0.0, 0.0, 1.0], [0.5, 0.5, 0.5]])  # the first front point, and one worse by 0.5 in two
+    assert igd_plus(found, front) == pytest.approx((0 + 2 * np.sqrt(0.5)) / 3, rel=1e-12)
+
+
 def test_attainment_is_the_fraction_of_front_points_found():
     front = np.array([[0.0, 3.0], [1.0, 2.0], [2.0, 1.0], [3.0, 0.0]])
     assert attainment(front[[0, 2]], front) == 0.5
