@@ -23,11 +23,11 @@ from nasbench_suite.table import Table  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def batch(cifar):
+def batch(cifar_images):
     """8 real, normalised training images (float64) and labels."""
     from nasbench_suite.data import fixed_batch
 
-    x, y = fixed_batch(cifar, 8, seed=0)
+    x, y = fixed_batch(cifar_images, 8, seed=0)
     return torch.from_numpy(x).double(), torch.from_numpy(y)
 
 
@@ -53,12 +53,12 @@ def test_synflow_of_two_layer_network_by_hand():
     assert synflow(net, (5, 6)) == pytest.approx(math.log(2 * r), rel=1e-12)
 
 
-def test_synflow_ignores_data_and_weight_signs(batch, cifar):
+def test_synflow_ignores_data_and_weight_signs(batch, cifar_images):
     from nasbench_suite.data import fixed_batch
 
     net = build_network(6111, channels=4, cells_per_stage=1).double()
     x, y = batch
-    other = torch.from_numpy(fixed_batch(cifar, 8, seed=5)[0]).double()
+    other = torch.from_numpy(fixed_batch(cifar_images, 8, seed=5)[0]).double()
     first = compute_proxies(net, x, y, ["synflow"])["synflow"]
     assert math.isfinite(first)
     assert compute_proxies(net, other, y, ["synflow"])["synflow"] == first
@@ -182,7 +182,7 @@ def small_table(tmp_path):
     return table.save(tmp_path / "small.h5")
 
 
-def test_resume_after_interrupt_loses_nothing_and_members_share_values(small_table, cifar, tmp_path):
+def test_resume_after_interrupt_loses_nothing_and_members_share_values(small_table, cifar_images, tmp_path):
     settings = ProxySettings(proxies=("synflow", "snip", "jacob_cov"), batch_size=8, channels=4, cells_per_stage=1)
     table = Table.load(small_table)
     archs = select_archs(table, "all")
@@ -194,16 +194,18 @@ def test_resume_after_interrupt_loses_nothing_and_members_share_values(small_tab
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        run_proxies(table, archs, settings, cifar, tmp_path / "cache", progress=False, on_cell=interrupt_after_two)
+        run_proxies(table, archs, settings, cifar_images, tmp_path / "cache", progress=False,
+                    on_cell=interrupt_after_two)
     rest: list[int] = []
-    summary = run_proxies(table, archs, settings, cifar, tmp_path / "cache", progress=False, on_cell=rest.append)
+    summary = run_proxies(table, archs, settings, cifar_images, tmp_path / "cache", progress=False,
+                          on_cell=rest.append)
     classes = len(np.unique(NB201.canonical_indices[archs]))
     assert summary["already_done"] == 2 and len(rest) == classes - 2 and not set(rest) & set(seen)
     write_columns(small_table, archs, settings, tmp_path / "cache")
 
     fresh = tmp_path / "fresh.h5"
     Table.load(small_table).save(fresh)
-    run_proxies(table, archs, settings, cifar, tmp_path / "cache2", progress=False)
+    run_proxies(table, archs, settings, cifar_images, tmp_path / "cache2", progress=False)
     write_columns(fresh, archs, settings, tmp_path / "cache2")
     resumed, uninterrupted = Table.load(small_table), Table.load(fresh)
     for name in settings.proxies:
@@ -216,11 +218,12 @@ def test_resume_after_interrupt_loses_nothing_and_members_share_values(small_tab
     assert np.array_equal(resumed.column("params_m"), np.arange(len(archs)))
 
 
-def test_cli_writes_columns_and_rejects_bad_input(small_table, tmp_path):
+def test_cli_writes_columns_and_rejects_bad_input(small_table, cifar10_source, tmp_path):
     runner = CliRunner()
     out = tmp_path / "out.h5"
-    result = runner.invoke(cli, ["proxies", str(small_table), "--archs", "0", "--proxies", "synflow",
-                                 "--cache-dir", str(tmp_path / "c"), "--output", str(out), "--json"])
+    result = runner.invoke(cli, ["proxies", str(small_table), "--data", str(cifar10_source), "--archs", "0",
+                                 "--proxies", "synflow", "--cache-dir", str(tmp_path / "c"), "--output", str(out),
+                                 "--json"])
     assert result.exit_code == 0, result.output
     written = Table.load(out)
     column = written.column("proxy_synflow")
@@ -228,18 +231,19 @@ def test_cli_writes_columns_and_rejects_bad_input(small_table, tmp_path):
     assert f"Computed for 1 of {len(column)} cells" in written.columns["proxy_synflow"].description
     for args, needle in ((["--archs", "random:0"], "random:N"), (["--proxies", "synflow,foo"], "'foo'"),
                          (["--archs", "7"], "not in this table"), (["--shard", "2/2"], "K/N")):
-        bad = runner.invoke(cli, ["proxies", str(small_table), "--cache-dir", str(tmp_path / "c"), *args])
+        bad = runner.invoke(cli, ["proxies", str(small_table), "--data", str(cifar10_source), "--cache-dir",
+                                  str(tmp_path / "c"), *args])
         assert bad.exit_code == 2 and needle in bad.output and len(bad.output.strip().splitlines()) == 1, bad.output
 
 
-def test_cli_writes_a_copy_of_an_embedded_table_to_the_working_directory(tmp_path, monkeypatch):
+def test_cli_writes_a_copy_of_an_embedded_table_to_the_working_directory(cifar10_source, tmp_path, monkeypatch):
     from nasbench_suite.table import resolve_table
 
     embedded = resolve_table("cifar10-jpeg75-micro")
     before = embedded.read_bytes()
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["proxies", "cifar10-jpeg75-micro", "--archs", "random:1", "--proxies",
-                                      "synflow", "--cache-dir", "cache"])
+    result = CliRunner().invoke(cli, ["proxies", "cifar10-jpeg75-micro", "--data", str(cifar10_source), "--archs",
+                                      "random:1", "--proxies", "synflow", "--cache-dir", "cache"])
     assert result.exit_code == 0, result.output
     assert embedded.read_bytes() == before  # the installed package is never written
     assert "wrote 1 cells to cifar10-jpeg75-micro.h5" in result.output and "a copy" in result.output
