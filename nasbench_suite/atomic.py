@@ -14,7 +14,8 @@ from typing import BinaryIO
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success flush it to disk and rename it over `path`.
 
-    On any error the temporary file is removed and `path` keeps its previous content. The file gets the usual
+    On any error the temporary file is removed and `path` keeps its previous content (an OSError that names no
+    file, e.g. a full disk, is raised naming `path`). The file gets the usual
     umask permissions (mkstemp alone would leave it readable by its owner only).
     """
     path = Path(path)
@@ -31,6 +32,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:
+        if exc.filename is None:  # e.g. a full disk while writing: the error names the file meant
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -142,3 +142,59 @@ def test_reruns_are_byte_identical_and_all_json_is_strict(tmp_path):
     assert rerun.exit_code == 0, rerun.output
     assert outputs(tmp_path / "a") == a
     assert jsonio.loads((tmp_path / "a" / "timing.json").read_text())["runs"] == measured  # reused runs keep theirs
+
+
+# ---- a full disk, damaged run files, signals to every long command (issue 30, items 5, 7, 14) --------------------
+
+SMALL = ["--strategies", "random,rea", "--seeds", "2", "--budget", "50q", "--jobs", "1"]
+FULL_DISK = """
+import json, os, subprocess, sys
+disk, report = sys.argv[1], sys.argv[2]
+def bench(*extra):
+    return subprocess.run([sys.executable, "-m", "nasbench_suite", "benchmark", *extra], cwd=disk, capture_output=True,
+                          text=True)
+def files():
+    return {os.path.relpath(os.path.join(d, f), disk): open(os.path.join(d, f), "rb").read().hex()
+            for d, _, names in os.walk(os.path.join(disk, "b")) for f in names
+            if "runs" not in d and f not in ("timing.json", "environment.json")}
+first = bench(*json.loads(sys.argv[3]), "--out", "b")
+before = files()
+free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
+with open(os.path.join(disk, "filler"), "wb") as fh:  # leave room for the runs, not for the plots
+    fh.write(b"0" * max(0, free - 150_000))
+second = bench(*json.loads(sys.argv[3]), "--budget", "60q", "--overwrite", "--out", "b")
+fresh = bench(*json.loads(sys.argv[3]), "--out", "fresh")
+json.dump({"first": first.returncode, "second": [second.returncode, second.stderr], "before": before,
+           "after": files(), "left": sorted(os.listdir(os.path.join(disk, "b"))),
+           "fresh": [fresh.returncode, fresh.stderr, sorted(os.listdir(os.path.join(disk, "fresh")))]}, open(report, "w"))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mounts a small tmpfs in a user namespace")
+def test_benchmark_on_a_full_disk_names_the_file_and_keeps_the_previous_complete_leaderboard(tmp_path):
+    """The second benchmark fills the disk while writing its plots: one line naming the file and the full disk, and
+    the previous leaderboard stays whole (never a leaderboard.json without its .md and plots); a first one into a
+    new folder leaves its runs and no leaderboard file at all."""
+    disk, report = tmp_path / "disk", tmp_path / "report.json"
+    disk.mkdir()
+    mount = (f'mount -t tmpfs -o size=1200k tmpfs "{disk}" && exec "{sys.executable}" -c "$0" "$@"')
+    env = {**os.environ, "PYTHONPATH": str(REPO), "MPLCONFIGDIR": str(tmp_path / "mpl")}
+    try:
+        done = subprocess.run(["unshare", "-Urm", "sh", "-c", mount, FULL_DISK, str(disk), str(report),
+                               jsonio.dumps(SMALL)], env=env, capture_output=True, text=True, timeout=600)
+    except FileNotFoundError:
+        pytest.skip("no unshare(1) here")
+    if done.returncode != 0 and "mount" in done.stderr + done.stdout:
+        pytest.skip(f"cannot mount a tmpfs in a user namespace here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    seen = jsonio.loads(report.read_text())
+    assert seen["first"] == 0 and "b/leaderboard.md" in seen["before"] and "b/plots/regret_time.svg" in seen["before"]
+    code, err = seen["second"]
+    assert code == 2 and err.splitlines()[-1].startswith("error: cannot write b/plots/"), err
+    assert err.splitlines()[-1].endswith(": the disk is full (No space left on device); free some space or choose "
+                                         "another --out")
+    assert seen["after"] == seen["before"]  # the previous complete set, byte for byte
+    assert ".leaderboard.partial" not in seen["left"]
+    code, err, left = seen["fresh"]
+    assert code == 2 and "the disk is full" in err.splitlines()[-1] and left == ["runs"], err

@@ -23,6 +23,7 @@ from nasbench_suite.figures import save_figure
 from nasbench_suite.analysis.importance import tree_shap
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.outputs import differing, reuse_or_refuse
 from nasbench_suite.surrogate.features import live_edges
 from nasbench_suite.table import Table
 
@@ -57,22 +58,33 @@ def table_name(table: Table) -> str:
     return Path(table.path).stem if table.path else table.dataset
 
 
+def default_out(table: Table) -> Path:
+    """results/analysis/<table name>, in the working directory."""
+    return Path("results") / "analysis" / table_name(table)
+
+
 def edge_names(table: Table) -> list[str]:
     return [f"{a}->{b}" for a, b in table.space_obj.edges]
 
 
 def analyze(table: Table, metric: str = "valid_acc", epoch: int | None = None,
             out_dir: str | os.PathLike | None = None, compare: Sequence[Table] = (), seed: int = 0,
-            boot: int = 200, walk_length: int = 100_000, progress: bool = True) -> dict[str, Any]:
+            boot: int = 200, walk_length: int = 100_000, progress: bool = True,
+            overwrite: bool = False) -> dict[str, Any]:
     """Run every analysis the table allows on metric@epoch; write CSVs, figures, summary.md/json to `out_dir`
-    (default results/analysis/<table name>) and return the summary."""
+    (default results/analysis/<table name>) and return the summary.
+
+    An analysis already in `out_dir` under other settings is an error, or with `overwrite` replaced (see
+    `claim_folder`)."""
     epoch = check_target(table, metric, epoch)
     name = table_name(table)
     for other in compare:
         if len(np.setdiff1d(table.archs, other.archs)):
             raise UserInputError(f"--compare table {table_name(other)} holds {len(other.archs)} cells; it must hold "
                                  f"all {len(table.archs)} cells of {name} (e.g. a full nb201-* table)")
-    out = Path(out_dir) if out_dir else Path("results") / "analysis" / name
+    out = Path(out_dir) if out_dir else default_out(table)
+    claim_folder(out, settings(name, table.dataset, len(table.archs), f"{metric}@{epoch}", seed, boot,
+                              [table_name(other) for other in compare]), overwrite)
     space, rng = table.space_obj, np.random.default_rng(seed)
     ops, label = space.ops_of(table.archs), f"{metric}@{epoch}"
     values = table.values(metric, epoch)
@@ -98,6 +110,42 @@ def analyze(table: Table, metric: str = "valid_acc", epoch: int | None = None,
     write_atomic(out / "summary.json", lambda fh: fh.write(jsonio.dumps(summary, indent=2).encode() + b"\n"))
     write_atomic(out / "summary.md", lambda fh: fh.write(markdown(summary).encode()))
     return summary
+
+
+def settings(table: str, dataset: str, cells: int, target: str, seed: int, boot: int,
+             compare: Sequence[str]) -> dict[str, Any]:
+    """What an analysis's files depend on: an analysis under the same settings writes the same files."""
+    return {"table": table, "dataset": dataset, "cells": cells, "target": target, "seed": seed,
+            "bootstrap_resamples": boot, "compare": list(compare)}
+
+
+def recorded_settings(summary_file: Path) -> dict[str, Any] | str | None:
+    """The settings of the analysis whose summary.json this is, read back from it (None: no such file;
+    'unreadable': a damaged one)."""
+    if not summary_file.is_file():
+        return None
+    try:
+        s = jsonio.loads(summary_file.read_text())
+        compared = dict.fromkeys(target.split(":")[0] for target in s["signals"]["targets"] if ":" in target)
+        return settings(s["table"], s["dataset"], s["cells"], s["target"], s["seed"],
+                        s["operations"]["bootstrap_resamples"], list(compared))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return "unreadable"
+
+
+def claim_folder(out: Path, current: dict[str, Any], overwrite: bool) -> None:
+    """The suite's output rule (nasbench_suite.outputs): an analysis in `out` under the same settings is rewritten
+    (same bytes); one under other settings is refused, or with `overwrite` its files are deleted first."""
+    summary_file = out / "summary.json"
+    recorded = recorded_settings(summary_file)
+    why = differing(recorded, current) if isinstance(recorded, dict) else "its summary.json cannot be read"
+    if recorded is None or reuse_or_refuse(recorded, current, overwrite,
+                                           f"{out} holds an analysis under other settings ({why})", "replace it"):
+        return
+    listed = jsonio.loads(summary_file.read_text()).get("files", []) if isinstance(recorded, dict) else []
+    for name in [*listed, "summary.json", "summary.md"]:
+        if Path(name).name == name:  # the analysis's own files only, never outside `out`
+            (out / name).unlink(missing_ok=True)
 
 
 class Context:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -13,15 +15,43 @@ from nasbench_suite import jsonio
 from nasbench_suite.errors import UserInputError
 
 EXIT_USAGE = 2
+EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal number, as a shell reports it
+KEPT = "nasbench_suite.kept"  # ctx.meta key: what an interrupted command keeps (see `on_interrupt`)
+KEPT_BY_DEFAULT = ("every file written so far is complete (each is written whole, then renamed); rerun the same "
+                   "command to finish")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def on_interrupt(kept: Callable[[], str]) -> None:
+    """Tell the CLI what the running command keeps when interrupted, e.g. '3 finished runs are saved under X;
+    rerun the same command to run only the missing ones' (default: KEPT_BY_DEFAULT)."""
+    click.get_current_context().meta[KEPT] = kept
+
+
+def interrupted(exc: KeyboardInterrupt, kept: str) -> NoReturn:
+    """The one convention for Ctrl-C and SIGTERM: 'interrupted by SIGINT: <what is kept>' on stderr, exit 130
+    (SIGINT) or 143 (SIGTERM); never click's 'Aborted!' with exit 1."""
+    signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+    click.echo(f"interrupted by {signum.name}: {kept}", err=True)
+    raise SystemExit(EXIT_CODES[signum])
 
 
 class SuiteGroup(click.Group):
     """Turns a user-input error anywhere below, or a file that cannot be read or written, into one line on stderr
-    and exit code 2."""
+    and exit code 2; Ctrl-C or SIGTERM into one line and exit 130 or 143 (`interrupted`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            interrupted(exc, ctx.meta.get(KEPT, lambda: KEPT_BY_DEFAULT)())
         except (UserInputError, FileNotFoundError) as exc:
             click.echo(f"error: {exc}", err=True)
         except OSError as exc:  # PermissionError, read-only file system, disk full, a file where a folder should be
@@ -30,11 +60,13 @@ class SuiteGroup(click.Group):
 
 
 def os_error_line(exc: OSError) -> str:
-    """'cannot write PATH: reason; choose another --out' (or 'cannot read' for an existing unreadable file); a file
-    that could not be created (e.g. a temporary one) is named by its folder."""
+    """'cannot write PATH: reason; choose another --out' (or 'cannot read' for an existing unreadable file, 'the disk
+    is full' for ENOSPC); a file that could not be created (e.g. a temporary one) is named by its folder."""
     if exc.filename is None:
         return str(exc)
     path = os.fsdecode(exc.filename)
+    if exc.errno == errno.ENOSPC:
+        return f"cannot write {path}: the disk is full ({exc.strerror}); free some space or choose another --out"
     if os.path.isfile(path) and not os.access(path, os.R_OK):
         return f"cannot read {path}: {exc.strerror}; check its permissions"
     folder = os.path.dirname(path)
@@ -70,7 +102,10 @@ def int_list(text: str, what: str) -> list[int]:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    from nasbench_suite.cli import commands  # noqa: F401  (registers every command)
-
+    """Console-script entry point; SIGTERM is handled like Ctrl-C from the start."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        from nasbench_suite.cli import commands  # noqa: F401  (registers every command)
+    except KeyboardInterrupt as exc:
+        interrupted(exc, "nothing was started")
     sys.exit(cli.main(standalone_mode=True))

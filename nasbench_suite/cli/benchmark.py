@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import os
-import signal
 import time
 from pathlib import Path
 
 import click
 
 from nasbench_suite import jsonio
-from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.cli.app import cli, emit, json_option, on_interrupt
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.multiobjective.presets import HW_PRESETS
 from nasbench_suite.runner.presets import DEFAULT_PRESET, PRESETS
 from nasbench_suite.table.registry import DEFAULT_TABLE
-
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal number, as a shell reports it
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled like Ctrl-C: finished runs are kept."""
-
-
-def _raise_terminated(signum: int, frame: object) -> None:
-    raise Terminated
-
 
 @cli.command("benchmark")
 @click.option("--config", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -96,23 +84,14 @@ def benchmark_command(config: Path | None, strategies: str | None, seeds: str | 
     click.echo(f"{len(experiment.strategies)} strategies x {len(experiment.seeds)} seeds on {experiment.table} "
                f"({experiment.preset}: {experiment.budget}) -> {out}", err=True)
     start = time.perf_counter()
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
-    try:
-        with output_lock(out):
-            runs = setup.run(out, jobs, overwrite=overwrite, progress=not as_json)
-            wall = time.perf_counter() - start
-            command = setup.command() + (f" --highlight {highlight}" if highlight else "")
-            report = write_report(runs, out, extra={"command": command},
-                                  timing_extra={"jobs": jobs, "wall_seconds": wall},
-                                  highlight=[h.strip() for h in highlight.split(",") if h.strip()])
-    except KeyboardInterrupt as exc:
-        signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
-        saved = len(list((out / "runs").glob("*/seed-*.npz")))
-        click.echo(f"interrupted by {signum.name}: {saved} finished runs are saved under {out / 'runs'}; rerun the "
-                   "same command to run only the missing ones", err=True)
-        raise SystemExit(EXIT_CODES[signum]) from None
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    on_interrupt(lambda: f"{len(list((out / 'runs').glob('*/seed-*.npz')))} finished runs are saved under "
+                         f"{out / 'runs'}; rerun the same command to run only the missing ones")
+    with output_lock(out):
+        runs = setup.run(out, jobs, overwrite=overwrite, progress=not as_json)
+        wall = time.perf_counter() - start
+        command = setup.command() + (f" --highlight {highlight}" if highlight else "")
+        report = write_report(runs, out, extra={"command": command}, timing_extra={"jobs": jobs, "wall_seconds": wall},
+                              highlight=[h.strip() for h in highlight.split(",") if h.strip()])
     board = report["leaderboard"]
     data = {"out": str(out), "wall_seconds": wall, "leaderboard": board.reset_index().to_dict(orient="records")}
     emit(jsonio.to_builtin(data), as_json,

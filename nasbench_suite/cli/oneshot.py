@@ -8,12 +8,10 @@ from pathlib import Path
 import click
 
 from nasbench_suite.atomic import write_atomic
-from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.cli.app import cli, emit, json_option, on_interrupt
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.seeds import parse_seeds
 from nasbench_suite.table.registry import DEFAULT_TABLE
-
-EXIT_INTERRUPTED = 130
 
 
 @cli.command("oneshot")
@@ -57,12 +55,9 @@ def oneshot_command(methods: str, epochs: int | None, seeds: str, device: str, s
     for config in configs:
         click.echo(f"{config.method} seed {config.seed}: {config.setting}, {config.epochs} epochs on {device} "
                    f"-> {run_dir_of(out, config)}", err=True)
-        try:
-            rows = run_search(config, data, table, run_dir_of(out, config), device=device, progress=not as_json)
-        except KeyboardInterrupt:
-            click.echo(f"interrupted: finished epochs are saved under {run_dir_of(out, config)}; rerun the same "
-                       "command to resume", err=True)
-            raise SystemExit(EXIT_INTERRUPTED) from None
+        on_interrupt(lambda config=config: f"finished epochs are saved under {run_dir_of(out, config)}; rerun the "
+                                           "same command to resume")
+        rows = run_search(config, data, table, run_dir_of(out, config), device=device, progress=not as_json)
         last = rows[-1]
         click.echo(f"  -> {last['arch']} test {last['test_acc_200']:.2f}% after {last['search_seconds']:.0f} s",
                    err=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import click
 
-from nasbench_suite.cli.app import cli, emit, int_list, json_option
+from nasbench_suite.cli.app import cli, emit, int_list, json_option, on_interrupt
 from nasbench_suite.table import Table, resolve_table
 
 DEFAULT_PROXIES = "synflow,naswot,snip,grad_norm,jacob_cov,fisher,grasp"
@@ -55,20 +54,11 @@ def proxies_command(table: str, archs: str, proxy_names: str, batch_size: int, s
     data = load_cifar10(data_source)
     settings = ProxySettings(proxies=names, batch_size=batch_size, seed=seed, init_seed=init_seed, device=device,
                              dataset=data.name, dataset_sha256=data.sha256)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` saves finished cells like Ctrl-C does
-    try:
-        summary = run_proxies(loaded, cells, settings, data, cache_dir, shard=shard_ids, time_limit=time_limit)
-    except KeyboardInterrupt:
-        click.echo(f"interrupted: finished cells are saved under {cache_dir}; rerun the same command to resume",
-                   err=True)
-        raise SystemExit(130) from None
+    on_interrupt(lambda: f"finished cells are saved under {cache_dir}; rerun the same command to resume")
+    summary = run_proxies(loaded, cells, settings, data, cache_dir, shard=shard_ids, time_limit=time_limit)
     if not no_write:
         summary["written"] = write_columns(path, cells, settings, cache_dir, output)
     emit(summary, as_json, _render)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _render(s: dict) -> str:

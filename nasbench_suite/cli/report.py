@@ -27,11 +27,16 @@ def report_command(results_dir: Path, out: Path | None, highlight: str, as_json:
     """Write one self-contained index.html (no network: inline CSS, JS and SVG) showing every leaderboard found under
     RESULTS_DIR (default: results) with sortable columns, protocol, plots, links to its files and the command that
     reproduces it."""
-    from nasbench_suite.report.site import build_site, leaderboard_folders
+    from nasbench_suite.report.site import build_site, leaderboard_folders, partial_leaderboards
 
     path = build_site(results_dir, out, _names(highlight))
     folders = [str(f) for f in leaderboard_folders(results_dir.resolve())]
-    emit({"out": str(path), "leaderboards": folders}, as_json,
+    partial = {str(folder): why for folder, why in partial_leaderboards(results_dir.resolve())}
+    for folder, why in partial.items():
+        shown = "marked incomplete on the page" if folder in folders else "left out"
+        click.echo(f"warning: {folder} is not a complete leaderboard ({why}; a benchmark may still be writing it): "
+                   f"{shown}", err=True)
+    emit({"out": str(path), "leaderboards": folders, "incomplete": partial}, as_json,
          lambda data: f"wrote {path} ({len(folders)} leaderboards)")
 
 

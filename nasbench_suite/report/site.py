@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.report.write import ENVIRONMENT_FILE
+from nasbench_suite.report.write import ENVIRONMENT_FILE, LEADERBOARD_JSON, STAGING_DIR, incomplete
 
 SITE_FILE = "index.html"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -57,8 +57,22 @@ class Board:
 
 
 def leaderboard_folders(results_dir: Path) -> list[Path]:
-    """Every folder under `results_dir` with a leaderboard.json, shallower first, then by path."""
-    found = [p.parent for p in results_dir.rglob("leaderboard.json") if "runs" not in p.relative_to(results_dir).parts]
+    """Every folder under `results_dir` with a leaderboard.json (outside stored runs and a set being written),
+    shallower first, then by path; one whose set is not complete (`incomplete`) says so on the page."""
+    return [p for p in _leaderboard_candidates(results_dir) if (p / LEADERBOARD_JSON).is_file()]
+
+
+def partial_leaderboards(results_dir: Path) -> list[tuple[Path, str]]:
+    """(folder, what is missing) for every leaderboard under `results_dir` whose set of files is not complete: the
+    page marks it, or leaves it out while it has no leaderboard.json (e.g. a benchmark is writing it)."""
+    return [(folder, why) for folder in _leaderboard_candidates(results_dir) if (why := incomplete(folder))]
+
+
+def _leaderboard_candidates(results_dir: Path) -> list[Path]:
+    """Folders with a leaderboard file or a set being written, outside stored runs, shallower first, then by path."""
+    marks = [*results_dir.rglob(LEADERBOARD_JSON), *results_dir.rglob("leaderboard.csv"),
+             *results_dir.rglob(STAGING_DIR)]
+    found = {p.parent for p in marks if not {"runs", STAGING_DIR} & set(p.parent.relative_to(results_dir).parts)}
     return sorted(found, key=lambda p: (len(p.relative_to(results_dir).parts), p.relative_to(results_dir).as_posix()))
 
 
@@ -107,6 +121,8 @@ def _board(folder: Path, results_dir: Path, out_dir: Path) -> Board:
     title = next((line[2:] for line in lines if line.startswith("# ")), where)
     facts = [tuple(line[2:].split(": ", 1)) for line in lines if line.startswith("- ") and ": " in line]
     facts = [(key, value) for key, value in facts if key != "command"]
+    if why := incomplete(folder):  # shown, never silently: the page says what is missing
+        facts.insert(0, ("incomplete leaderboard", f"{why}; rerun the command that wrote {where} to complete it"))
     notes = [line for line in lines if line.startswith("Columns:")]
     board = pd.read_csv(folder / "leaderboard.csv", index_col=0)
     columns, rows = _table(board)

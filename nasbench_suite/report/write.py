@@ -8,7 +8,10 @@ machine or another with the same packages, rewrites those files byte for byte.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+import re
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,6 +30,9 @@ from nasbench_suite.strategies import STRATEGIES
 from nasbench_suite.versions import machine, package_versions
 
 PLOTS_DIR = "plots"
+LEADERBOARD_JSON = "leaderboard.json"  # the last file of a leaderboard's set (see `leaderboard_set`)
+STAGING_DIR = ".leaderboard.partial"  # the next set, written here whole before it replaces the folder's
+LINKED_FILE = re.compile(rf"\]\(({PLOTS_DIR}/[\w.-]+)\)")  # a plot file leaderboard.md links to
 DATASETS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet16-120": "ImageNet16-120"}
 CAPTIONS = {
     "regret_time": "Regret (optimum - incumbent) against simulated search time: median over runs (line, from where "
@@ -143,14 +149,6 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
               "friedman": None if cd is None else {"statistic": cd.statistic, "pvalue": cd.pvalue,
                                                      "nemenyi_cd": cd.cd, "alpha": cd.alpha, "seeds": cd.blocks},
               **(extra or {})}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(out_dir / "leaderboard.csv", lambda fh: fh.write(board.to_csv(float_format="%.6g").encode()))
-    rows = board.reset_index().to_dict(orient="records")
-    write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(
-        jsonio.dumps({"header": header, "leaderboard": rows}, indent=2).encode()))
-    write_timing(runs, out_dir, timing_extra)
-    write_environment(out_dir)
-
     dataset = bench.get("dataset", "")
     title = human_title(f"{DATASETS.get(dataset, dataset)}, {protocol.get('preset', 'custom')} protocol",
                         protocol["budget"], len(runs.seeds))
@@ -165,11 +163,58 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
                "rank_time": plots.plot_ranks(time_curves, rank_curves(time_curves, seeds), palette, title)}
     if cd is not None:
         figures["critical_difference"] = plots.plot_cd(cd, title, palette)
-    save_figures(figures, out_dir / PLOTS_DIR)
-
     text = _markdown(header, board, [(name, CAPTIONS[name]) for name in figures])
-    write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(text.encode()))
+    rows = board.reset_index().to_dict(orient="records")
+    with leaderboard_set(out_dir) as stage:
+        write_atomic(stage / "leaderboard.csv", lambda fh: fh.write(board.to_csv(float_format="%.6g").encode()))
+        write_atomic(stage / LEADERBOARD_JSON, lambda fh: fh.write(
+            jsonio.dumps({"header": header, "leaderboard": rows}, indent=2).encode()))
+        save_figures(figures, stage / PLOTS_DIR)
+        write_atomic(stage / "leaderboard.md", lambda fh: fh.write(text.encode()))
+    write_timing(runs, out_dir, timing_extra)
+    write_environment(out_dir)
     return {"header": header, "leaderboard": board}
+
+
+@contextmanager
+def leaderboard_set(out_dir: Path) -> Iterator[Path]:
+    """Write a leaderboard's files into the yielded staging folder; then they replace those in `out_dir` as one set.
+
+    The old leaderboard.json is removed first and the new one renamed in last, so a folder with a leaderboard.json
+    holds a complete set (`incomplete` tells the others apart); a write that fails (a full disk, Ctrl-C) before
+    the renames leaves the previous set as it was.
+    """
+    out_dir = Path(out_dir)
+    stage = out_dir / STAGING_DIR
+    shutil.rmtree(stage, ignore_errors=True)  # left by a killed writer
+    stage.mkdir(parents=True)
+    try:
+        try:
+            yield stage
+        except OSError as exc:  # e.g. a full disk: named as the file meant, not its staged copy
+            if exc.filename is None or not Path(exc.filename).is_relative_to(stage):
+                raise
+            raise OSError(exc.errno, exc.strerror, str(out_dir / Path(exc.filename).relative_to(stage))) from exc
+        files = sorted((p.relative_to(stage) for p in stage.rglob("*") if p.is_file()),
+                       key=lambda rel: (rel.as_posix() == LEADERBOARD_JSON, rel.as_posix()))
+        (out_dir / LEADERBOARD_JSON).unlink(missing_ok=True)
+        for rel in files:
+            (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / rel, out_dir / rel)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def incomplete(folder: Path) -> str | None:
+    """Why `folder` holds no complete leaderboard (None: it does): leaderboard.json comes last (`leaderboard_set`),
+    and the csv, the md and every plot the md links to must be there too."""
+    if not (folder / LEADERBOARD_JSON).is_file():
+        return f"no {LEADERBOARD_JSON} yet"
+    missing = [name for name in ("leaderboard.csv", "leaderboard.md") if not (folder / name).is_file()]
+    if not missing:
+        missing = [name for name in LINKED_FILE.findall((folder / "leaderboard.md").read_text())
+                   if not (folder / name).is_file()]
+    return f"{', '.join(missing)} missing" if missing else None
 
 
 def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -> str:

@@ -10,6 +10,7 @@ import fcntl
 import hashlib
 import json
 import os
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,10 +22,14 @@ import numpy as np
 from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.outputs import reuse_or_refuse
 
 RUNS_DIR = "runs"
 PROTOCOL_FILE = "protocol.json"
 LOCK_FILE = ".lock"
+LEADERBOARD_FILE = "leaderboard.json"  # written by the report from these runs; its header records their protocol
+UNREADABLE = "unreadable"  # the recorded protocol of a damaged file: never the current one
+REPLACE_RUNS = "delete the stored runs there and start over"
 ARRAYS = ("arch", "fidelity", "cost", "seen", "incumbent", "reported")
 
 
@@ -125,11 +130,20 @@ def save_run(run: Run, out_dir: str | os.PathLike, protocol_hash: str) -> Path:
 
 
 def load_run(path: Path) -> tuple[Run, str]:
-    """A stored run and the protocol hash it was run under."""
-    with np.load(path) as data:
-        info = jsonio.loads(str(data["info"]))
-        run = Run(info["strategy"], int(info["seed"]), **{k: data[k] for k in ARRAYS})
-    return run, info["protocol"]
+    """A stored run and the protocol hash it was run under; a damaged file (truncated, not an npz, bad JSON inside)
+    is a one-line UserInputError naming it."""
+    try:
+        with np.load(path) as data:
+            info = jsonio.loads(str(data["info"]))
+            run = Run(info["strategy"], int(info["seed"]), **{k: data[k] for k in ARRAYS})
+            return run, str(info["protocol"])
+    except (zipfile.BadZipFile, EOFError, ValueError, KeyError, TypeError) as exc:
+        raise DamagedRun(f"{path} is damaged, not a run file ({type(exc).__name__}: {str(exc).splitlines()[0]}); delete that file to "
+                         "run it again") from None
+
+
+class DamagedRun(UserInputError):
+    """A stored run file that cannot be read (e.g. truncated by a full disk or a copy)."""
 
 
 def save_protocol(out_dir: str | os.PathLike, meta: dict[str, Any]) -> Path:
@@ -144,21 +158,35 @@ def _run_files(out_dir: str | os.PathLike) -> list[Path]:
 def stored_runs(out_dir: str | os.PathLike, protocol_hash: str, overwrite: bool = False) -> dict[tuple[str, int], Run]:
     """Finished runs under `out_dir` made with this protocol (bit-for-bit what a rerun would compute).
 
-    Runs made under another protocol are an error, or with `overwrite` deleted (the suite's own run files only).
+    Runs made under another protocol, damaged run files and a leaderboard.json of another protocol (e.g. a
+    committed one whose runs are not there) are an error, or with `overwrite` deleted (the suite's own run files
+    only; the leaderboard is rewritten).
     """
+    board = Path(out_dir) / LEADERBOARD_FILE
+    if board.is_file():
+        reuse_or_refuse(_leaderboard_protocol(board), protocol_hash, overwrite, f"{board} is a leaderboard of "
+                        "another protocol (table, preset, budget or fidelities differ)", "replace it")
     found: dict[tuple[str, int], Run] = {}
-    paths = _run_files(out_dir)
-    for path in paths:
-        run, stored_hash = load_run(path)
-        if stored_hash != protocol_hash:
-            if overwrite:
-                clear_runs(out_dir)
-                return {}
-            raise UserInputError(f"{path} was run under another protocol (table, preset, budget or fidelities "
-                                 "differ); use --overwrite to delete the stored runs there and start over, or "
-                                 "another --out folder")
+    for path in _run_files(out_dir):
+        try:
+            run, stored_hash = load_run(path)
+        except DamagedRun as exc:
+            run, stored_hash, refusal = None, UNREADABLE, str(exc)
+        else:
+            refusal = f"{path} was run under another protocol (table, preset, budget or fidelities differ)"
+        if not reuse_or_refuse(stored_hash, protocol_hash, overwrite, refusal, REPLACE_RUNS):
+            clear_runs(out_dir)
+            return {}
         found[(run.strategy, run.seed)] = run
     return found
+
+
+def _leaderboard_protocol(path: Path) -> str:
+    """The protocol hash a leaderboard.json records (UNREADABLE for a damaged file or one of another kind)."""
+    try:
+        return str(jsonio.loads(path.read_text())["header"]["protocol_hash"])
+    except (ValueError, KeyError, TypeError):
+        return UNREADABLE
 
 
 def clear_runs(out_dir: str | os.PathLike) -> int:
@@ -203,7 +231,11 @@ def load_runs(out_dir: str | os.PathLike) -> Runs:
     protocol_file = Path(out_dir) / RUNS_DIR / PROTOCOL_FILE
     if not protocol_file.is_file():
         raise UserInputError(f"no stored runs in {out_dir} (missing {protocol_file})")
-    meta = jsonio.loads(protocol_file.read_text())
+    try:
+        meta = jsonio.loads(protocol_file.read_text())
+    except ValueError as exc:
+        raise UserInputError(f"{protocol_file} is damaged ({exc}); rerun the benchmark that wrote {out_dir} with "
+                             "--overwrite") from None
     runs = stored_runs(out_dir, meta["protocol_hash"])
     return Runs(sorted(runs.values(), key=lambda r: (meta["strategies"].index(r.strategy)
                                                       if r.strategy in meta["strategies"] else 1 << 30, r.seed)),
