@@ -261,7 +261,7 @@ def test_merge_onto_a_full_disk_ends_with_one_line_naming_the_output_and_leaves_
                            "--out", str(out)], capture_output=True, text=True, timeout=300,
                           preexec_fn=_file_size_limit(64 * 1024))
     assert proc.returncode == 2, proc.stderr[-2000:]  # was -11 (SIGSEGV) after ~130 lines of HDF5 errors
-    assert proc.stderr == f"error: cannot write table {out}: File too large; free some space or choose another place\n"
+    assert proc.stderr == f"error: cannot write {out}: File too large; choose another --out\n"
     assert list(out.parent.iterdir()) == []
 
 

@@ -10,7 +10,8 @@ Layout (schema 1)::
     /metrics/<name>       float32 [A, S, E], NaN = not measured; attrs: description, unit, source
     /columns/<name>       float64 [A] per-cell static values (params, FLOPs, latency, proxies); same attrs
 
-h5py is imported here and nowhere else in the package.
+Nothing else, no links, data inside the file, costs (seconds, latency, energy, size) >= 0: schema.py checks every
+file when it is opened. h5py is imported here and in schema.py, nowhere else in the package.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class Table:
         self._seed_pos = {int(s): i for i, s in enumerate(self.seeds)}
         self._epoch_pos = {int(e): i for i, e in enumerate(self.epochs)}
         self._seed_mean_cache: dict[str, np.ndarray] = {}
+        self._counted_cache: dict[str, np.ndarray] = {}
         self._by_index: dict[tuple[str, int | None], list[float | None]] = {}
         for name, series in self.metrics.items():
             self._check_shape(f"metric {name}", series.values, (len(self.archs), len(self.seeds), len(self.epochs)))
@@ -113,6 +115,7 @@ class Table:
         self._check_shape(f"metric {name}", values, (len(self.archs), len(self.seeds), len(self.epochs)))
         self.metrics[name] = Series(values, description, unit, source)
         self._seed_mean_cache.pop(name, None)
+        self._counted_cache.pop(name, None)
         self._by_index = {key: v for key, v in self._by_index.items() if key[0] != name}
 
     def set_column(self, name: str, values: np.ndarray, description: str = "", unit: str = "",
@@ -136,7 +139,8 @@ class Table:
               seed: SeedChoice = "mean") -> float:
         """One value; NaN if the table has the cell but that value was not measured.
 
-        seed: "mean" (over measured seeds), a seed label, or a numpy Generator that draws one measured seed.
+        seed: "mean" (over measured seeds, the published mean -1 only where none: `seed_values`), a seed label, or
+        a numpy Generator that draws one of those.
         epoch: None means the last epoch at which the metric was recorded.
         """
         if seed == "mean":  # fast path: one lookup in a per-(metric, epoch) list by official index
@@ -149,11 +153,11 @@ class Table:
         epos = self._epoch_index(metric, epoch)
         if isinstance(seed, str):
             return float(self._seed_mean(metric, seed)[row, epos])
-        values = self.metrics[metric].values
         if isinstance(seed, np.random.Generator):
-            measured = np.flatnonzero(~np.isnan(values[row, :, epos]))
-            return float(values[row, measured[seed.integers(len(measured))], epos]) if len(measured) else np.nan
-        return float(values[row, self._seed_index(seed), epos])
+            counted = self._counted(metric)[row, :, epos]
+            measured = np.flatnonzero(~np.isnan(counted))
+            return float(counted[measured[seed.integers(len(measured))]]) if len(measured) else np.nan
+        return float(self.metrics[metric].values[row, self._seed_index(seed), epos])
 
     def query_many(self, archs: Iterable[ArchLike] | np.ndarray, metric: str = "test_acc",
                    epoch: int | None = None, seed: str | int = "mean") -> np.ndarray:
@@ -222,15 +226,30 @@ class Table:
         if metric not in self.metrics:
             raise TableError(f"table has no metric {metric!r}; metrics: {', '.join(self.metrics) or 'none'}")
 
+    def seed_values(self, metric: str, epoch: int | None = None) -> np.ndarray:
+        """[A, S] the values that stand for each cell at `epoch` (NaN elsewhere): its measured seeds (labels >= 0)
+        where it has any, else the published mean (seed -1). "mean" averages them; a Generator draws one."""
+        return self._counted(metric)[:, :, self._epoch_index(metric, epoch)]
+
+    def _counted(self, metric: str) -> np.ndarray:
+        """[A, S, E] the metric with the published-mean slot blanked where a measured seed exists, cached."""
+        if metric not in self._counted_cache:
+            self._require(metric)
+            values = self.metrics[metric].values
+            published = self.seeds < 0
+            any_measured = (~np.isnan(values[:, ~published])).any(axis=1, keepdims=True)  # [A, 1, E]
+            self._counted_cache[metric] = np.where(published[None, :, None] & any_measured, np.nan, values)
+        return self._counted_cache[metric]
+
     def _seed_mean(self, metric: str, seed: str) -> np.ndarray:
-        """[A, E] mean over measured seeds, computed once per metric."""
+        """[A, E] mean of the values that stand for each cell (`seed_values`), computed once per metric."""
         self._require(metric)
         if seed != "mean":
             raise TableError(f"seed must be 'mean', a seed label or a numpy Generator, got {seed!r}")
         if metric not in self._seed_mean_cache:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN cells stay NaN
-                self._seed_mean_cache[metric] = np.nanmean(self.metrics[metric].values, axis=1)
+                self._seed_mean_cache[metric] = np.nanmean(self._counted(metric), axis=1)
         return self._seed_mean_cache[metric]
 
     def _seed_mean_by_index(self, metric: str, epoch: int | None) -> list[float | None]:
@@ -342,8 +361,7 @@ class Table:
         try:
             write_atomic(path, lambda fh: fh.write(image.getbuffer()))
         except OSError as exc:
-            raise TableError(f"cannot write table {path}: {exc.strerror or exc}; free some space or choose "
-                             "another place") from None
+            raise TableError(f"cannot write {path}: {exc.strerror or exc}; choose another --out") from None
         self.created, self.path = created, path
         return path
 
@@ -375,8 +393,11 @@ class Table:
 
 
 def _merge_dicts(a: Mapping[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
+    """`b` updated with `a`, nested dicts merged the same way (both tables' provenance sources are kept)."""
     out = dict(b)
-    out.update(a)
+    for key, value in a.items():
+        both = isinstance(value, Mapping) and isinstance(out.get(key), Mapping)
+        out[key] = _merge_dicts(value, out[key]) if both else value
     return out
 
 
