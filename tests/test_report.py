@@ -347,7 +347,7 @@ def test_report_header_lines_name_protocol_table_provenance_and_tests():
     board["degenerate"] = ["", "", "no proxy here"]
     protocol = runs.meta["protocol"] | {"preset_description": "a hand-made protocol"}
     protocol["benchmark"] = protocol["benchmark"] | {
-        "cost_columns": {"train": "seconds per epoch"}, "table_file": "t.h5", "table_file_sha256": "ab12",
+        "cost_columns": {"train": "seconds per epoch"}, "table_file": "t.h5", "table_content_sha256": "ab12",
         "dataset_sha256": None, "excluded_cells": 1234, "excluded_reason": "no valid_acc",
         "table_provenance": {"kind": "imported", "sources": {
             "a": {"repo": "D-X-Y/NATS-Bench", "commit": "0123456789abcdef"},
@@ -366,7 +366,7 @@ def test_report_header_lines_name_protocol_table_provenance_and_tests():
         "- budget: 100 seconds; cost: given (train: seconds per epoch); no overshoot; incumbent = best seen",
         "- runs: 12 = 3 strategies x 4 seeds (0, 1, 2, 5)",
         "- reference: optimum 10.0000, top-1% threshold 9.0000, worst 0.0000 over 10 cells",
-        "- table: t.h5 sha256 ab12; dataset hand-made (sha256 none published); provenance: imported: "
+        "- table: t.h5 content sha256 ab12; dataset hand-made (sha256 none published); provenance: imported: "
         "D-X-Y/NATS-Bench@0123456789 (2 files), other/repo@fedcba9876 (1 file)",
         "- environment: software versions and hardware in environment.json, measured wall and CPU times in "
         "timing.json (kept apart: they differ from machine to machine)",
@@ -720,7 +720,7 @@ def test_leaderboard_markdown_says_what_the_protocol_does_not_record(tmp_path, m
         "- budget: 100 seconds; cost: given (columns undescribed); no overshoot; incumbent = best seen",
         "- runs: 6 = 3 strategies x 2 seeds (0..1)",
         "- reference: optimum 10.0000, top-1% threshold 9.0000, worst 0.0000 over 10 cells",
-        "- table: surrogate sha256 -; dataset None (sha256 none published); provenance: -: -"]
+        "- table: surrogate content sha256 -; dataset None (sha256 none published); provenance: -: -"]
     assert lines[8].startswith("- environment: ") and "software" not in out["header"]
     board = lines.index(next(line for line in lines if line.startswith("| # |")))
     assert lines[board - 1] == "" and lines[board + 2 + 3] == ""  # the table (header, rule, 3 rows) stands apart

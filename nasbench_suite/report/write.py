@@ -238,7 +238,8 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
              f"- runs: {header['runs']} = {len(header['strategies'])} strategies x {_seed_summary(header['seeds'])}",
              f"- reference: optimum {ref['optimum']:.4f}, top-1% threshold {ref['top_threshold']:.4f}, "
              f"worst {ref['worst']:.4f} over {ref['cells']} cells",
-             f"- table: {bench.get('table_file', bench.get('kind'))} sha256 {bench.get('table_file_sha256', '-')}; "
+             f"- table: {bench.get('table_file', bench.get('kind'))} "
+             f"content sha256 {bench.get('table_content_sha256', '-')}; "
              f"dataset {bench.get('dataset')} (sha256 {bench.get('dataset_sha256') or 'none published'}); "
              f"provenance: {provenance.get('kind', '-')}: {sources}", ENVIRONMENT_LINE]
     if bench.get("excluded_cells") is not None:  # cells the benchmark leaves out of the searchable set
