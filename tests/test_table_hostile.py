@@ -101,6 +101,12 @@ def _huge_axis(f, tmp_path):
     _replace(f, "axes/epochs", shape=(10**12,), chunks=(1024,), dtype=np.int32)
 
 
+def _too_many_values(f, tmp_path):  # every shape matches its axes, but they multiply to 3e8 values
+    _replace(f, "axes/seeds", shape=(1000,), dtype=np.int64)
+    _replace(f, "axes/epochs", shape=(100000,), dtype=np.int32)
+    _replace(f, "metrics/valid_acc", shape=(3, 1000, 100000), chunks=(1, 10, 1000), dtype=np.float32)
+
+
 def _float_axis(f, tmp_path):
     _replace(f, "axes/epochs", data=np.array([1.0, 2.0, 3.0]))
 
@@ -141,6 +147,7 @@ HOSTILE = {  # crafted file -> (object named, rule broken)
     "string cost column": (_string_cost, "/columns/params_m", "has dtype object; expected floating point"),
     "10^12 declared rows": (_huge_metric, "/metrics/valid_acc", "has shape (1000000000000, 2, 3); expected (3, 2, 3)"),
     "10^12 declared epochs": (_huge_axis, "/axes/epochs", "has shape (1000000000000,); expected one dimension"),
+    "3e8 values": (_too_many_values, "/metrics and /columns", "declare 300,000,003 values; a table holds at most"),
     "float axis": (_float_axis, "/axes/epochs", "has dtype float64; expected integer"),
     "protocol=5": (_attr("protocol", 5), "attribute protocol", "is int64 5; expected a string"),
     "schema_version=[1,1]": (_attr("schema_version", [1, 1]), "attribute schema_version", "expected the integer 1"),

@@ -33,9 +33,7 @@ MAX_AXIS = 10**6  # entries of one axis (archs: at most the space size anyway)
 # A cost (time, latency, energy, size) is never negative: a series is one if its unit or its name says so.
 COST_UNITS = frozenset({"s", "ms", "us", "mJ", "J", "M", "millions", "MFLOPs", "GFLOPs"})
 COST_NAME = re.compile(r"seconds|latency|energy|params|flops|_ms$|_mj$")
-
-
-LINKS = {h5py.h5l.TYPE_SOFT: "a soft link", h5py.h5l.TYPE_EXTERNAL: "an external link"}
+LINKS = {h5py.h5l.TYPE_SOFT: "a soft link", h5py.h5l.TYPE_EXTERNAL: "an external link"}  # what a table refuses
 
 
 class TableError(UserInputError):
