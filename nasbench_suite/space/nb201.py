@@ -141,7 +141,7 @@ class NB201Space:
         (vectorised for numeric arrays and for op tuples of ints)."""
         if isinstance(archs, np.ndarray):
             if archs.ndim == 2 and archs.shape[1] == NUM_EDGES:
-                return self._code_to_index[ops_to_code(self.check_ops(archs))]
+                return self._indices_of_ops(archs)
             if archs.ndim != 1:
                 raise UserInputError(f"an array of archs must be 1-D (indices) or of shape (n, {NUM_EDGES}) (op ids), "
                                      f"got shape {archs.shape}")
@@ -151,8 +151,12 @@ class NB201Space:
         if archs and all(isinstance(a, tuple) and len(a) == NUM_EDGES
                          and all(isinstance(o, (int, np.integer)) and not isinstance(o, bool) for o in a)
                          for a in archs):
-            return self._code_to_index[ops_to_code(self.check_ops(np.asarray(archs)))]
+            return self._indices_of_ops(np.asarray(archs))
         return np.fromiter((self.to_index(a) for a in archs), dtype=np.int64, count=len(archs))
+
+    def _indices_of_ops(self, ops: np.ndarray) -> np.ndarray:
+        """Official indices of an (n, 6) array of op ids."""
+        return self._code_to_index[ops_to_code(self.check_ops(ops))]
 
     def ops_of(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
         """(n, 6) op ids of cells given by official index."""
