@@ -811,7 +811,7 @@ def test_leaderboard_files_are_the_same_bytes_on_a_machine_with_other_software_a
     assert len([p for p in compared if p.parent.name == "plots"]) >= 6
     for name in compared:
         assert (here / name).read_bytes() == (there / name).read_bytes(), name
-    assert render_site(here) == render_site(there)
+    assert render_site(here) == render_site(there) and 'href="../environment.json"' in render_site(here)  # a link
     plt.close("all")
 
 
