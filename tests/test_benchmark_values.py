@@ -113,14 +113,13 @@ def test_a_table_without_eval_seconds_prices_training_and_says_so(source, tmp_pa
     assert "evaluation time is not recorded" in benchmark.describe()["cost"]
 
 
-def test_presets_fit_the_epochs_a_table_records():
-    table = ns.open_table("nb201-cifar100")
-    fitted = get_preset("default").for_table(table)
-    assert (fitted.search_fidelity, fitted.multi_fidelities, fitted.report_epoch) == (12, (12,), 12)
-    assert "on nb201-cifar100" in fitted.description and "test_acc@12" in fitted.description
-    assert get_preset("default").for_table(ns.open_table("nb201-cifar10")) is get_preset("default")
-    benchmark = fitted.benchmark(table)
-    assert benchmark.describe()["report_metric"] == "test_acc@12"
+@pytest.mark.parametrize("name", ["nb201-cifar10", "nb201-cifar100", "nb201-imagenet16-120"])
+def test_the_default_preset_searches_and_scores_every_nb201_table_at_200_epochs(name):
+    table = ns.open_table(name)
+    assert get_preset("default").for_table(table) is get_preset("default")
+    described = get_preset("default").benchmark(table).describe()
+    assert (described["search_metric"], described["report_metric"], described["fidelities"]) == (
+        "valid_acc", "test_acc@200", [12, 200])
 
 
 @pytest.mark.slow  # 5-6 s each (opening the table): too slow to rerun for every mutant
@@ -131,7 +130,9 @@ def test_every_listed_nb201_table_can_be_benchmarked(name, tmp_path):
                                       "--out", str(out), "--jobs", "1"])
     assert result.exit_code == 0, result.output
     header = jsonio.loads((out / "leaderboard.json").read_text())["header"]
-    assert "test_acc@12" in header["protocol"]["preset_description"]
+    assert header["protocol"]["benchmark"]["report_metric"] == "test_acc@200"
+    assert "noise = seed" in header["protocol"]["preset_description"] and header["noise_floor"]["cells"] > 100
+    assert header["protocol"]["benchmark"]["seed_mode"].startswith("random (valid_acc@12: one value per cell")
     assert "evaluation time is not recorded" in header["protocol"]["benchmark"]["cost"]
     assert (out / "leaderboard.md").is_file()
 

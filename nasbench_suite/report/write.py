@@ -23,10 +23,11 @@ import pandas as pd
 from nasbench_suite import jsonio
 from nasbench_suite.report import plots
 from nasbench_suite.report.stats import (anytime, common_seeds, critical_difference, final_scores, leaderboard,
-                                         rank_curves, timing)
+                                         rank_curves, table_noise_floor, timing)
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.runner.runs import Runs
 from nasbench_suite.strategies import STRATEGIES
+from nasbench_suite.table import Table
 from nasbench_suite.versions import machine, package_versions
 
 PLOTS_DIR = "plots"
@@ -149,6 +150,10 @@ def write_report(runs: Runs, out_dir: str | os.PathLike, extra: dict[str, Any] |
               "friedman": None if cd is None else {"statistic": cd.statistic, "pvalue": cd.pvalue,
                                                      "nemenyi_cd": cd.cd, "alpha": cd.alpha, "seeds": cd.blocks},
               **(extra or {})}
+    table_path = runs.meta.get("table_path")
+    if table_path and Path(table_path).is_file() and "search_metric" in bench:  # not for a surrogate-only benchmark
+        header["noise_floor"] = table_noise_floor(Table.load(table_path), metric, bench["search_metric"],
+                                                  board["final_mean"])
     dataset = bench.get("dataset", "")
     title = human_title(f"{DATASETS.get(dataset, dataset)}, {protocol.get('preset', 'custom')} protocol",
                         protocol["budget"], len(runs.seeds))
@@ -242,6 +247,8 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
              f"content sha256 {bench.get('table_content_sha256', '-')}; "
              f"dataset {bench.get('dataset')} (sha256 {bench.get('dataset_sha256') or 'none published'}); "
              f"provenance: {provenance.get('kind', '-')}: {sources}", ENVIRONMENT_LINE]
+    if header.get("noise_floor"):
+        lines.append(_noise_line(header["noise_floor"]))
     if bench.get("excluded_cells") is not None:  # cells the benchmark leaves out of the searchable set
         reason = f" ({bench['excluded_reason']})" if bench.get("excluded_reason") else ""
         lines.append(f"- excluded cells: {bench['excluded_cells']:,} cells of the space are not searchable{reason}")
@@ -261,6 +268,18 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
               "runs ('never' when most runs did not get there).", ""]
     lines += figure_lines(figures)
     return "\n".join(lines) + "\n"
+
+
+def _noise_line(floor: dict[str, Any]) -> str:
+    """The header's noise-floor line: its size and which, and the strategies within it of each other."""
+    if floor["points"] is None:
+        return f"- noise floor: unknown ({floor['note']})"
+    note = f" ({floor['note']})" if floor["note"] else ""
+    groups = " · ".join("{" + ", ".join(group) + "}" for group in floor["groups"])
+    return (f"- noise floor: {floor['points']:.3f} points = median seed-to-seed std of {floor['metric']} over the "
+            f"{floor['cells']} best cells (top {floor['top']:.0%} by seed mean) with 2+ training seeds{note}; "
+            f"{floor['pairs_within']} of {floor['pairs']} pairwise differences of mean final score are smaller; "
+            f"within noise of the group's first, from the best mean down: {groups}")
 
 
 def figure_lines(figures: list[tuple[str, str]]) -> list[str]:
