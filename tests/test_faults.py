@@ -166,7 +166,8 @@ second = bench(*json.loads(sys.argv[3]), "--budget", "60q", "--overwrite", "--ou
 fresh = bench(*json.loads(sys.argv[3]), "--out", "fresh")
 json.dump({"first": first.returncode, "second": [second.returncode, second.stderr], "before": before,
            "after": files(), "left": sorted(os.listdir(os.path.join(disk, "b"))),
-           "fresh": [fresh.returncode, fresh.stderr, sorted(os.listdir(os.path.join(disk, "fresh")))]}, open(report, "w"))
+           "fresh": [fresh.returncode, fresh.stderr, sorted(os.listdir(os.path.join(disk, "fresh")))]},
+          open(report, "w"))
 """
 
 
@@ -198,3 +199,39 @@ def test_benchmark_on_a_full_disk_names_the_file_and_keeps_the_previous_complete
     assert ".leaderboard.partial" not in seen["left"]
     code, err, left = seen["fresh"]
     assert code == 2 and "the disk is full" in err.splitlines()[-1] and left == ["runs"], err
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize("command", ["surrogate build", "analyze"])
+def test_every_long_command_ends_on_ctrl_c_or_sigterm_with_one_line_and_130_or_143(tmp_path, command, signum, code):
+    """Not click's 'Aborted!' with exit 1 (SIGINT) or a silent death (SIGTERM): the benchmark's convention, from
+    the CLI group, for every command. Signalled once well inside the command (CPU time past the start-up, or its
+    first file written)."""
+    if command == "analyze":
+        args, started = ["analyze", "nb201-cifar10", "--boot", "100000", "--out", str(tmp_path / "a")], \
+            lambda pid: (tmp_path / "a" / "op_distribution.csv").is_file()
+    else:
+        args, started = ["surrogate", "build", "nb201-cifar10", "--train-size", "15000", "--out",
+                         str(tmp_path / "s.surrogate")], lambda pid: cpu_seconds(pid) > 3
+    process = subprocess.Popen([sys.executable, "-m", "nasbench_suite", *args], cwd=tmp_path,
+                               env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: started(process.pid) or process.poll() is not None)
+    assert process.poll() is None, "the command finished before it could be interrupted; make it longer"
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == code, err
+    assert err.splitlines()[-1] == (f"interrupted by {signum.name}: every file written so far is complete (each is "
+                                    "written whole, then renamed); rerun the same command to finish")
+    assert "Aborted!" not in err and "Traceback" not in err

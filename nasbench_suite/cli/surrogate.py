@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from nasbench_suite.cli.app import cli, emit, int_list, json_option
+from nasbench_suite.cli.app import cli, emit, int_list, json_option, on_interrupt
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.surrogate import DEFAULT_FEATURES, DEFAULT_TARGET, Surrogate, default_path
 from nasbench_suite.surrogate.api import read_metadata
@@ -41,9 +41,11 @@ def surrogate_group() -> None:
 def eval_command(table: str, models: str, train_sizes: str, repeats: int, target: str, features: str,
                  feature_table: str | None, seed: int, out_dir: str, overwrite: bool, as_json: bool) -> None:
     """Fit on random training sets of each size, score on all unseen cells; CSV, Markdown and plots to --out."""
-    from nasbench_suite.surrogate.evaluation import evaluate, summary, write_report
+    from nasbench_suite.surrogate.evaluation import CSV_NAME, evaluate, summary, write_report
 
     t = open_table(table)
+    on_interrupt(lambda: f"every finished fit is saved in {Path(out_dir) / CSV_NAME}; rerun the same command to fit "
+                         "only the missing ones")
     frame = evaluate(t, _names(models), int_list(train_sizes, "--train-sizes"), repeats, target,
                      _names(features), seed, out_dir, feature_table=feature_table, overwrite=overwrite)
     title = f"Surrogates on {Path(t.path).stem}: {target}"

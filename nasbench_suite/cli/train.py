@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from nasbench_suite.cli.app import cli, emit, json_option
+from nasbench_suite.cli.app import cli, emit, json_option, on_interrupt
 from nasbench_suite.data import default_root
 
 
@@ -52,6 +52,8 @@ def train_command(protocol: str, archs: str, seeds: str, out: Path, device: str,
     spec = RunSpec(protocol, resolve_archs(archs), parse_seeds(seeds), out, device, trainer, group_size, dataset,
                    threads)
     shard_pos = parse_shard(shard)
+    on_interrupt(lambda: f"every finished cell is saved in the shards under {out}; rerun the same command to train "
+                         "only the missing ones")
     if backend == "ray":
         from nasbench_suite.train.ray_backend import run_ray
 

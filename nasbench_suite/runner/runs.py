@@ -138,8 +138,8 @@ def load_run(path: Path) -> tuple[Run, str]:
             run = Run(info["strategy"], int(info["seed"]), **{k: data[k] for k in ARRAYS})
             return run, str(info["protocol"])
     except (zipfile.BadZipFile, EOFError, ValueError, KeyError, TypeError) as exc:
-        raise DamagedRun(f"{path} is damaged, not a run file ({type(exc).__name__}: {str(exc).splitlines()[0]}); delete that file to "
-                         "run it again") from None
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
+        raise DamagedRun(f"{path} is damaged, not a run file ({reason}); delete that file to run it again") from None
 
 
 class DamagedRun(UserInputError):

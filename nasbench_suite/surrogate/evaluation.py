@@ -26,6 +26,7 @@ from nasbench_suite import jsonio
 from nasbench_suite.atomic import atomic_path
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.figures import save_figure
+from nasbench_suite.outputs import differing, reuse_or_refuse
 from nasbench_suite.surrogate.api import DEFAULT_TARGET, Surrogate, parse_targets, table_checksum
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES
 from nasbench_suite.table import Table, open_table
@@ -220,12 +221,9 @@ def _stored_rows(out: Path, current: dict[str, Any], overwrite: bool) -> list[di
     stored = jsonio.loads(recorded.read_text()) if recorded.is_file() else None
     rows = []
     if csv.is_file():
-        if stored != current and not overwrite:
-            differ = (f"{', '.join(k for k in current if stored.get(k) != current[k])} differ" if stored
-                      else f"no {SETTINGS_NAME} records them")
-            raise UserInputError(f"{csv} holds an evaluation made under other settings ({differ}); use "
-                                 "--overwrite to delete it and start over, or another --out folder")
-        if stored == current:
+        differ = differing(stored, current) if stored else f"no {SETTINGS_NAME} records them"
+        refusal = f"{csv} holds an evaluation made under other settings ({differ})"
+        if reuse_or_refuse(stored or "unrecorded", current, overwrite, refusal, "delete it and start over"):
             frame = pd.read_csv(csv)
             rows = frame[frame["model"] != CEILING].to_dict("records")
         else:
