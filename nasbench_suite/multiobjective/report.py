@@ -35,6 +35,7 @@ from nasbench_suite.report.write import (  # noqa: E402
     ENVIRONMENT_LINE,
     figure_lines,
     human_title,
+    leaderboard_set,
     markdown_table,
     save_figures,
     write_environment,
@@ -105,16 +106,16 @@ def write_hw_report(problem: HWProblem, runs: Runs, results: dict[tuple[str, int
               "friedman": None if cd is None else {"statistic": cd.statistic, "pvalue": cd.pvalue,
                                                      "nemenyi_cd": cd.cd, "alpha": cd.alpha, "seeds": cd.blocks},
               **(extra or {})}
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(out_dir / "leaderboard.csv", lambda fh: fh.write(board.to_csv(float_format="%.6g").encode()))
     text = jsonio.dumps({"header": header, "leaderboard": board.reset_index().to_dict(orient="records")}, indent=2)
-    write_atomic(out_dir / "leaderboard.json", lambda fh: fh.write(text.encode()))
     figures = _figures(problem, runs, results, board, cd)
-    save_figures(figures, out_dir / PLOTS_DIR)
+    markdown = _markdown(problem, header, board, [(name, CAPTIONS[name]) for name in figures])
+    with leaderboard_set(out_dir) as stage:  # the whole set or the previous one, never half of each
+        write_atomic(stage / "leaderboard.csv", lambda fh: fh.write(board.to_csv(float_format="%.6g").encode()))
+        write_atomic(stage / "leaderboard.json", lambda fh: fh.write(text.encode()))
+        save_figures(figures, stage / PLOTS_DIR)
+        write_atomic(stage / "leaderboard.md", lambda fh: fh.write(markdown.encode()))
     write_timing(runs, out_dir, timing_extra)  # measured times and the machine apart, so the rest reproduces
     write_environment(out_dir)  # byte for byte on any machine
-    markdown = _markdown(problem, header, board, [(name, CAPTIONS[name]) for name in figures])
-    write_atomic(out_dir / "leaderboard.md", lambda fh: fh.write(markdown.encode()))
     return {"header": header, "leaderboard": board}
 
 
