@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from collections.abc import Mapping
 from pathlib import PurePath
 from typing import Any
@@ -43,8 +44,21 @@ def dumps(value: Any, *, indent: int | None = None, sort_keys: bool = False) -> 
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON strictly: `NaN`/`Infinity` are refused, as any other strict parser would."""
+    """Parse JSON strictly: `NaN`/`Infinity` and repeated keys in an object are refused (a strict parser's choice;
+    Python's would silently keep the last), and nesting too deep to parse is a ValueError, not a RecursionError."""
     def refuse(constant: str) -> Any:
         raise ValueError(f"not strict JSON: {constant}")
 
-    return json.loads(text, parse_constant=refuse)
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"not strict JSON: the key {key!r} appears twice in one object")
+            seen.add(key)
+        return dict(pairs)
+
+    try:
+        return json.loads(text, parse_constant=refuse, object_pairs_hook=unique)
+    except RecursionError:
+        raise ValueError("not readable JSON: nested too deeply (arrays or objects inside each other more than "
+                         f"about {sys.getrecursionlimit()} levels)") from None

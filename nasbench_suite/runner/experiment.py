@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -76,7 +77,11 @@ class Experiment:
             text = path.read_text()
             data = tomllib.loads(text) if path.suffix == ".toml" else jsonio.loads(text)
         except (tomllib.TOMLDecodeError, json.JSONDecodeError, ValueError, UnicodeDecodeError) as exc:
-            raise UserInputError(f"cannot read experiment file {path}: {str(exc).splitlines()[0]}") from None
+            raise UserInputError(f"cannot read experiment file {path}: {str(exc).splitlines()[0]}"
+                                 f"{_quoted_line(text, exc)}") from None
+        except RecursionError:  # tomllib recurses per nesting level (jsonio turns JSON's into a ValueError)
+            raise UserInputError(f"cannot read experiment file {path}: nested too deeply (arrays or tables inside "
+                                 "each other hundreds of levels deep); expected a table of settings") from None
         if not isinstance(data, dict):
             raise UserInputError(f"experiment file {path}: expected a table of settings ({', '.join(_CHECKS)})")
         settings = {}
@@ -86,7 +91,7 @@ class Experiment:
             try:
                 settings[key] = _CHECKS[key](value)
             except UserInputError as exc:  # named by its key, unless the message starts with it
-                named = str(exc).startswith((f"{key} ", f"--{key} "))
+                named = str(exc).startswith((f"{key} ", f"{key}:", f"--{key} "))
                 raise UserInputError(f"experiment file {path}: {'' if named else key + ': '}{exc}") from None
         return cls(**{**settings, **overrides})
 
@@ -155,6 +160,16 @@ class Setup:
                    overwrite=overwrite, progress=progress, protocol=self.protocol())
 
 
+def _quoted_line(text: str, exc: Exception) -> str:
+    """' in: LINE' for a TOML error's 'at line N' (e.g. a key given twice: TOML's message names no key)."""
+    where = re.search(r"\(at (?:line (\d+),|end of document)", str(exc))
+    if not isinstance(exc, tomllib.TOMLDecodeError) or not where or not text.strip():
+        return ""
+    lines = text.splitlines()
+    line = lines[min(int(where.group(1) or len(lines)), len(lines)) - 1].strip()
+    return f" in: {line[:80]}" if line else ""
+
+
 def _preset(value: Any) -> str:
     if not isinstance(value, str):
         raise UserInputError(f"preset = {value!r}: expected a preset name: {', '.join(PRESETS)}")
@@ -202,7 +217,7 @@ def _seeds(value: Any) -> tuple[int, ...]:
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, (list, tuple)) and all(
             isinstance(s, int) and not isinstance(s, bool) for s in value))):
         raise UserInputError(f"seeds = {value!r}: expected {COUNT_FORM}, or a list of seeds")
-    return tuple(seed_list(value))
+    return tuple(seed_list(value, f"seeds = {value}" if isinstance(value, int) else "seeds"))
 
 
 def _budget(value: Any) -> Budget | None:
