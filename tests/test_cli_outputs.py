@@ -125,6 +125,30 @@ def test_benchmark_refuses_to_replace_a_leaderboard_of_another_protocol_without_
     assert "wrote results/leaderboard.{csv,md,json}" in replaced.stdout
 
 
+def test_hw_benchmark_refuses_to_replace_a_committed_leaderboard_of_another_command(tmp_path, monkeypatch):
+    """hw-benchmark stores no runs: a leaderboard made by another command (here fewer seeds and strategies) used
+    to be overwritten in silence."""
+    folder = tmp_path / "results" / "hw" / "latency_fpga_ms" / "hw-pareto"
+    shutil.copytree(REPO / "results" / "hw" / "latency_fpga_ms" / "hw-pareto", folder)
+    before = contents(folder)
+    monkeypatch.chdir(tmp_path)
+    args = ["--preset", "hw-pareto", "--device-metric", "latency_fpga_ms", "--strategies", "random,pls", "--seeds",
+            "2", "--budget", "50q", "--jobs", "1"]
+    line = error_line(invoke("benchmark", *args))
+    assert line == ("error: results/hw/latency_fpga_ms/hw-pareto/leaderboard.json is a leaderboard of another "
+                    "hw-benchmark command (preset, device metric, table, strategies, seeds or budget differ); use "
+                    "--overwrite to replace it, or another --out folder")
+    assert contents(folder) == before
+    replaced = invoke("hw-benchmark", *args, "--overwrite")
+    assert replaced.exit_code == 0, replaced.output
+    written = contents(folder)
+    again = invoke("hw-benchmark", *args)  # the same command: rewritten, byte for byte but the measured times
+    assert again.exit_code == 0, again.output
+    assert {k: v for k, v in contents(folder).items() if k != "timing.json"} == {
+        k: v for k, v in written.items() if k != "timing.json"}
+    assert "wrote results/hw/latency_fpga_ms/hw-pareto/leaderboard.{csv,md,json}" in again.stdout
+
+
 def test_benchmark_with_a_surrogate_writes_in_the_working_directory_under_the_same_rule(tmp_path, monkeypatch):
     """`benchmark --surrogate FILE` writes to ./results/surrogate of the working directory (never the checkout's),
     says so, and refuses a folder of another surrogate's runs without --overwrite."""

@@ -23,7 +23,7 @@ from nasbench_suite.figures import save_figure
 from nasbench_suite.analysis.importance import tree_shap
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.outputs import differing, reuse_or_refuse
+from nasbench_suite.outputs import UNREADABLE, differing, recorded, reuse_or_refuse
 from nasbench_suite.surrogate.features import live_edges
 from nasbench_suite.table import Table
 
@@ -121,30 +121,28 @@ def settings(table: str, dataset: str, cells: int, target: str, seed: int, boot:
 
 def recorded_settings(summary_file: Path) -> dict[str, Any] | str | None:
     """The settings of the analysis whose summary.json this is, read back from it (None: no such file;
-    'unreadable': a damaged one)."""
-    if not summary_file.is_file():
-        return None
+    UNREADABLE: a damaged one)."""
+    s = recorded(summary_file)
     try:
-        s = jsonio.loads(summary_file.read_text())
         compared = dict.fromkeys(target.split(":")[0] for target in s["signals"]["targets"] if ":" in target)
         return settings(s["table"], s["dataset"], s["cells"], s["target"], s["seed"],
                         s["operations"]["bootstrap_resamples"], list(compared))
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return "unreadable"
+    except (KeyError, TypeError, AttributeError):  # no file (None), or a damaged one
+        return s if s is None else UNREADABLE
 
 
 def claim_folder(out: Path, current: dict[str, Any], overwrite: bool) -> None:
     """The suite's output rule (nasbench_suite.outputs): an analysis in `out` under the same settings is rewritten
     (same bytes); one under other settings is refused, or with `overwrite` its files are deleted first."""
     summary_file = out / "summary.json"
-    recorded = recorded_settings(summary_file)
-    why = differing(recorded, current) if isinstance(recorded, dict) else "its summary.json cannot be read"
-    if recorded is None or reuse_or_refuse(recorded, current, overwrite,
-                                           f"{out} holds an analysis under other settings ({why})", "replace it"):
+    stored = recorded_settings(summary_file)
+    why = differing(stored, current) if isinstance(stored, dict) else "its summary.json cannot be read"
+    if stored is None or reuse_or_refuse(stored, current, overwrite,
+                                         f"{out} holds an analysis under other settings ({why})", "replace it"):
         return
-    listed = jsonio.loads(summary_file.read_text()).get("files", []) if isinstance(recorded, dict) else []
-    for name in [*listed, "summary.json", "summary.md"]:
-        if Path(name).name == name:  # the analysis's own files only, never outside `out`
+    listed = recorded(summary_file, "files")
+    for name in [*(listed if isinstance(listed, list) else []), "summary.json", "summary.md"]:
+        if isinstance(name, str) and Path(name).name == name:  # the analysis's own files, never outside `out`
             (out / name).unlink(missing_ok=True)
 
 

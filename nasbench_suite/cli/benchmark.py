@@ -64,7 +64,8 @@ def benchmark_command(config: Path | None, strategies: str | None, seeds: str | 
                                  f"not {preset_name!r}")
         return click.get_current_context().invoke(
             hw_benchmark_command, preset_name=preset_name, device_metric=device_metric, strategies=strategies,
-            seeds=seeds, budget=budget, table_name=table_name or DEFAULT_TABLE, out=out, jobs=jobs, as_json=as_json)
+            seeds=seeds, budget=budget, table_name=table_name or DEFAULT_TABLE, out=out, jobs=jobs,
+            overwrite=overwrite, as_json=as_json)
     if device_metric is not None:
         raise UserInputError(f"--device-metric is for the hardware presets ({', '.join(HW_PRESETS)}), "
                              f"not {preset_name or DEFAULT_PRESET!r}")

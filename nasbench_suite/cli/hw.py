@@ -12,6 +12,7 @@ import numpy as np
 
 from nasbench_suite.cli.app import cli, emit, json_option
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.outputs import recorded, reuse_or_refuse
 from nasbench_suite.seeds import format_seeds, parse_seeds, seed_list
 from nasbench_suite.table import open_table
 from nasbench_suite.table.registry import DEFAULT_TABLE
@@ -40,10 +41,12 @@ RESULTS_DIR = Path("results") / "hw"
               "once a cell is trained, so an infeasible cell is trained, charged and told as failed (default: known "
               "for every cell up front, infeasible asks are rejected at no cost)")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="worker processes; default: all cores")
+@click.option("--overwrite", is_flag=True, help="replace a leaderboard in the output folder made by another "
+              "hw-benchmark command (without it that is an error)")
 @json_option
 def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies: str | None, seeds: str | None,
                          budget: str | None, table_name: str, out: Path | None, extra_objectives: str,
-                         hardware_after_training: bool, jobs: int | None, as_json: bool) -> None:
+                         hardware_after_training: bool, jobs: int | None, overwrite: bool, as_json: bool) -> None:
     """Run multi-objective or constrained strategies and write leaderboard.{csv,md,json} and plots/."""
     from nasbench_suite.multiobjective import HWProblem, get_hw_preset, run_all
     from nasbench_suite.multiobjective.report import format_hw_leaderboard, write_hw_report
@@ -69,6 +72,10 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
                f"{table_name} --strategies {','.join(names)} --seeds {format_seeds(seeds)} --budget {budget_.amount:g}"
                f"{budget_.unit[0]}{f' --extra-objectives {extra_objectives}' if extra else ''}"
                f"{' --hardware-after-training' if hardware_after_training else ''}")
+    board = out / "leaderboard.json"  # no runs are stored: the same command is what matches, and is rewritten
+    reuse_or_refuse(recorded(board, "header", "command"), command, overwrite, f"{board} is a leaderboard of another "
+                    "hw-benchmark command (preset, device metric, table, strategies, seeds or budget differ)",
+                    "replace it")
     click.echo(f"{len(names)} strategies x {len(seeds)} seeds on {table_name} ({preset.name}, {preset.device_metric}: "
                f"{budget_}) -> {out}", err=True)
     start, cpu = time.perf_counter(), _cpu_seconds()

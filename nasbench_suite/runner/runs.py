@@ -22,13 +22,12 @@ import numpy as np
 from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.outputs import reuse_or_refuse
+from nasbench_suite.outputs import UNREADABLE, recorded, reuse_or_refuse
 
 RUNS_DIR = "runs"
 PROTOCOL_FILE = "protocol.json"
 LOCK_FILE = ".lock"
 LEADERBOARD_FILE = "leaderboard.json"  # written by the report from these runs; its header records their protocol
-UNREADABLE = "unreadable"  # the recorded protocol of a damaged file: never the current one
 REPLACE_RUNS = "delete the stored runs there and start over"
 ARRAYS = ("arch", "fidelity", "cost", "seen", "incumbent", "reported")
 
@@ -163,9 +162,8 @@ def stored_runs(out_dir: str | os.PathLike, protocol_hash: str, overwrite: bool 
     only; the leaderboard is rewritten).
     """
     board = Path(out_dir) / LEADERBOARD_FILE
-    if board.is_file():
-        reuse_or_refuse(_leaderboard_protocol(board), protocol_hash, overwrite, f"{board} is a leaderboard of "
-                        "another protocol (table, preset, budget or fidelities differ)", "replace it")
+    reuse_or_refuse(recorded(board, "header", "protocol_hash"), protocol_hash, overwrite, f"{board} is a leaderboard "
+                    "of another protocol (table, preset, budget or fidelities differ)", "replace it")
     found: dict[tuple[str, int], Run] = {}
     for path in _run_files(out_dir):
         try:
@@ -179,14 +177,6 @@ def stored_runs(out_dir: str | os.PathLike, protocol_hash: str, overwrite: bool 
             return {}
         found[(run.strategy, run.seed)] = run
     return found
-
-
-def _leaderboard_protocol(path: Path) -> str:
-    """The protocol hash a leaderboard.json records (UNREADABLE for a damaged file or one of another kind)."""
-    try:
-        return str(jsonio.loads(path.read_text())["header"]["protocol_hash"])
-    except (ValueError, KeyError, TypeError):
-        return UNREADABLE
 
 
 def clear_runs(out_dir: str | os.PathLike) -> int:
