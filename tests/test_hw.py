@@ -175,7 +175,7 @@ def test_pareto_run_scores_the_non_dominated_seen_set(pareto_problem):
 def test_unknown_mo_strategy_and_bad_spec_are_one_line_errors():
     context = Context(rng=np.random.default_rng(0))
     for spec, expected in (("nope", "valid: random, nsga2"), ("nsga2:population_size", "expected NAME"),
-                           ("nsga2:population_size=1", r"\[2, inf\)")):
+                           ("nsga2:population_size=1", r"\[2, 15625\]")):
         with pytest.raises(UserInputError, match=expected):
             make_mo_strategy(spec, context, 2)
 

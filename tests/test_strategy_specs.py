@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -14,6 +15,7 @@ from nasbench_suite.benchmark import TableBenchmark
 from nasbench_suite.cli import cli
 from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.multiobjective.strategies import MO_STRATEGIES
 from nasbench_suite.runner import Budget, run, run_one
 from nasbench_suite.strategies import (
     FAMILIES,
@@ -25,7 +27,8 @@ from nasbench_suite.strategies import (
     make_strategy,
     register,
 )
-from nasbench_suite.strategies.hyperband import hpbandster_budgets
+from nasbench_suite.strategies.base import CELLS
+from nasbench_suite.strategies.hyperband import MAX_RUNGS, hpbandster_budgets
 
 PACKAGED = sorted(n for n, c in STRATEGIES.items() if c.__module__.startswith("nasbench_suite."))
 
@@ -64,7 +67,7 @@ def test_spec_parses_types_and_labels_only_non_default_settings_sorted() -> None
     ("reinforce:learning_rate=0.1", ["unknown hyperparameters: learning_rate", "valid: lr, momentum, incumbent"]),
     ("reinforce:lr=fast", ["lr='fast' is invalid", "expected float in (0, inf)"]),
     ("reinforce:lr=0", ["expected float in (0, inf)"]),
-    ("rea:population_size=2.5", ["expected int in [1, inf)"]),
+    ("rea:population_size=2.5", ["expected int in [1, 15625]"]),
     ("bananas:predictor=svm", ["expected one of xgb, mlp, rf"]),
     ("reinforce:lr", ["has 'lr'", "expected NAME[:KEY=VALUE"]),
     ("reinforce:lr=0.1:lr=0.2", ["repeats 'lr'"]),
@@ -216,3 +219,53 @@ def test_nb201_paper_lists_valid_specs_of_the_papers_four_searchers() -> None:
     assert specs[3].params == {"schedule": "hpbandster"}
     single = context(fidelities=(12,), default_fidelity=12)
     assert all(make_strategy(spec, single).degenerate() is None for spec in specs)
+
+
+FIDELITY_CHOICES = ("min_fidelity", "max_fidelity")  # pick one of the benchmark's own fidelities: allocate nothing
+
+
+def _upper(interval: str) -> float:
+    return float(interval[1:-1].split(",")[1])
+
+
+def _counts(cls: type[Strategy]) -> list:
+    """The settings that size something: every int one but the fidelity choices, and Hyperband's eta."""
+    return [h for h in cls.declared().values()
+            if (h.kind is int and h.name not in FIDELITY_CHOICES) or h.name == "eta"]
+
+
+@pytest.mark.parametrize("cls", [*(STRATEGIES[n] for n in PACKAGED), *MO_STRATEGIES.values()], ids=lambda c: c.name)
+def test_every_size_hyperparameter_has_a_finite_bound_within_the_space(cls: type[Strategy]) -> None:
+    """Sizes were declared up to inf, so qlearning:replay_size=1e9 and bo:num_random=1e9 were valid and allocated
+    7 and 45 GiB at the first query; every count is now at most the space's 15,625 cells."""
+    for h in _counts(cls):
+        assert h.interval is not None and _upper(h.interval) <= CELLS, f"{cls.name}:{h.name} in {h.interval}"
+
+
+TOP_OF_RANGE = [f"{name}:{h.name}={_upper(h.interval):g}" for name in PACKAGED for h in _counts(STRATEGIES[name])
+                if h.interval[-1] == "]"]
+
+
+@pytest.mark.parametrize("spec", TOP_OF_RANGE)
+def test_the_top_of_every_declared_size_runs_in_little_memory(spec: str, paper: TableBenchmark) -> None:
+    """A declared range is a promise that its values run: each size at its upper bound searches 25 queries with
+    under 200 MB of Python and numpy allocations (tracemalloc)."""
+    tracemalloc.start()
+    try:
+        searched = run_one(paper, spec, 0, Budget.parse("25q"), 200, (12, 200), proxy=lambda arch: float(sum(arch)))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(searched.arch) == 25 and peak < 200e6, f"{peak / 1e6:.0f} MB"
+
+
+@pytest.mark.parametrize("spec, bound", [("qlearning:replay_size=1e9", "expected int in [1, 10000]"),
+                                         ("bo:num_random=1e9", f"expected int in [0, {CELLS}]"),
+                                         ("rea:sample_size=1e9", f"expected int in [1, {CELLS}]"),
+                                         ("bohb:schedule=hpbandster:eta=1.0001", f"expected at most {MAX_RUNGS}")])
+def test_sizes_beyond_the_declared_range_are_refused_by_the_cli(spec: str, bound: str, tmp_path) -> None:
+    """Were accepted and died allocating 7.45 GiB (replay_size) or 44.7 GiB (num_random) at the first query."""
+    result = CliRunner().invoke(cli, ["benchmark", "--strategies", spec, "--seeds", "1", "--budget", "20q",
+                                      "--out", str(tmp_path), "--jobs", "1"])
+    error = [line for line in result.output.splitlines() if line.startswith("error: ")]
+    assert result.exit_code == 2 and len(error) == 1 and bound in error[0], result.output

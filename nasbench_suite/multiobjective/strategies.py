@@ -16,7 +16,7 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import pop_pending, sample_unseen
-from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, split_spec
+from nasbench_suite.strategies.base import CELLS, SIZE, Context, Hyperparameter, Strategy, Trial, split_spec
 from nasbench_suite.strategies.bo import BayesianOptimisation
 from nasbench_suite.strategies.evolution import mutate_node_edge
 from nasbench_suite.strategies.optuna_adapter import _import_optuna
@@ -115,7 +115,7 @@ class NSGA2(_OptunaMO):
     name = "nsga2"
     family = "evolution/local"
     paper = "Deb, Pratap, Agarwal, Meyarivan, IEEE TEC 2002; Optuna's NSGAIISampler"
-    hyperparameters = (Hyperparameter("population_size", 20, "cells per generation", interval="[2, inf)"),)
+    hyperparameters = (Hyperparameter("population_size", 20, "cells per generation", interval=f"[2, {CELLS}]"),)
 
     def sampler(self, seed: int):
         return self._optuna.samplers.NSGAIISampler(population_size=self.population_size, seed=seed)
@@ -129,7 +129,7 @@ class MOTPE(_OptunaMO):
     name = "motpe"
     family = "model-based"
     paper = "Ozaki, Tanigaki, Watanabe, Onishi, GECCO 2020 / JAIR 2022; Optuna's TPESampler"
-    hyperparameters = (Hyperparameter("n_startup_trials", 10, "random trials before the model", interval="[1, inf)"),)
+    hyperparameters = (Hyperparameter("n_startup_trials", 10, "random trials before the model", interval=SIZE),)
 
     def sampler(self, seed: int):
         return self._optuna.samplers.TPESampler(n_startup_trials=self.n_startup_trials, seed=seed)
@@ -146,8 +146,8 @@ class ParetoEvolution(MultiObjectiveStrategy):
     family = "evolution/local"
     paper = "Real, Aggarwal, Huang, Le, AAAI 2019, with a Pareto-dominance tournament"
     hyperparameters = (
-        Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval="[1, inf)"),
-        Hyperparameter("sample_size", 3, "members sampled per tournament", interval="[1, inf)"),
+        Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval=SIZE),
+        Hyperparameter("sample_size", 3, "members sampled per tournament", interval=SIZE),
     )
 
     def __init__(self, context: Context, num_objectives: int = 2, **params: Any) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201Space, Ops
 from nasbench_suite.strategies._models import one_thread
-from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial
+from nasbench_suite.strategies.base import SIZE, Context, Hyperparameter, Strategy, Trial
 
 MAX_TRIES = 100  # draws before accepting a repeated cell (the space has only 15,625)
 
@@ -57,8 +57,8 @@ class BatchStrategy(Strategy):
 
     family = "model-based"
     hyperparameters = (
-        Hyperparameter("num_init", 10, "uniform cells before the first model", interval="[1, inf)"),
-        Hyperparameter("batch_size", 1, "cells asked per model fit", interval="[1, inf)"),
+        Hyperparameter("num_init", 10, "uniform cells before the first model", interval=SIZE),
+        Hyperparameter("batch_size", 1, "cells asked per model fit", interval=SIZE),
     )
 
     def __init__(self, context: Context, **params) -> None:

@@ -7,7 +7,7 @@ import numpy as np
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import BatchStrategy, standardise
 from nasbench_suite.strategies._models import ENSEMBLE_KINDS, Ensemble, mutation_candidates
-from nasbench_suite.strategies.base import Context, Hyperparameter, register
+from nasbench_suite.strategies.base import SIZE, Context, Hyperparameter, register
 
 ACQUISITIONS = ("its", "ucb")
 
@@ -29,12 +29,13 @@ class Bananas(BatchStrategy):
     name = "bananas"
     paper = "White, Neiswanger, Savani, AAAI 2021"
     hyperparameters = (
-        Hyperparameter("batch_size", 10, "cells asked per model fit", interval="[1, inf)"),
-        Hyperparameter("ensemble_size", 5, "predictors in the ensemble", interval="[1, inf)"),
+        Hyperparameter("batch_size", 10, "cells asked per model fit", interval=SIZE),
+        # all refit every round: at most 100, 20x the paper's
+        Hyperparameter("ensemble_size", 5, "predictors in the ensemble", interval="[1, 100]"),
         Hyperparameter("predictor", "xgb", "ensemble member", choices=ENSEMBLE_KINDS),
         Hyperparameter("acquisition", "its", "independent Thompson sampling or UCB", choices=ACQUISITIONS),
-        Hyperparameter("num_candidates", 100, "mutated cells scored per round", interval="[1, inf)"),
-        Hyperparameter("num_parents", 10, "best cells mutated into candidates", interval="[1, inf)"),
+        Hyperparameter("num_candidates", 100, "mutated cells scored per round", interval=SIZE),
+        Hyperparameter("num_parents", 10, "best cells mutated into candidates", interval=SIZE),
         Hyperparameter("ucb_beta", 0.5, "UCB exploration weight", interval="[0, inf)"),
     )
 

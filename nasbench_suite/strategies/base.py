@@ -22,6 +22,10 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201, NB201Space, Ops
 
+# Every count of cells (populations, pools, candidates, startup queries) is at most the space's 15,625 cells: more
+# would only repeat cells, and the bound keeps every declared setting runnable on a small machine (2 cores, 24 GB).
+CELLS = NB201.size
+SIZE = f"[1, {CELLS}]"
 FAMILIES = ("sampling", "evolution/local", "RL", "model-based", "multi-fidelity", "zero-cost")
 SPEC_FORM = "NAME[:KEY=VALUE[:KEY=VALUE...]], e.g. reinforce:lr=0.01"
 _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")

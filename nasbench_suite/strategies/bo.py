@@ -14,7 +14,7 @@ from nasbench_suite.strategies._models import (
     mutation_candidates,
     random_candidates,
 )
-from nasbench_suite.strategies.base import Context, Hyperparameter, register
+from nasbench_suite.strategies.base import CELLS, Context, Hyperparameter, register
 
 SURROGATES = ("gp", "rf")
 
@@ -36,9 +36,10 @@ class BayesianOptimisation(BatchStrategy):
     paper = "Snoek, Larochelle, Adams, NeurIPS 2012 (GP); Hutter, Hoos, Leyton-Brown, LION 2011 (SMAC, RF)"
     hyperparameters = (
         Hyperparameter("surrogate", "gp", "Hamming-kernel GP or random forest", choices=SURROGATES),
-        Hyperparameter("num_random", 200, "uniform unasked cells in the candidate pool", interval="[0, inf)"),
-        Hyperparameter("num_mutations", 100, "mutations of the 10 best cells in the pool", interval="[0, inf)"),
-        Hyperparameter("num_trees", 10, "random-forest trees (surrogate rf)", interval="[1, inf)"),
+        Hyperparameter("num_random", 200, "uniform unasked cells in the candidate pool", interval=f"[0, {CELLS}]"),
+        Hyperparameter("num_mutations", 100, "mutations of the 10 best cells in the pool", interval=f"[0, {CELLS}]"),
+        # refit every round: at most 1000, 100x SMAC's
+        Hyperparameter("num_trees", 10, "random-forest trees (surrogate rf)", interval="[1, 1000]"),
     )
 
     def __init__(self, context: Context, **params) -> None:

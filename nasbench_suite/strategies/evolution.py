@@ -10,7 +10,7 @@ from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import NB201Space, Ops
 from nasbench_suite.space.nb201 import NUM_NODES
 from nasbench_suite.strategies._common import fitness
-from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
+from nasbench_suite.strategies.base import CELLS, SIZE, Context, Hyperparameter, Strategy, Trial, register
 
 
 def mutate_node_edge(space: NB201Space, arch: Ops, rng: np.random.Generator) -> Ops:
@@ -38,8 +38,8 @@ class RegularizedEvolution(Strategy):
     family = "evolution/local"
     paper = "Real, Aggarwal, Huang, Le, AAAI 2019; settings of Dong & Yang, ICLR 2020 (NAS-Bench-201)"
     hyperparameters = (
-        Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval="[1, inf)"),
-        Hyperparameter("sample_size", 3, "members sampled per tournament", interval="[1, inf)"),
+        Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval=SIZE),
+        Hyperparameter("sample_size", 3, "members sampled per tournament", interval=SIZE),
     )
 
     def __init__(self, context: Context, **params) -> None:
@@ -81,11 +81,11 @@ class GeneticAlgorithm(Strategy):
     family = "evolution/local"
     paper = "Holland 1975; Goldberg 1989"
     hyperparameters = (
-        Hyperparameter("population_size", 20, "cells per generation", interval="[2, inf)"),
+        Hyperparameter("population_size", 20, "cells per generation", interval=f"[2, {CELLS}]"),
         Hyperparameter("crossover_rate", 0.6, "probability a child is a one-point crossover", interval="[0, 1]"),
         Hyperparameter("mutation_rate", 1 / 6, "per-edge probability of a new op", interval="[0, 1]"),
         Hyperparameter("elitism", 1, "best cells kept unevaluated into the next generation (< population_size)",
-                       interval="[0, inf)"),
+                       interval=f"[0, {CELLS})"),
     )
 
     def __init__(self, context: Context, **params) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import fitness, pop_pending, sample_unseen
-from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
+from nasbench_suite.strategies.base import SIZE, Context, Hyperparameter, Strategy, Trial, register
 
 
 def fidelity_ladder(fidelities: Sequence[int], eta: float, min_fidelity: int, max_fidelity: int) -> list[int]:
@@ -33,10 +33,20 @@ def fidelity_ladder(fidelities: Sequence[int], eta: float, min_fidelity: int, ma
         ladder.append(min(lower, key=lambda f: abs(math.log(f / target))))
 
 
+MAX_RUNGS = 20  # hpbandster schedule: NAS-Bench-201's has 3; 20 at eta 3 span budgets 10^9 apart
+
+
 def hpbandster_budgets(min_budget: float, max_budget: float, eta: float) -> list[float]:
     """hpbandster's geometric budgets (optimizers/bohb.py): max_budget * eta^-k, k = s_max..0, with
-    s_max = -int(log(min_budget / max_budget) / log(eta)); e.g. [22.2, 66.7, 200] for 12, 200, eta 3."""
-    s_max = -int(np.log(min_budget / max_budget) / np.log(eta))
+    s_max = -int(log(min_budget / max_budget) / log(eta)); e.g. [22.2, 66.7, 200] for 12, 200, eta 3.
+    At most MAX_RUNGS budgets, checked before any is made (a bracket holds up to eta^s_max cells)."""
+    with np.errstate(divide="ignore"):  # budgets so far apart that their ratio is 0: infinitely many rungs
+        ratio = np.log(min_budget / max_budget) / np.log(eta)
+    s_max = -int(ratio) if np.isfinite(ratio) else np.inf
+    if s_max + 1 > MAX_RUNGS:
+        raise UserInputError(f"bohb: min_budget={min_budget:.10g}, max_budget={max_budget:.10g} and eta={eta:.10g} "
+                             f"give {s_max + 1:g} hpbandster rungs; expected at most {MAX_RUNGS} (raise min_budget "
+                             "or eta)")
     return [float(b) for b in max_budget * np.power(eta, -np.linspace(s_max, 0, s_max + 1))]
 
 
@@ -80,7 +90,8 @@ class Hyperband(Strategy):
     paper = "Li, Jamieson, DeSalvo, Rostamizadeh, Talwalkar, JMLR 2018"
     multi_fidelity = True
     hyperparameters = (
-        Hyperparameter("eta", 3.0, "keep 1/eta of a rung's cells for the next", interval="(1, inf)"),
+        # at most 100: a bracket's eta^s cells stay a finite number (and above 17, fidelities 12 and 200 are one rung)
+        Hyperparameter("eta", 3.0, "keep 1/eta of a rung's cells for the next", interval="(1, 100]"),
         Hyperparameter("min_fidelity", None, "lowest rung's epochs; default the smallest available", type=int,
                        interval="[1, inf)"),
         Hyperparameter("max_fidelity", None, "highest rung's epochs; default the largest available", type=int,
@@ -157,7 +168,7 @@ class SuccessiveHalving(Hyperband):
     name = "sh"
     paper = "Jamieson & Talwalkar, AISTATS 2016"
     hyperparameters = (Hyperparameter("num_configs", None, "cells per bracket; default eta^s_max", type=int,
-                                      interval="[1, inf)"),)
+                                      interval=SIZE),)
 
     def bracket_plan(self, index: int) -> tuple[list, list[int]]:
         n = self.num_configs or round(self.eta**self.s_max)
@@ -206,13 +217,13 @@ class BOHB(Hyperband):
                        "every trial at the default fidelity (hpbandster, NAS-Bench-201's runs)", choices=SCHEDULES),
         Hyperparameter("min_budget", 12.0, "hpbandster schedule: smallest virtual budget", interval="(0, inf)"),
         Hyperparameter("max_budget", 200.0, "hpbandster schedule: largest virtual budget", interval="(0, inf)"),
-        Hyperparameter("num_samples", 4, "draws from the good density scored per new cell", interval="[1, inf)"),
+        Hyperparameter("num_samples", 4, "draws from the good density scored per new cell", interval=SIZE),
         Hyperparameter("random_fraction", 0.0, "probability a new cell is uniform", interval="[0, 1]"),
         Hyperparameter("top_n_percent", 15.0, "percentage of cells in the good density", interval="(0, 100)"),
         Hyperparameter("min_bandwidth", 0.3, "smallest kernel bandwidth (hpbandster's default is 1e-3)",
                        interval="[0, 1]"),
         Hyperparameter("min_points", None, "least cells per density; default d + 1 = 7", type=int,
-                       interval="[1, inf)"),
+                       interval=SIZE),
     )
 
     def __init__(self, context: Context, **params) -> None:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from nasbench_suite.strategies._common import MAX_TRIES
-from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
+from nasbench_suite.strategies.base import CELLS, SIZE, Context, Hyperparameter, Strategy, Trial, register
 
 
 @register
@@ -31,9 +31,10 @@ class QLearning(Strategy):
     paper = "Baker, Gupta, Naik, Raskar, ICLR 2017 (MetaQNN)"
     hyperparameters = (
         Hyperparameter("alpha", 0.01, "Q-learning rate", interval="(0, 1]"),
-        Hyperparameter("replay_size", 100, "episodes replayed per told value", interval="[1, inf)"),
-        Hyperparameter("explore_queries", 50, "queries at epsilon 1", interval="[0, inf)"),
-        Hyperparameter("queries_per_epsilon", 10, "queries per step of the epsilon staircase", interval="[1, inf)"),
+        # each told value replays (and allocates about 200 bytes for) every episode: at most 10,000, 100x MetaQNN's
+        Hyperparameter("replay_size", 100, "episodes replayed per told value", interval="[1, 10000]"),
+        Hyperparameter("explore_queries", 50, "queries at epsilon 1", interval=f"[0, {CELLS}]"),
+        Hyperparameter("queries_per_epsilon", 10, "queries per step of the epsilon staircase", interval=SIZE),
     )
 
     def __init__(self, context: Context, **params) -> None:

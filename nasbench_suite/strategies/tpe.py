@@ -8,7 +8,7 @@ import numpy as np
 
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import fitness
-from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
+from nasbench_suite.strategies.base import SIZE, Context, Hyperparameter, Strategy, Trial, register
 
 LINEAR_FORGETTING = 25  # hyperopt's: older observations weigh less once there are more than this
 
@@ -37,9 +37,9 @@ class TPE(Strategy):
     family = "model-based"
     paper = "Bergstra, Bardenet, Bengio, Kegl, NeurIPS 2011; defaults of hyperopt"
     hyperparameters = (
-        Hyperparameter("num_startup", 20, "uniform cells before the model", interval="[1, inf)"),
+        Hyperparameter("num_startup", 20, "uniform cells before the model", interval=SIZE),
         Hyperparameter("gamma", 0.25, "good fraction: ceil(gamma * sqrt(n)) cells", interval="(0, 1]"),
-        Hyperparameter("num_candidates", 24, "draws from l scored per ask", interval="[1, inf)"),
+        Hyperparameter("num_candidates", 24, "draws from l scored per ask", interval=SIZE),
         Hyperparameter("prior_weight", 1.0, "uniform pseudo-counts per op", interval="(0, inf)"),
     )
 

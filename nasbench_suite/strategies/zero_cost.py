@@ -7,7 +7,7 @@ import numpy as np
 
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import sample_unseen
-from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
+from nasbench_suite.strategies.base import SIZE, Context, Hyperparameter, Strategy, Trial, register
 
 
 @register
@@ -25,7 +25,7 @@ class ZeroCost(Strategy):
     paper = "Mellor, Turner, Storkey, Crowley, ICML 2021 (NASWOT); Abdelfattah et al., ICLR 2021"
     needs_proxy = True
     hyperparameters = (Hyperparameter("num_samples", 1000, "uniform cells ranked by the proxy per pool",
-                                      interval="[1, inf)"),)
+                                      interval=SIZE),)
 
     def __init__(self, context: Context, **params) -> None:
         super().__init__(context, **params)
