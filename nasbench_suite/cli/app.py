@@ -62,11 +62,12 @@ class SuiteGroup(click.Group):
 def os_error_line(exc: OSError) -> str:
     """'cannot write PATH: reason; choose another --out' (or 'cannot read' for an existing unreadable file, 'the disk
     is full' for ENOSPC); a file that could not be created (e.g. a temporary one) is named by its folder."""
+    if exc.errno == errno.ENOSPC:
+        where = "" if exc.filename is None else f" {os.fsdecode(exc.filename)}"
+        return f"cannot write{where}: the disk is full ({exc.strerror}); free some space or choose another --out"
     if exc.filename is None:
         return str(exc)
     path = os.fsdecode(exc.filename)
-    if exc.errno == errno.ENOSPC:
-        return f"cannot write {path}: the disk is full ({exc.strerror}); free some space or choose another --out"
     if os.path.isfile(path) and not os.access(path, os.R_OK):
         return f"cannot read {path}: {exc.strerror}; check its permissions"
     folder = os.path.dirname(path)
