@@ -56,6 +56,13 @@ def test_a_missing_seed_is_never_drawn_nor_the_published_mean_beside_measured_se
     assert (table.query(3, "valid_acc", 200), table.query(4, "valid_acc", 200)) == (40.0, 50.0)  # seed means
 
 
+def test_cell_347_which_has_no_seed_999_answers_only_its_two_seeds(cifar100, noisy):
+    seeds = cifar100.metrics["valid_acc"].values[347, :, list(cifar100.epochs).index(200)]  # -1, 777, 888, 999
+    assert np.isnan(seeds[[0, 3]]).all()
+    rng = np.random.default_rng(2)
+    assert {noisy.evaluate(347, 200, rng).value for _ in range(60)} == set(seeds[1:3].tolist())
+
+
 def test_the_seed_mean_falls_back_to_the_published_mean_only_where_no_seed_was_measured(cifar100):
     c10 = ns.open_table("nb201-cifar10")
     assert c10.query(0, "test_acc", 200) == c10.metrics["test_acc"].values[0, 0, 1]  # only seed -1 exists there
@@ -121,3 +128,20 @@ def test_a_leaderboard_says_whose_noise_its_floor_is(cifar100):
     c10 = table_noise_floor(ns.open_table("nb201-cifar10"), "test_acc@200", "valid_acc", means)
     assert c10["metric"] == "valid_acc@200" and "test_acc@200 has no per-seed values" in c10["note"]
     assert c10["points"] == pytest.approx(0.115, abs=1e-3)
+
+
+def test_a_hybrid_benchmark_never_draws_the_published_mean_beside_measured_seeds():
+    from nasbench_suite.benchmark import HybridBenchmark
+    from nasbench_suite.surrogate import Surrogate
+
+    values = np.full((100, 3, 1), np.nan)
+    values[:, 0, 0], values[:, 1, 0], values[:, 2, 0] = 50.0, 40.0, 60.0  # seeds -1, 777, 888
+    part = ns.Table(space="nb201", dataset="toy", archs=np.arange(100), seeds=[-1, 777, 888], epochs=[200])
+    part.set_metric("valid_acc", values)
+    part.set_metric("test_acc", values)
+    part.set_column("train_seconds_per_epoch", np.ones(100))
+    surrogate = Surrogate(features="onehot", target="valid_acc,test_acc,train_seconds_per_epoch",
+                          params={"n_estimators": 2, "max_depth": 2}).fit(part, np.arange(100))
+    hybrid = HybridBenchmark(surrogate, part, seed_mode="random")
+    rng = np.random.default_rng(0)
+    assert {hybrid.evaluate(7, 200, rng).value for _ in range(40)} == {40.0, 60.0}  # before: 50.0 too

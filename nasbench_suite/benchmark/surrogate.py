@@ -131,11 +131,11 @@ class HybridBenchmark(SurrogateBenchmark):
 
     def _use_table_values(self, table: Table | None) -> None:
         size = self.space.size
-        self._table_search = {}  # fidelity -> [cell, seed] values, NaN where not measured
+        self._table_search = {}  # fidelity -> [cell, seed] values that stand for the cell (`Table.seed_values`)
         for f in self.fidelities:
             values = np.full((size, len(table.seeds)), np.nan)
             if f in table.epochs_of(self.search_metric):
-                values[table.archs] = np.stack([table.values(self.search_metric, f, int(s)) for s in table.seeds], 1)
+                values[table.archs] = table.seed_values(self.search_metric, f)
             self._table_search[f] = values
         measured_report = np.full(size, np.nan)  # the surrogate was fitted on this table, so it has the metric
         measured_report[table.archs] = table.values(self.report_metric, self.report_epoch)

@@ -101,7 +101,8 @@ class Preset:
                   noise: bool = True) -> Benchmark:
         """The benchmark this preset searches: the table, or a surrogate fitted on it (`hybrid`: the table where it
         measured, the surrogate elsewhere; `noise=False`: the surrogate answers its predicted mean, not one sampled
-        training run); a clear error if a needed metric or fidelity is missing."""
+        training run; the table's seed noise is this preset's `noise`); a clear error if a needed metric or fidelity
+        is missing."""
         from nasbench_suite.benchmark import HybridBenchmark, SurrogateBenchmark, TableBenchmark
 
         metrics = (self.search_metric, self.report_metric, self.report_epoch)
