@@ -4,13 +4,17 @@ leaderboard.json files and surrogate files (bad meta.json, a zip bomb)."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import re
 import resource
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -19,6 +23,8 @@ from nasbench_suite.cli import (
     commands,  # noqa: F401  (registers the commands)
 )
 from nasbench_suite.seeds import MAX_SEED, MAX_SEEDS
+from nasbench_suite.surrogate import Surrogate, SurrogateFileError, load
+from nasbench_suite.surrogate.api import MAX_ARRAYS_BYTES
 
 LIMIT_BYTES = 2 << 30  # address space a hostile-input command may use: far below what the old code allocated
 
@@ -93,3 +99,141 @@ def test_seeds_above_the_caps_fail_at_once_without_allocating(seeds, file, messa
     lines = stderr.strip().splitlines()
     assert code == 2 and len(lines) == 1 and message in lines[0], stderr
     assert peak_mb < 500, f"{peak_mb:.0f} MB"
+
+
+# ---- item 12: malformed leaderboards and surrogate files -----------------------------------------------------------
+
+GOOD_ROWS = [{"strategy": "rea", "runs": 3, "final_mean": 93.5, "final_std": 0.2, "mean_rank": 1.0},
+             {"strategy": "random", "runs": 3, "final_mean": 93.1, "final_std": 0.3, "mean_rank": 2.0}]
+
+
+def _rows(**change) -> str:
+    rows = [dict(GOOD_ROWS[0], **change), GOOD_ROWS[1]]
+    return json.dumps({"leaderboard": [{k: v for k, v in row.items() if v is not DROP} for row in rows]})
+
+
+DROP = object()  # a key left out of a row
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('{"leaderboard": [', "not readable JSON (Expecting value"),
+    ("\udcff", "not readable JSON"),
+    ("[1, 2]", 'no "leaderboard" list of rows (JSON objects)'),
+    ('{"header": {}}', 'no "leaderboard" list of rows'),
+    ('{"leaderboard": {"rea": 1}}', 'no "leaderboard" list of rows'),
+    ('{"leaderboard": [[1]]}', 'no "leaderboard" list of rows'),
+    ('{"leaderboard": []}', 'no "leaderboard" list of rows'),
+    ('{"leaderboard": [], "leaderboard": []}', "the key 'leaderboard' appears twice"),
+    (_rows(strategy=DROP), "leaderboard row 1 lacks strategy"),
+    (_rows(final_std=DROP), "leaderboard row 1 lacks final_std"),
+    (_rows(strategy=5), "leaderboard row 1 has strategy 5, not a strategy name"),
+    (_rows(strategy="random"), "leaderboard row 2 repeats strategy 'random'"),
+    (_rows(final_mean="high"), "leaderboard row 1 (rea) has final_mean 'high', not a number"),
+    (_rows(runs=True), "leaderboard row 1 (rea) has runs True, not a number"),
+    (_rows(runs=0), "leaderboard row 1 (rea) has runs 0, not a positive count"),
+])
+def test_compare_names_the_file_and_what_is_wrong_with_a_malformed_leaderboard(text, problem, tmp_path):
+    """Were JSONDecodeError, KeyError, TypeError, AttributeError and ValueError tracebacks (or, for runs = true, a
+    comparison computed from a boolean)."""
+    (tmp_path / "good.json").write_text(json.dumps({"leaderboard": GOOD_ROWS}))
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(text.encode("utf-8", "surrogateescape"))
+    line = one_line(CliRunner().invoke(cli, ["compare", str(tmp_path / "good.json"), str(bad)]))
+    assert line.startswith(f"error: {bad}: ") and problem in line, line
+    assert line.endswith("expected the leaderboard.json that nasbench-suite benchmark or hw-benchmark writes"), line
+
+
+@pytest.fixture(scope="module")
+def surrogate_file(nb201_table, tmp_path_factory) -> Path:
+    """A real (small) saved surrogate."""
+    surrogate = Surrogate(target="valid_acc@200", params={"members": 1, "n_estimators": 20, "n_jobs": 1})
+    return surrogate.fit(nb201_table, np.arange(0, 15625, 100)).save(tmp_path_factory.mktemp("s") / "s.surrogate")
+
+
+def _entries(path: Path) -> list[tuple[zipfile.ZipInfo, bytes]]:
+    with zipfile.ZipFile(path) as z:
+        return [(info, z.read(info)) for info in z.infolist()]
+
+
+def _with_meta(source: Path, path: Path, meta: bytes) -> Path:
+    """`source` with its meta.json replaced."""
+    with zipfile.ZipFile(path, "w") as z:
+        for info, data in _entries(source):
+            z.writestr(info, meta if info.filename == "meta.json" else data)
+    return path
+
+
+@pytest.mark.parametrize("edit, problem", [
+    (lambda meta: b"{not json", "corrupt surrogate file (JSONDecodeError: Expecting property name"),
+    (lambda meta: b"[1, 2]", "meta.json is not an object"),
+    (lambda meta: json.dumps({k: v for k, v in meta.items() if k != "train_cells"}).encode(), "lacks train_cells"),
+    (lambda meta: json.dumps({**meta, "train_cells": 5}).encode(),
+     "meta.json has train_cells 5, expected a list of cell indices"),
+    (lambda meta: json.dumps({**meta, "train_cells": ["a"]}).encode(), "has train_cells ['a'], expected a list"),
+    (lambda meta: json.dumps({**meta, "model": 5}).encode(), "meta.json has model 5, expected text"),
+    (lambda meta: json.dumps({**meta, "targets": "valid_acc@200"}).encode(), "has targets 'valid_acc@200', expected"),
+    (lambda meta: json.dumps({**meta, "noise": []}).encode(), "meta.json has noise [], expected a JSON object"),
+    (lambda meta: b'{"model": "xgb", "model": "rf"}', "the key 'model' appears twice"),
+])
+def test_surrogate_info_on_a_bad_meta_json_is_one_line(edit, problem, surrogate_file, tmp_path):
+    """A missing or mistyped key was a KeyError or TypeError traceback, or shown as if valid."""
+    meta = json.loads(zipfile.ZipFile(surrogate_file).read("meta.json"))
+    path = _with_meta(surrogate_file, tmp_path / "bad.surrogate", edit(meta))
+    line = one_line(CliRunner().invoke(cli, ["surrogate", "info", str(path)]))
+    assert line.startswith(f"error: {path} is a corrupt surrogate file (") and problem in line, line
+    assert line.endswith("rebuild it with `nasbench-suite surrogate build TABLE --train-size N`"), line
+
+
+def _write_bomb(z: zipfile.ZipFile, name: str, size: int) -> None:
+    """A deflated member of `size` zero bytes (about 1/250 of that on disk), written 1 MiB at a time."""
+    with z.open(name, "w", force_zip64=True) as member:
+        chunk = bytes(1 << 20)
+        for _ in range(size >> 20):
+            member.write(chunk)
+
+
+@pytest.mark.parametrize("where", ["arrays.npz", "inside arrays.npz"])
+def test_a_zip_bombed_surrogate_is_refused_before_it_is_decompressed(where, surrogate_file, tmp_path):
+    """A few MB whose arrays.npz (or one array inside it) declares more than MAX_ARRAYS_BYTES: read whole, it
+    reached 6.4 GB RSS before its error; now the declared sizes are refused first, in a 2 GB address space."""
+    bomb = tmp_path / "bomb.surrogate"
+    size = MAX_ARRAYS_BYTES + (1 << 20)
+    inner = tmp_path / "arrays.npz"
+    if where != "arrays.npz":
+        with zipfile.ZipFile(inner, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as npz:
+            _write_bomb(npz, "y_mean_.npy", size)
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for info, data in _entries(surrogate_file):
+            if info.filename != "arrays.npz":
+                z.writestr(info, data)
+            elif where == "arrays.npz":
+                _write_bomb(z, "arrays.npz", size)
+            else:
+                z.writestr(info, inner.read_bytes())
+    assert bomb.stat().st_size < 20e6
+    code, stderr, peak_mb = run_limited("surrogate", "info", str(bomb), cwd=tmp_path)
+    what = "arrays.npz" if where == "arrays.npz" else "arrays.npz's arrays"
+    assert code == 2 and stderr.strip() == (
+        f"error: {bomb}: {what} declares {size:,} bytes, above the cap of {MAX_ARRAYS_BYTES:,} for a surrogate file "
+        "(a zip bomb?); refused unread; rebuild it with `nasbench-suite surrogate build TABLE --train-size N`"), stderr
+    assert peak_mb < 400, f"{peak_mb:.0f} MB"
+
+
+def test_an_array_whose_header_declares_more_than_its_bytes_is_refused_unread(surrogate_file, tmp_path):
+    """A .npy header can declare any shape: numpy allocated the declared 8 GB before finding 8 bytes there."""
+    lying = io.BytesIO()
+    np.lib.format.write_array_header_1_0(lying, {"descr": "<f8", "fortran_order": False, "shape": (10**9,)})
+    lying.write(bytes(8))
+    npz = io.BytesIO()
+    with zipfile.ZipFile(surrogate_file) as z, zipfile.ZipFile(io.BytesIO(z.read("arrays.npz"))) as arrays, \
+            zipfile.ZipFile(npz, "w") as edited:
+        for info in arrays.infolist():
+            edited.writestr(info, lying.getvalue() if info.filename == "y_mean_.npy" else arrays.read(info))
+    path = tmp_path / "lying.surrogate"
+    with zipfile.ZipFile(path, "w") as z:
+        for info, content in _entries(surrogate_file):
+            z.writestr(info, npz.getvalue() if info.filename == "arrays.npz" else content)
+    with pytest.raises(SurrogateFileError) as error:
+        load(path)
+    assert str(error.value).startswith(f"{path}: arrays.npz's y_mean_.npy declares shape ({10**9},) of float64 but "
+                                       f"holds {len(lying.getvalue())} bytes; refused unread")

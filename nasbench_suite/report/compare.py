@@ -39,18 +39,57 @@ class Comparison:
 
 
 def load_leaderboard(path: str | os.PathLike) -> pd.DataFrame:
-    """A leaderboard.json (or a folder holding one) as [strategy x (mean, std, runs, mean_rank)]."""
+    """A leaderboard.json (or a folder holding one) as [strategy x (mean, std, runs, mean_rank)]; a one-line error
+    naming the file and what is wrong for anything else (not JSON, another shape, missing keys, wrong types)."""
     path = Path(path)
     file = path / "leaderboard.json" if path.is_dir() else path
     if not file.is_file():
         raise UserInputError(f"{path}: no leaderboard here; expected a leaderboard.json or a folder holding one "
                              "(e.g. results/nb201-paper)")
-    rows = pd.DataFrame(jsonio.loads(file.read_text())["leaderboard"]).set_index("strategy")
-    mean, std = next(((m, s) for m, s in SCORES if m in rows.columns), (None, None))
-    if mean is None or "mean_rank" not in rows.columns:
+    try:
+        data = jsonio.loads(file.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:  # json's errors are ValueErrors
+        raise UserInputError(f"{file}: not readable JSON ({str(exc).splitlines()[0][:120]}); {EXPECTED}") from None
+    rows = data.get("leaderboard") if isinstance(data, dict) else None
+    if not isinstance(rows, list) or not rows or not all(isinstance(row, dict) for row in rows):
+        raise UserInputError(f"{file}: no \"leaderboard\" list of rows (JSON objects); {EXPECTED}")
+    mean, std = next(((m, s) for m, s in SCORES if m in rows[0]), (None, None))
+    if mean is None or "mean_rank" not in rows[0]:
         raise UserInputError(f"{file}: not a leaderboard of nasbench-suite benchmark or hw-benchmark (no final_mean "
                              "or score_mean and mean_rank columns)")
-    return rows[[mean, std, "runs", "mean_rank"]].set_axis(["mean", "std", "runs", "mean_rank"], axis=1).astype(float)
+    columns = ("strategy", mean, std, "runs", "mean_rank")
+    names = set()
+    for number, row in enumerate(rows, 1):
+        problem = _row_problem(row, columns, names)
+        if problem:
+            raise UserInputError(f"{file}: leaderboard row {number} {problem}; {EXPECTED}")
+        names.add(row["strategy"])
+    frame = pd.DataFrame([[row[c] for c in columns[1:]] for row in rows], index=[row["strategy"] for row in rows],
+                         columns=["mean", "std", "runs", "mean_rank"])
+    return frame.rename_axis("strategy").astype(float)
+
+
+EXPECTED = "expected the leaderboard.json that nasbench-suite benchmark or hw-benchmark writes"
+
+
+def _row_problem(row: dict, columns: tuple[str, ...], names: set[str]) -> str | None:
+    """What is wrong with one leaderboard row (a missing key, a repeated or non-text strategy, a value that is not a
+    number or null, runs not a positive count), or None."""
+    missing = [c for c in columns if c not in row]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    name = row["strategy"]
+    if not isinstance(name, str) or not name.strip():
+        return f"has strategy {name!r}, not a strategy name"
+    if name in names:
+        return f"repeats strategy {name!r}"
+    for column in columns[1:]:
+        value = row[column]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return f"({name}) has {column} {value!r}, not a number"
+    if not isinstance(row["runs"], int) or row["runs"] < 1:
+        return f"({name}) has runs {row['runs']!r}, not a positive count"
+    return None
 
 
 def pair_strategies(a: list[str], b: list[str]) -> list[tuple[str, str]]:

@@ -11,13 +11,16 @@ features (params, latency, proxies) are kept for every cell, so a saved surrogat
 A surrogate file is one zip holding no pickle, since users share these files and reading a pickle runs code:
 a format entry, `meta.json` (settings, training cells, table checksum, versions) and `arrays.npz`, read with
 `allow_pickle=False` (training targets, feature columns, and the model's weights as plain arrays; see models.py).
-Version-1 files (pickles) are refused unread.
+Version-1 files (pickles) are refused unread. Sizes are checked before anything is decompressed: meta.json at most
+MAX_META_BYTES, arrays.npz at most MAX_ARRAYS_BYTES uncompressed, and every array's declared shape within the bytes
+its member declares, so a zip bomb (a few MB declaring GBs) is refused at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 import os
 import warnings
 import zipfile
@@ -45,6 +48,9 @@ _FIRST_NAME_AT = 30  # a zip begins with a local file header whose file name sta
 _STATE = ("y_mean_", "y_std_", "noise_sd_", "train_targets_")  # arrays saved as they are
 REBUILD = "rebuild it with `nasbench-suite surrogate build TABLE --train-size N`"
 SUFFIX = ".surrogate"
+MAX_META_BYTES = 16 << 20  # meta.json listing every cell of the space as a training cell takes about 100 kB
+MAX_ARRAYS_BYTES = 1 << 30  # 30x the arrays of the largest surrogate the suite builds (xgb, 5 x 400 trees: 33 MB)
+_MEMBER_CAPS = {FORMAT_ENTRY: 64, "meta.json": MAX_META_BYTES, "arrays.npz": MAX_ARRAYS_BYTES}
 DEFAULT_TARGET = "valid_acc@200"
 
 
@@ -279,35 +285,99 @@ class Surrogate:
 def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The metadata and the arrays of a surrogate file; a one-line SurrogateFileError if it is not a readable one.
 
-    Version-1 files are pickles, which can run code when read: they are refused without reading further.
+    Version-1 files are pickles, which can run code when read: they are refused without reading further. Declared
+    sizes are checked before any entry is decompressed (see the module docstring).
     """
     path = Path(path)
     if not path.is_file():
         raise SurrogateFileError(f"surrogate file not found: {path}")
-    data = path.read_bytes()
-    if data.startswith(PICKLE_MAGIC):
+    name = FORMAT_ENTRY.encode()
+    with open(path, "rb") as fh:
+        head = fh.read(max(len(PICKLE_MAGIC), _FIRST_NAME_AT + len(name)))
+    if head.startswith(PICKLE_MAGIC):
         raise SurrogateFileError(f"{path} is a version-1 surrogate file (a pickle, which could run code when read) "
                                  f"and is not read; {REBUILD}")
-    name = FORMAT_ENTRY.encode()
-    if data[:4] != b"PK\x03\x04" or data[_FIRST_NAME_AT:_FIRST_NAME_AT + len(name)] != name:
+    if head[:4] != b"PK\x03\x04" or head[_FIRST_NAME_AT:] != name:
         raise SurrogateFileError(f"{path} is not a nasbench-suite surrogate file (wrong magic: expected a zip "
                                  f"whose first entry is {FORMAT_ENTRY})")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as z:
+        with zipfile.ZipFile(path) as z:
+            for entry, cap in _MEMBER_CAPS.items():
+                _check_size(path, entry, z.getinfo(entry).file_size, cap)
             version = z.read(FORMAT_ENTRY)
             if version != VERSION:
                 raise SurrogateFileError(f"{path} is surrogate format {version[:20]!r}; this nasbench-suite reads "
                                          f"format {VERSION.decode()}: {REBUILD}")
             meta = jsonio.loads(z.read("meta.json"))
-            with np.load(io.BytesIO(z.read("arrays.npz")), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
+            arrays = _read_arrays(path, z.read("arrays.npz"))
     except SurrogateFileError:
         raise
     except Exception as exc:  # a damaged zip, JSON or npz raises many kinds of errors
         raise SurrogateFileError(f"{path} is a corrupt surrogate file ({_one_line(exc)}); {REBUILD}") from None
-    if not isinstance(meta, dict):
-        raise SurrogateFileError(f"{path} is a corrupt surrogate file (meta.json is not an object); {REBUILD}")
+    problem = _meta_problem(meta)
+    if problem:
+        raise SurrogateFileError(f"{path} is a corrupt surrogate file (meta.json {problem}); {REBUILD}")
     return meta, arrays
+
+
+def _check_size(path: Path, what: str, declared: int, cap: int) -> None:
+    if declared > cap:
+        raise SurrogateFileError(f"{path}: {what} declares {declared:,} bytes, above the cap of {cap:,} for a "
+                                 f"surrogate file (a zip bomb?); refused unread; {REBUILD}")
+
+
+def _read_arrays(path: Path, data: bytes) -> dict[str, np.ndarray]:
+    """arrays.npz's arrays, once every member's declared size (all together at most MAX_ARRAYS_BYTES) and every
+    .npy header's shape (within its member) are checked, so nothing larger than declared is ever allocated."""
+    with zipfile.ZipFile(io.BytesIO(data)) as npz:
+        members = npz.infolist()
+        _check_size(path, "arrays.npz's arrays", sum(m.file_size for m in members), MAX_ARRAYS_BYTES)
+        for member in members:
+            with npz.open(member) as fh:
+                version = np.lib.format.read_magic(fh)
+                read_header = {(1, 0): np.lib.format.read_array_header_1_0,
+                               (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+                if read_header is None:
+                    raise ValueError(f"{member.filename} is .npy format {version}, not 1.0 or 2.0")
+                shape, _, dtype = read_header(fh)
+            if math.prod(shape) * dtype.itemsize > member.file_size:
+                raise SurrogateFileError(f"{path}: arrays.npz's {member.filename} declares shape {shape} of {dtype} "
+                                         f"but holds {member.file_size:,} bytes; refused unread; {REBUILD}")
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        return {k: arrays[k] for k in arrays.files}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_TEXT, _OBJECT = ("text", lambda v: isinstance(v, str)), ("a JSON object", lambda v: isinstance(v, dict))
+_TEXTS = ("a list of texts", lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v))
+META_FIELDS: dict[str, tuple[str, Any]] = {
+    "model": _TEXT, "params": _OBJECT, "seed": ("an integer", _is_int), "features": _TEXTS,
+    "feature_table": ("text or null", lambda v: v is None or isinstance(v, str)), "targets": _TEXTS,
+    "noise": _OBJECT, "space": _TEXT, "table": _TEXT, "table_checksum": _TEXT,
+    "train_cells": ("a list of cell indices", lambda v: isinstance(v, list) and all(map(_is_int, v))),
+    "created": _TEXT, "software": _OBJECT}
+OPTIONAL_META = ("feature_table",)  # absent from older files: the fitted table itself
+
+
+def _meta_problem(meta: Any) -> str | None:
+    """What is wrong with a surrogate file's metadata (not an object, a missing key, a value of the wrong type)."""
+    if not isinstance(meta, dict):
+        return "is not an object"
+    missing = [key for key in META_FIELDS if key not in meta and key not in OPTIONAL_META]
+    if missing:
+        return f"lacks {', '.join(missing)}"
+    wrong = next((key for key, (_, ok) in META_FIELDS.items() if key in meta and not ok(meta[key])), None)
+    if wrong:
+        return f"has {wrong} {_short(meta[wrong])}, expected {META_FIELDS[wrong][0]}"
+    return None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def read_metadata(path: str | os.PathLike) -> dict[str, Any]:
