@@ -49,8 +49,11 @@ def seed_list(seeds: int | Sequence[int], what: str = "seeds") -> list[int]:
         _check_caps(int(seeds), int(seeds) - 1, what)
         seeds = list(range(seeds))
     else:
-        seeds = list(dict.fromkeys(map(int, seeds)))
-        _check_caps(len(seeds), max(seeds, default=0), what)
+        distinct: dict[int, None] = {}
+        for seed in map(int, seeds):  # checked as they come: range(10**12) stops after MAX_SEEDS + 1
+            distinct[seed] = None
+            _check_caps(len(distinct), seed, what)
+        seeds = list(distinct)
     if not seeds:
         raise UserInputError("need at least one strategy and one seed")
     if min(seeds) < 0:

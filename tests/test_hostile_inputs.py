@@ -1,6 +1,6 @@
 """Hostile inputs end in one line and exit 2, before anything big is allocated: experiment files and --seeds (huge
-counts and seeds, deep nesting, repeated keys), hyperparameters at the top of their declared ranges, malformed
-leaderboard.json files and surrogate files (bad meta.json, a zip bomb)."""
+counts and seeds, deep nesting, repeated keys), malformed leaderboard.json files and surrogate files (bad meta.json,
+zip bombs, lying array headers). Hyperparameter ranges: tests/test_strategy_specs.py."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from nasbench_suite.cli import (
     cli,
     commands,  # noqa: F401  (registers the commands)
 )
-from nasbench_suite.seeds import MAX_SEED, MAX_SEEDS
+from nasbench_suite.errors import UserInputError
+from nasbench_suite.seeds import MAX_SEED, MAX_SEEDS, seed_list
 from nasbench_suite.surrogate import Surrogate, SurrogateFileError, load
 from nasbench_suite.surrogate.api import MAX_ARRAYS_BYTES
 
@@ -41,9 +42,8 @@ def run_limited(*args: str, cwd: Path) -> tuple[int, str, float]:
         process = subprocess.Popen([sys.executable, "-m", "nasbench_suite", *args], cwd=cwd, preexec_fn=cap,
                                    stdout=subprocess.DEVNULL, stderr=stderr)
         _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
         stderr.seek(0)
-        return process.returncode, stderr.read(), usage.ru_maxrss / 1024
+        return os.waitstatus_to_exitcode(status), stderr.read(), usage.ru_maxrss / 1024
 
 
 def one_line(result) -> str:
@@ -58,7 +58,7 @@ def benchmark(*args: str, out: Path):
     return CliRunner().invoke(cli, ["benchmark", *args, "--out", str(out), "--jobs", "1"])
 
 
-# ---- item 10: experiment files and --seeds ------------------------------------------------------------------------
+# ---- experiment files and --seeds (issue 30, item 10) ----------------------------------------------------------------
 
 @pytest.mark.parametrize("name, text, message", [
     ("exp.toml", "seeds = 18446744073709551615", "seeds = 18446744073709551615: 18,446,744,073,709,551,615 seeds per "
@@ -101,18 +101,27 @@ def test_seeds_above_the_caps_fail_at_once_without_allocating(seeds, file, messa
     assert peak_mb < 500, f"{peak_mb:.0f} MB"
 
 
-# ---- item 12: malformed leaderboards and surrogate files -----------------------------------------------------------
+def test_seed_lists_from_python_are_capped_too():
+    """The runner's Python API took any number of seeds (and any seed) as well."""
+    for seeds, message in ((range(MAX_SEEDS + 1), f"seeds: {MAX_SEEDS + 1:,} seeds per strategy are above the cap"),
+                           ([0, MAX_SEED + 1], f"seeds: seed {MAX_SEED + 1} is above the cap of {MAX_SEED}"),
+                           (MAX_SEEDS + 1, f"{MAX_SEEDS + 1:,} seeds per strategy")):
+        with pytest.raises(UserInputError, match=re.escape(message)):
+            seed_list(seeds)
+    assert seed_list(range(MAX_SEEDS)) == list(range(MAX_SEEDS)) and seed_list([MAX_SEED, 0, MAX_SEED]) == [MAX_SEED, 0]
+
+
+# ---- leaderboards for compare, surrogate files (issue 30, item 12) ---------------------------------------------------
 
 GOOD_ROWS = [{"strategy": "rea", "runs": 3, "final_mean": 93.5, "final_std": 0.2, "mean_rank": 1.0},
              {"strategy": "random", "runs": 3, "final_mean": 93.1, "final_std": 0.3, "mean_rank": 2.0}]
+DROP = object()  # a key left out of a row
 
 
 def _rows(**change) -> str:
+    """GOOD_ROWS with the first row changed."""
     rows = [dict(GOOD_ROWS[0], **change), GOOD_ROWS[1]]
     return json.dumps({"leaderboard": [{k: v for k, v in row.items() if v is not DROP} for row in rows]})
-
-
-DROP = object()  # a key left out of a row
 
 
 @pytest.mark.parametrize("text, problem", [

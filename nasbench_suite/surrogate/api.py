@@ -297,7 +297,7 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
     if head.startswith(PICKLE_MAGIC):
         raise SurrogateFileError(f"{path} is a version-1 surrogate file (a pickle, which could run code when read) "
                                  f"and is not read; {REBUILD}")
-    if head[:4] != b"PK\x03\x04" or head[_FIRST_NAME_AT:] != name:
+    if head[:4] != b"PK\x03\x04" or head[_FIRST_NAME_AT:_FIRST_NAME_AT + len(name)] != name:
         raise SurrogateFileError(f"{path} is not a nasbench-suite surrogate file (wrong magic: expected a zip "
                                  f"whose first entry is {FORMAT_ENTRY})")
     try:
