@@ -68,11 +68,12 @@ def benchmark(*args: str, out: Path):
     ("exp.toml", "seeds = " + "[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ("exp.json", '{"seeds": 2, "budget": "50q", "seeds": 3}', "the key 'seeds' appears twice in one object"),
     ("exp.toml", 'seeds = 2\nbudget = "50q"\nseeds = 3', r"Cannot overwrite a value \(at .*\) in: seeds = 3"),
+    ("exp.toml", "seeds = '\udcff'", "can't decode byte 0xff"),
 ])
 def test_hostile_experiment_files_are_one_line_errors(name, text, message, tmp_path):
     """Were OverflowError and RecursionError tracebacks, a silently kept last key, a seed no generator takes."""
     path = tmp_path / name
-    path.write_text(text)
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
     line = one_line(benchmark("--config", str(path), "--strategies", "random", "--budget", "20q",
                               out=tmp_path / "out"))
     assert f"experiment file {path}" in line

@@ -19,6 +19,7 @@ from nasbench_suite.errors import UserInputError
 from nasbench_suite.strategies.base import split_spec
 
 SCORES = (("final_mean", "final_std"), ("score_mean", "score_std"))  # benchmark's / hw-benchmark's columns
+EXPECTED = "expected the leaderboard.json that nasbench-suite benchmark or hw-benchmark writes"
 
 
 @dataclass
@@ -67,9 +68,6 @@ def load_leaderboard(path: str | os.PathLike) -> pd.DataFrame:
     frame = pd.DataFrame([[row[c] for c in columns[1:]] for row in rows], index=[row["strategy"] for row in rows],
                          columns=["mean", "std", "runs", "mean_rank"])
     return frame.rename_axis("strategy").astype(float)
-
-
-EXPECTED = "expected the leaderboard.json that nasbench-suite benchmark or hw-benchmark writes"
 
 
 def _row_problem(row: dict, columns: tuple[str, ...], names: set[str]) -> str | None:

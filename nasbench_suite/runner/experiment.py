@@ -73,6 +73,7 @@ class Experiment:
         path = Path(path)
         if path.suffix not in (".toml", ".json"):
             raise UserInputError(f"experiment file {path}: expected a .toml or .json file")
+        text = ""
         try:
             text = path.read_text()
             data = tomllib.loads(text) if path.suffix == ".toml" else jsonio.loads(text)
