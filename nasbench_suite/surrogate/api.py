@@ -321,6 +321,7 @@ def read_file(path: str | os.PathLike) -> tuple[dict[str, Any], dict[str, np.nda
 
 
 def _check_size(path: Path, what: str, declared: int, cap: int) -> None:
+    """Refuse a declared uncompressed size above its cap, before a byte of it is decompressed."""
     if declared > cap:
         raise SurrogateFileError(f"{path}: {what} declares {declared:,} bytes, above the cap of {cap:,} for a "
                                  f"surrogate file (a zip bomb?); refused unread; {REBUILD}")
@@ -376,6 +377,7 @@ def _meta_problem(meta: Any) -> str | None:
 
 
 def _short(value: Any) -> str:
+    """A value for a one-line message, cut to 60 characters."""
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
