@@ -27,10 +27,13 @@ from nasbench_suite.strategies import (
     make_strategy,
     register,
 )
+from nasbench_suite.strategies._library import LibraryStrategy
 from nasbench_suite.strategies.base import CELLS
 from nasbench_suite.strategies.hyperband import MAX_RUNGS, hpbandster_budgets
 
-PACKAGED = sorted(n for n, c in STRATEGIES.items() if c.__module__.startswith("nasbench_suite."))
+# the package's own strategies, less those run by an optional library (tests/test_library_adapters.py tests them)
+PACKAGED = sorted(n for n, c in STRATEGIES.items()
+                  if c.__module__.startswith("nasbench_suite.") and not issubclass(c, LibraryStrategy))
 
 
 def context(fidelities=(12, 200), default_fidelity=None, seed=0) -> Context:

@@ -11,10 +11,15 @@ from nasbench_suite.cli.app import cli, emit, json_option
 def strategy_rows() -> list[dict[str, Any]]:
     """One row per registered strategy, sorted by family then name."""
     from nasbench_suite.strategies import FAMILIES, STRATEGIES
+    from nasbench_suite.strategies._library import LibraryStrategy
 
     rows = []
     for name, cls in STRATEGIES.items():
+        library = issubclass(cls, LibraryStrategy)
         rows.append({"name": name, "family": cls.family, "paper": cls.paper,
+                     "library": cls.library if library else None,  # the optional package that runs it, if any
+                     "library_version": cls.library_version() if library else None,
+                     "extra": cls.extra if library else None,
                      "summary": _first_sentence(cls.__doc__ or ""),
                      "multi_fidelity": cls.multi_fidelity, "needs_proxy": cls.needs_proxy,
                      "hyperparameters": [{"name": h.name, "default": h.default, "valid": h.valid, "doc": h.doc}
@@ -35,6 +40,9 @@ def _render(rows: list[dict[str, Any]]) -> str:
     lines = []
     for r in rows:
         lines.append(f"{r['name']}  [{r['family']}]  {r['paper']}")
+        if r["library"]:
+            installed = r["library_version"] or f"not installed: pip install 'nasbench-suite[{r['extra']}]'"
+            lines.append(f"    library: {r['library']} {installed}")
         lines.append(f"    {r['summary']}")
         for h in r["hyperparameters"]:
             default = "auto" if h["default"] is None else format_value(h["default"])

@@ -6,10 +6,12 @@ from nasbench_suite.strategies import (  # noqa: F401  (imported to register)
     evolution,
     hyperband,
     local_search,
+    nevergrad_adapter,
     optuna_adapter,
     qlearning,
     random_search,
     reinforce,
+    synetune_adapter,
     tpe,
     zero_cost,
 )
