@@ -9,6 +9,7 @@ from nasbench_suite.multiobjective.pareto import REFERENCE, attainment, hypervol
 from nasbench_suite.multiobjective.presets import HW_PRESETS, HWPreset, get_hw_preset
 from nasbench_suite.multiobjective.simulate import HWProblem, HWRun, run_all, run_constrained, run_pareto
 from nasbench_suite.multiobjective.strategies import MO_STRATEGIES, MultiObjectiveStrategy, make_mo_strategy
+from nasbench_suite.multiobjective import pymoo_adapter  # noqa: F401  (registers pymoo-nsga2)
 
 __all__ = ["HW_PRESETS", "MO_STRATEGIES", "REFERENCE", "HWPreset", "HWProblem", "HWRun", "MultiObjectiveStrategy",
            "Objective", "attainment", "check_device_metric", "get_hw_preset", "hardware_columns", "hypervolume",

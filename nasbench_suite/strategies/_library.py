@@ -1,5 +1,6 @@
 """Base of the strategies that wrap an optional library: its lazy import (a one-line error naming the extra to
-install), its installed version for listings, a seed drawn from the strategy's rng and numpy's global generator kept private."""
+install), its installed version for listings, a seed drawn from the strategy's rng, numpy's global generator kept
+private."""
 
 from __future__ import annotations
 
