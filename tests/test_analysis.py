@@ -353,3 +353,15 @@ def test_cli_on_a_partial_table_skips_what_needs_a_full_one_and_reruns_byte_iden
     assert files == sorted(p.name for p in second.iterdir()) == sorted(summary["files"])
     for name in files:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_marginal_effects_figure_draws_an_interval_that_excludes_its_estimate():
+    """A percentile bootstrap interval need not contain the estimate (few resamples, `analyze --boot 10`); the figure
+    draws the interval as it is instead of failing on negative error-bar lengths."""
+    from nasbench_suite.analysis import plots
+
+    frame = pd.DataFrame({"edge": ["e0", "e0"], "op": ["a", "b"], "effect": [1.0, -1.0],
+                          "ci_low": [1.2, -0.8], "ci_high": [1.5, -0.5]})
+    fig = plots.marginal_effects(frame, ["a", "b"], "t")
+    segments = [seg for c in fig.axes[0].collections for seg in c.get_segments()]
+    assert sorted((s[0][1], s[1][1]) for s in segments) == [(-0.8, -0.5), (1.2, 1.5)]

@@ -30,6 +30,13 @@ from nasbench_suite.surrogate.api import MAX_ARRAYS_BYTES
 LIMIT_BYTES = 2 << 30  # address space a hostile-input command may use: far below what the old code allocated
 
 
+# The child reports its own peak (VmHWM of its address space, fresh after exec): the rusage of a forked child starts
+# from its parent's RSS, so an xdist worker that has loaded tables would be counted as the command's memory.
+_PEAK_THEN_CLI = ("import atexit, re, sys; peak = sys.argv[1]; atexit.register(lambda: open(peak, 'w').write("
+                  "re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1))); "
+                  "sys.argv = ['nasbench-suite', *sys.argv[2:]]; from nasbench_suite.cli import main; main()")
+
+
 def run_limited(*args: str, cwd: Path) -> tuple[int, str, float]:
     """(exit code, stderr, peak RSS in MB) of `nasbench-suite ARGS` in a child whose address space is capped at
     LIMIT_BYTES (and CPU time at 2 minutes), so a command that starts allocating gigabytes fails with a MemoryError
@@ -38,12 +45,12 @@ def run_limited(*args: str, cwd: Path) -> tuple[int, str, float]:
         resource.setrlimit(resource.RLIMIT_AS, (LIMIT_BYTES, LIMIT_BYTES))
         resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
 
+    peak = cwd / "peak_kb.txt"
     with open(cwd / "stderr.txt", "w+") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "nasbench_suite", *args], cwd=cwd, preexec_fn=cap,
-                                   stdout=subprocess.DEVNULL, stderr=stderr)
-        _, status, usage = os.wait4(process.pid, 0)
+        code = subprocess.run([sys.executable, "-c", _PEAK_THEN_CLI, str(peak), *args], cwd=cwd, preexec_fn=cap,
+                              stdout=subprocess.DEVNULL, stderr=stderr, check=False).returncode
         stderr.seek(0)
-        return os.waitstatus_to_exitcode(status), stderr.read(), usage.ru_maxrss / 1024
+        return code, stderr.read(), int(peak.read_text()) / 1024
 
 
 def one_line(result) -> str:

@@ -46,8 +46,8 @@ def marginal_effects(frame: pd.DataFrame, ops: list[str], title: str) -> plt.Fig
         part = frame[frame["op"] == op].set_index("edge").loc[edges]
         x = np.arange(len(edges)) + (k - (len(ops) - 1) / 2) * width
         ax.bar(x, part["effect"], width, label=op)
-        ax.errorbar(x, part["effect"], yerr=[part["effect"] - part["ci_low"], part["ci_high"] - part["effect"]],
-                    fmt="none", ecolor="black", lw=0.8, capsize=1.5)
+        # the interval itself, not offsets from the estimate: a percentile bootstrap interval need not contain it
+        ax.vlines(x, part["ci_low"], part["ci_high"], color="black", lw=0.8)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_xticks(range(len(edges)), edges)
     ax.set_ylabel("mean with op - mean of all cells")
