@@ -265,7 +265,8 @@ def invoke(*args):
     return CliRunner().invoke(cli, list(args))
 
 
-def test_cli_device_metric_and_preset_errors_are_one_line():
+def test_cli_device_metric_and_preset_errors_are_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default --out is relative: never the checkout's committed results/hw
     result = invoke("hw-benchmark", "--device-metric", "latency_bogus_ms")
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
