@@ -13,8 +13,7 @@ from typing import Any
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import NB201, ArchLike, NB201Space
-from nasbench_suite.space.nb201 import ops_to_code
+from nasbench_suite.space import NB201, ArchLike, Space
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ class Benchmark(ABC):
     """
 
     kind: str  # what answers the queries: "table", "surrogate" or "hybrid"
-    space: NB201Space = NB201
+    space: Space = NB201
     fidelities: tuple[int, ...]  # epochs at which the search metric can be observed, ascending
     search_metric: str
     report_metric: str
@@ -115,7 +114,5 @@ class Benchmark(ABC):
         return float(np.nanquantile(self.report_values(), 1 - fraction))
 
     def _index(self, arch: ArchLike) -> int:
-        """Official index; op tuples (what strategies ask) and strings take a fast path."""
-        if arch.__class__ is tuple and len(arch) == 6 and all(type(o) is int and 0 <= o < 5 for o in arch):
-            return int(self.space._code_to_index[ops_to_code(arch)])
+        """Official index of a cell (the space's `to_index` takes the fast path for what strategies ask)."""
         return self.space.to_index(arch)

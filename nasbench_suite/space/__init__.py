@@ -1,10 +1,13 @@
-"""The cell search space: NAS-Bench-201's (`NB201`, an `NB201Space`), the only one; modules import it directly.
+"""Search spaces, each a `Space` (space/base.py): NAS-Bench-201's cell space (`NB201`) and NAS-Bench-Graph's GNN
+space (`NBGRAPH`; `NBGRAPH_PROTEINS` with the 5 ops of its proteins dataset).
 
-`SPACES`/`get_space` are no plug-in point: they check the space name a file records (`Table.space`, a surrogate's
-`space_name_`), so a file of another space is refused by name; `Table.space_obj` is that name's space object.
+`get_space` maps the space name a file records (`Table.space`, a surrogate's `space_name_`) to its space object
+(`Table.space_obj`); strategies, benchmarks and reports work through that object, never through one space's module.
 """
 
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.space.base import Space
+from nasbench_suite.space.nbgraph import NBGRAPH, NBGRAPH_PROTEINS, NBGraphSpace
 from nasbench_suite.space.nb201 import (
     EDGES,
     ENCODINGS,
@@ -18,15 +21,16 @@ from nasbench_suite.space.nb201 import (
     parse_arch_str,
 )
 
-SPACES = {"nb201": NB201}
+SPACES: dict[str, Space] = {space.name: space for space in (NB201, NBGRAPH, NBGRAPH_PROTEINS)}
 
 
-def get_space(name: str) -> NB201Space:
+def get_space(name: str) -> Space:
     """The space registered under `name`."""
     if name not in SPACES:
         raise UserInputError(f"unknown space {name!r}; valid: {', '.join(SPACES)}")
     return SPACES[name]
 
 
-__all__ = ["EDGES", "ENCODINGS", "NB201", "NUM_ARCHS", "OPS", "ArchLike", "NB201Space", "Ops",
-           "format_arch_str", "get_space", "parse_arch_str"]
+__all__ = ["EDGES", "ENCODINGS", "NB201", "NBGRAPH", "NBGRAPH_PROTEINS", "NUM_ARCHS", "OPS", "ArchLike", "NB201Space",
+           "NBGraphSpace", "Ops",
+           "Space", "format_arch_str", "get_space", "parse_arch_str"]

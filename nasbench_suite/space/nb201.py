@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from functools import cached_property
 import io
 from importlib import resources
-from typing import Union
 
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.space.base import ArchLike, Ops, Space
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 EDGES: tuple[tuple[int, int], ...] = ((0, 1), (0, 2), (1, 2), (0, 3), (1, 3), (2, 3))
@@ -24,9 +24,6 @@ NUM_OPS = len(OPS)
 NUM_ARCHS = NUM_OPS**NUM_EDGES
 ORDER_FILE = "nb201_order.npy"  # uint16 base-5 op code of each official index
 EXPECTED_FORM = "|op~0|+|op~0|op~1|+|op~0|op~1|op~2| with op in " + ", ".join(OPS)
-
-Ops = tuple[int, ...]
-ArchLike = Union[str, int, np.integer, Sequence[Union[int, str]]]
 
 _OP_ID = {name: i for i, name in enumerate(OPS)}
 _PLACE = NUM_OPS ** np.arange(NUM_EDGES - 1, -1, -1)  # base-5 place value of each edge
@@ -70,12 +67,15 @@ def format_arch_str(ops: Ops) -> str:
             f"|{names[3]}~0|{names[4]}~1|{names[5]}~2|")
 
 
-class NB201Space:
+class NB201Space(Space):
     """Conversions, canonical forms, encodings and variation operators of the NAS-Bench-201 cell space."""
 
     name = "nb201"
     ops = OPS
     edges = EDGES
+    positions = tuple(f"{src}->{dst}" for src, dst in EDGES)
+    values = (OPS,) * NUM_EDGES
+    encodings = ("onehot", "adjacency", "path", "sequence")  # the keys of ENCODINGS below
     num_edges = NUM_EDGES
     num_ops = NUM_OPS
     size = NUM_ARCHS
@@ -122,10 +122,13 @@ class NB201Space:
 
     def to_index(self, arch: ArchLike) -> int:
         """The official NAS-Bench-201 index of a cell."""
-        if arch.__class__ is str:  # the common case first: one dict lookup
+        if arch.__class__ is str:  # the common cases first: one dict lookup, or one dot product for op ids
             index = self._str_to_index.get(arch)
             if index is not None:
                 return index
+        if arch.__class__ is tuple and len(arch) == NUM_EDGES and all(type(o) is int and 0 <= o < NUM_OPS
+                                                                      for o in arch):
+            return int(self._code_to_index[ops_to_code(arch)])
         if isinstance(arch, (int, np.integer)) and not isinstance(arch, bool):
             return self._check_index(arch)
         if isinstance(arch, np.ndarray) and arch.ndim == 0:
@@ -161,36 +164,6 @@ class NB201Space:
     def ops_of(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
         """(n, 6) op ids of cells given by official index."""
         return self._index_ops[self.check_indices(indices)]
-
-    def check_indices(self, indices: np.ndarray | Sequence[int]) -> np.ndarray:
-        """`indices` as an int64 array, or one UserInputError if any is not an integer in 0..15624."""
-        indices = np.asarray(indices)
-        if indices.dtype.kind not in "iu":
-            raise UserInputError(f"arch indices must be integers, got {indices.dtype} values; expected integers "
-                                 f"0..{NUM_ARCHS - 1}")
-        indices = indices.astype(np.int64, copy=False)
-        if indices.size and (indices.min() < 0 or indices.max() >= NUM_ARCHS):
-            bad = indices[(indices < 0) | (indices >= NUM_ARCHS)]
-            raise UserInputError(f"{bad.size} of {indices.size} arch indices are out of range, e.g. "
-                                 f"{int(bad.flat[0])}; expected 0..{NUM_ARCHS - 1}")
-        return indices
-
-    @staticmethod
-    def check_ops(ops: np.ndarray) -> np.ndarray:
-        """An (n, 6) int64 array of op ids, or one UserInputError naming an out-of-range op id."""
-        ops = np.asarray(ops)
-        if ops.dtype.kind not in "iu" or ops.ndim != 2 or ops.shape[1] != NUM_EDGES:
-            raise UserInputError(f"op ids must be an integer array of shape (n, {NUM_EDGES}), got {ops.dtype} "
-                                 f"of shape {ops.shape}")
-        ops = ops.astype(np.int64, copy=False)
-        if ops.size and (ops.min() < 0 or ops.max() >= NUM_OPS):
-            bad = ops[(ops < 0) | (ops >= NUM_OPS)]
-            raise UserInputError(f"op id {int(bad[0])} out of range; expected 0..{NUM_OPS - 1}")
-        return ops
-
-    def all_ops(self) -> np.ndarray:
-        """(15625, 6) op ids in official index order."""
-        return self._index_ops
 
     def _check_index(self, index: int) -> int:
         if not 0 <= int(index) < NUM_ARCHS:
@@ -241,51 +214,19 @@ class NB201Space:
             out[index] = first.setdefault(self.canonical(index), index)
         return out
 
-    def unique_indices(self) -> np.ndarray:
-        """One representative (lowest index) per equivalence class, sorted."""
-        return np.flatnonzero(self.canonical_indices == np.arange(NUM_ARCHS))
-
     # ---- encodings ---------------------------------------------------------------------------------
     def encode(self, archs: np.ndarray | Sequence[ArchLike], kind: str = "onehot") -> np.ndarray:
         """Feature matrix for predictors; kind is one of ENCODINGS."""
-        if kind not in ENCODINGS:
-            raise UserInputError(f"unknown encoding {kind!r}; valid: {', '.join(ENCODINGS)}")
-        ops = self._as_op_matrix(archs)
-        return ENCODINGS[kind](ops)
-
-    def _as_op_matrix(self, archs: np.ndarray | Sequence[ArchLike]) -> np.ndarray:
-        if isinstance(archs, np.ndarray) and archs.ndim == 2:
-            return self.check_ops(archs)
-        if isinstance(archs, np.ndarray) and archs.ndim == 1:
-            return self.ops_of(archs)
-        return np.asarray([self.to_ops(a) for a in archs], dtype=np.int64).reshape(-1, NUM_EDGES)
+        self._check_encoding(kind)
+        return ENCODINGS[kind](self._as_op_matrix(archs))
 
     # ---- variation ---------------------------------------------------------------------------------
-    def neighbours(self, arch: ArchLike) -> list[Ops]:
-        """All 24 cells that differ from `arch` on exactly one edge."""
-        ops = self.to_ops(arch)
-        return [ops[:e] + (o,) + ops[e + 1:] for e in range(NUM_EDGES) for o in range(NUM_OPS) if o != ops[e]]
-
-    def mutate(self, arch: ArchLike, rng: np.random.Generator) -> Ops:
-        """A uniformly chosen single-edge neighbour."""
-        ops = list(self.to_ops(arch))
-        edge = int(rng.integers(NUM_EDGES))
-        ops[edge] = (ops[edge] + 1 + int(rng.integers(NUM_OPS - 1))) % NUM_OPS
-        return tuple(ops)
-
-    def sample(self, rng: np.random.Generator) -> Ops:
-        """One cell drawn uniformly from the whole space."""
-        return tuple(int(o) for o in rng.integers(NUM_OPS, size=NUM_EDGES))
-
-    def crossover_one_point(self, a: ArchLike, b: ArchLike, rng: np.random.Generator) -> Ops:
-        """Edges before a random cut point from `a`, the rest from `b`."""
-        cut = int(rng.integers(1, NUM_EDGES))
-        return self.to_ops(a)[:cut] + self.to_ops(b)[cut:]
-
-    def crossover_uniform(self, a: ArchLike, b: ArchLike, rng: np.random.Generator) -> Ops:
-        """Each edge from `a` or `b` with probability 1/2."""
-        pick = rng.random(NUM_EDGES) < 0.5
-        return tuple(x if p else y for x, y, p in zip(self.to_ops(a), self.to_ops(b), pick))
+    def mutate_structured(self, arch: ArchLike, rng: np.random.Generator) -> Ops:
+        """NAS-Bench-201's REA mutation: a uniform node, a uniform incoming edge of it, a uniform different op
+        (so node 1's single edge changes more often than each of node 3's three)."""
+        node = 1 + int(rng.integers(NUM_NODES - 1))
+        edge = [e for e, (_, dst) in enumerate(EDGES) if dst == node][int(rng.integers(node))]
+        return self._mutate_at(self.to_ops(arch), edge, rng)
 
 
 def ops_to_code(ops: np.ndarray | Ops) -> np.ndarray | int:

@@ -9,11 +9,11 @@ from collections.abc import Collection
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import NB201Space, Ops
+from nasbench_suite.space import Ops, Space
 from nasbench_suite.strategies._models import one_thread
 from nasbench_suite.strategies.base import SIZE, Context, Hyperparameter, Strategy, Trial
 
-MAX_TRIES = 100  # draws before accepting a repeated cell (the space has only 15,625)
+MAX_TRIES = 100  # draws before accepting a repeated cell (the space is finite)
 
 
 def fitness(value: float) -> float:
@@ -29,7 +29,7 @@ def pop_pending(pending: list, trial: Trial, name: str):
     return pending.pop(position)[1]
 
 
-def sample_unseen(space: NB201Space, rng: np.random.Generator, seen: Collection[Ops]) -> Ops:
+def sample_unseen(space: Space, rng: np.random.Generator, seen: Collection[Ops]) -> Ops:
     """A uniform cell not in `seen`, or a repeat after MAX_TRIES draws (the space is finite); once every cell
     is in `seen`, the first draw (no MAX_TRIES wasted draws per ask: a long run stays O(1) per query)."""
     arch = space.sample(rng)

@@ -14,7 +14,7 @@ from scipy.linalg import cho_factor, cho_solve
 from scipy.special import ndtr
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import NB201Space, Ops
+from nasbench_suite.space import Ops, Space
 
 ENSEMBLE_KINDS = ("xgb", "mlp", "rf")
 
@@ -114,7 +114,7 @@ def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float) -> np.n
     return (mean - best) * ndtr(z) + std * (np.exp(-z**2 / 2.0) / np.sqrt(2 * np.pi))
 
 
-def mutation_candidates(space: NB201Space, parents: Sequence[Ops], num: int, rng: np.random.Generator,
+def mutation_candidates(space: Space, parents: Sequence[Ops], num: int, rng: np.random.Generator,
                         exclude: set, max_edits: int = 1) -> list[Ops]:
     """Up to `num` distinct cells not in `exclude`, each 1..max_edits single-edge mutations of a parent
     (parents taken in turn; every further edit with probability 1/2)."""
@@ -123,15 +123,15 @@ def mutation_candidates(space: NB201Space, parents: Sequence[Ops], num: int, rng
     rows = np.arange(draws)
     for step in range(max_edits):
         edit = rows if step == 0 else rows[rng.random(draws) < 0.5]
-        edges = rng.integers(space.num_edges, size=len(edit))
-        shifts = rng.integers(1, space.num_ops, size=len(edit))
-        children[edit, edges] = (children[edit, edges] + shifts) % space.num_ops
+        edges = rng.integers(space.num_positions, size=len(edit))
+        shifts = rng.integers(1, space.choices[edges])  # the same draws as one bound where all positions agree
+        children[edit, edges] = (children[edit, edges] + shifts) % space.choices[edges]
     return _distinct_unseen(children, exclude, num)
 
 
-def random_candidates(space: NB201Space, num: int, rng: np.random.Generator, exclude: set) -> list[Ops]:
+def random_candidates(space: Space, num: int, rng: np.random.Generator, exclude: set) -> list[Ops]:
     """Up to `num` distinct uniform cells not in `exclude`."""
-    return _distinct_unseen(rng.integers(space.num_ops, size=(num, space.num_edges)), exclude, num)
+    return _distinct_unseen(rng.integers(space.choices, size=(num, space.num_positions)), exclude, num)
 
 
 def _distinct_unseen(ops: np.ndarray, exclude: set, num: int) -> list[Ops]:

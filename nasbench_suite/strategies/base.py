@@ -20,10 +20,10 @@ from typing import Any, ClassVar
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import NB201, NB201Space, Ops
+from nasbench_suite.space import NB201, Ops, Space
 
-# Every count of cells (populations, pools, candidates, startup queries) is at most the space's 15,625 cells: more
-# would only repeat cells, and the bound keeps every declared setting runnable on a small machine (2 cores, 24 GB).
+# Every count of cells (populations, pools, candidates, startup queries) is at most NB201's 15,625 cells, whatever
+# the space: the bound keeps every declared setting runnable on a small machine (2 cores, 24 GB).
 CELLS = NB201.size
 SIZE = f"[1, {CELLS}]"
 FAMILIES = ("sampling", "evolution/local", "RL", "model-based", "multi-fidelity", "zero-cost")
@@ -33,7 +33,7 @@ _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 
 @dataclass(frozen=True)
 class Trial:
-    """One proposal: a cell (6 op ids) and the fidelity (training epochs) to evaluate it at."""
+    """One proposal: a cell (one value id per position of the space) and the fidelity (training epochs) to evaluate it at."""
 
     arch: Ops
     fidelity: int
@@ -48,7 +48,7 @@ class Context:
     proxy: a free per-cell score (e.g. a zero-cost proxy column), or None where the benchmark has none.
     """
 
-    space: NB201Space = NB201
+    space: Space = NB201
     rng: np.random.Generator | None = None
     fidelities: tuple[int, ...] = (200,)
     default_fidelity: int | None = None

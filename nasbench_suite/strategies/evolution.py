@@ -7,20 +7,14 @@ from collections import deque
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import NB201Space, Ops
-from nasbench_suite.space.nb201 import NUM_NODES
+from nasbench_suite.space import Ops, Space
 from nasbench_suite.strategies._common import fitness
 from nasbench_suite.strategies.base import CELLS, SIZE, Context, Hyperparameter, Strategy, Trial, register
 
 
-def mutate_node_edge(space: NB201Space, arch: Ops, rng: np.random.Generator) -> Ops:
-    """NAS-Bench-201's REA mutation: a uniform node, a uniform incoming edge of it, a uniform different op
-    (so node 1's single edge changes more often than each of node 3's three)."""
-    node = 1 + int(rng.integers(NUM_NODES - 1))
-    edge = [e for e, (_, dst) in enumerate(space.edges) if dst == node][int(rng.integers(node))]
-    child = list(arch)
-    child[edge] = (child[edge] + 1 + int(rng.integers(space.num_ops - 1))) % space.num_ops
-    return tuple(child)
+def mutate_node_edge(space: Space, arch: Ops, rng: np.random.Generator) -> Ops:
+    """REA's mutation as each space publishes it (NAS-Bench-201: a uniform node, then one of its incoming edges)."""
+    return space.mutate_structured(arch, rng)
 
 
 @register
@@ -111,9 +105,9 @@ class GeneticAlgorithm(Strategy):
         child = self._roulette()
         if self.rng.random() < self.crossover_rate:
             child = self.space.crossover_one_point(child, self._roulette(), self.rng)
-        flip = self.rng.random(self.space.num_edges) < self.mutation_rate
-        shift = self.rng.integers(1, self.space.num_ops, size=self.space.num_edges)
-        child = tuple(int((op + s) % self.space.num_ops) if f else op for op, s, f in zip(child, shift, flip))
+        flip = self.rng.random(self.space.num_positions) < self.mutation_rate
+        shift = self.rng.integers(1, self.space.choices)
+        child = tuple(int((op + s) % k) if f else op for op, s, k, f in zip(child, shift, self.space.choices, flip))
         return self.trial(child)
 
     def tell(self, trial: Trial, value: float) -> None:

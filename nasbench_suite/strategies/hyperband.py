@@ -190,8 +190,9 @@ class BOHB(Hyperband):
     (keep a good cell's op with probability 1 - bandwidth, else a uniform op). (hpbandster's
     bandwidth_factor, 3 in NAS-Bench-201, scales only continuous dimensions: no role in this space.)
 
-    schedule "suite": rungs are `fidelity_ladder`'s real fidelities; the kernel counts all 5 ops as levels
-    and the bandwidth is also clipped above at 4/5, where the kernel turns uniform (ours).
+    schedule "suite": rungs are `fidelity_ladder`'s real fidelities; the kernel counts all k values of a position
+    as levels (NB201: 5 ops) and the bandwidth is also clipped above at (k-1)/k, where the kernel turns uniform
+    (ours).
 
     schedule "hpbandster": hpbandster 0.7.4 as NAS-Bench-201 ran it (D-X-Y/AutoDL-Projects@ad34af99
     exps/algos/BOHB.py, scripts-search/algos/BOHB.sh; `eta=3, min_budget=12, max_budget=200`,
@@ -237,7 +238,7 @@ class BOHB(Hyperband):
             self.s_max = len(self.ladder) - 1
             self.seen = {b: set() for b in self.ladder}
         if self.min_points is None:
-            self.min_points = self.space.num_edges + 1
+            self.min_points = self.space.num_positions + 1
         self.data: dict[float, list[tuple[Ops, float]]] = {b: [] for b in self.ladder}
         self.incumbent: tuple[Ops, float] | None = None
 
@@ -270,7 +271,7 @@ class BOHB(Hyperband):
 
     def _densities(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
         """((good cells, bandwidths), (bad cells, bandwidths)) at the largest budget with a model."""
-        d = self.space.num_edges
+        d = self.space.num_positions
         for budget in reversed(self.ladder):
             order = sorted(range(len(self.data[budget])), key=lambda i: -self.data[budget][i][1])
             n = len(order)
@@ -284,7 +285,7 @@ class BOHB(Hyperband):
 
     def _bandwidth(self, cells: np.ndarray) -> np.ndarray:
         bw = np.maximum(1.06 * cells.std(axis=0) * len(cells) ** (-1 / (4 + cells.shape[1])), self.min_bandwidth)
-        return bw if self.hpbandster else bw.clip(max=(self.space.num_ops - 1) / self.space.num_ops)
+        return bw if self.hpbandster else np.minimum(bw, (self.space.choices - 1) / self.space.choices)
 
     def _pdf(self, x: np.ndarray, density: tuple[np.ndarray, np.ndarray]) -> float:
         """The density at x: mean over cells of the product of per-edge Aitchison-Aitken kernels."""
@@ -292,7 +293,7 @@ class BOHB(Hyperband):
         if self.hpbandster:  # statsmodels: levels = distinct values in the data column
             levels = np.array([len(np.unique(column)) for column in cells.T], dtype=np.float64)
         else:
-            levels = np.full(cells.shape[1], float(self.space.num_ops))
+            levels = self.space.choices.astype(np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             kernel = np.where(cells == x[None, :], 1 - bw, bw / (levels - 1))
             return float(kernel.prod(axis=1).mean())
@@ -306,7 +307,7 @@ class BOHB(Hyperband):
         for _ in range(self.num_samples):
             datum = good[0][int(self.rng.integers(len(good[0])))]
             keep = self.rng.random(len(datum)) < 1 - good[1]
-            x = np.where(keep, datum, self.rng.integers(self.space.num_ops, size=len(datum)))
+            x = np.where(keep, datum, self.rng.integers(self.space.choices))
             l, g = self._pdf(x, good), self._pdf(x, bad)
             score = max(1e-32, g) / max(l, 1e-32)  # hpbandster's argument order: a NaN l(x) gives a NaN score
             if not math.isfinite(score) and math.isfinite(l):

@@ -39,8 +39,8 @@ class QLearning(Strategy):
 
     def __init__(self, context: Context, **params) -> None:
         super().__init__(context, **params)
-        edges, ops = self.space.num_edges, self.space.num_ops
-        self.q: np.ndarray | None = None  # [edge, previous op (ops = start), op]
+        edges, ops = self.space.num_positions, self.space.max_choices
+        self.q: np.ndarray | None = None  # [edge, previous op (ops = start), op]; position p uses ops < choices[p]
         self.shape = (edges, ops + 1, ops)
         self.memory: dict = {}  # cell -> told value
         self.replay_archs = np.empty((64, edges), dtype=np.int64)  # rows [:replayed] are the replay memory
@@ -56,12 +56,12 @@ class QLearning(Strategy):
         return max(0.1, round(0.9 - 0.1 * step, 10))
 
     def _episode(self) -> tuple[int, ...]:
-        epsilon, previous, ops = self.epsilon(), self.space.num_ops, []
-        for edge in range(self.space.num_edges):
+        epsilon, previous, ops = self.epsilon(), self.space.max_choices, []
+        for edge, choices in enumerate(self.space.choices):
             if self.q is None or self.rng.random() < epsilon:
-                op = int(self.rng.integers(self.space.num_ops))
+                op = int(self.rng.integers(choices))
             else:
-                values = self.q[edge, previous]
+                values = self.q[edge, previous, :choices]
                 op = int(self.rng.choice(np.flatnonzero(values == values.max())))
             ops.append(op)
             previous = op
@@ -93,11 +93,11 @@ class QLearning(Strategy):
         self.replayed += 1
         picks = self.rng.integers(self.replayed, size=self.replay_size)
         archs, rewards = self.replay_archs[picks], self.replay_values[picks]
-        previous = np.concatenate([np.full((len(picks), 1), self.space.num_ops), archs[:, :-1]], axis=1)
-        for edge in reversed(range(self.space.num_edges)):
-            if edge == self.space.num_edges - 1:
+        previous = np.concatenate([np.full((len(picks), 1), self.space.max_choices), archs[:, :-1]], axis=1)
+        for edge in reversed(range(self.space.num_positions)):
+            if edge == self.space.num_positions - 1:
                 target = rewards
             else:
-                target = self.q[edge + 1, archs[:, edge]].max(axis=1)
+                target = self.q[edge + 1, archs[:, edge], :self.space.choices[edge + 1]].max(axis=1)
             current = self.q[edge, previous[:, edge], archs[:, edge]]
             np.add.at(self.q, (edge, previous[:, edge], archs[:, edge]), self.alpha * (target - current))

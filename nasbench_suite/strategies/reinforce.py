@@ -43,8 +43,8 @@ class Reinforce(Strategy):
 
     def __init__(self, context: Context, **params) -> None:
         super().__init__(context, **params)
-        shape = (self.space.num_edges, self.space.num_ops)
-        self.logits = 1e-3 * self.rng.standard_normal(shape)
+        shape = (self.space.num_positions, self.space.max_choices)
+        self.logits = np.where(self.space.value_mask, 1e-3 * self.rng.standard_normal(shape), -np.inf)
         self._m, self._v, self._steps = np.zeros(shape), np.zeros(shape), 0
         self._ema_sum, self._ema_weight = 0.0, 0.0
 
@@ -55,8 +55,8 @@ class Reinforce(Strategy):
 
     def ask(self) -> Trial:
         cumulative = self.probabilities().cumsum(axis=1)
-        u = self.rng.random(self.space.num_edges)[:, None]
-        ops = (u > cumulative).sum(axis=1).clip(max=self.space.num_ops - 1)
+        u = self.rng.random(self.space.num_positions)[:, None]
+        ops = np.minimum((u > cumulative).sum(axis=1), self.space.choices - 1)
         return self.trial(tuple(int(o) for o in ops))
 
     def tell(self, trial: Trial, value: float) -> None:
@@ -65,7 +65,7 @@ class Reinforce(Strategy):
         self._ema_sum = self.momentum * self._ema_sum + (1 - self.momentum) * value
         self._ema_weight = self.momentum * self._ema_weight + (1 - self.momentum)
         advantage = value - self._ema_sum / self._ema_weight
-        chosen = np.eye(self.space.num_ops)[list(trial.arch)]
+        chosen = np.eye(self.space.max_choices)[list(trial.arch)]
         grad = -(chosen - self.probabilities()) * advantage  # d(-log pi * advantage) / d logits
         self._steps += 1
         self._m = 0.9 * self._m + 0.1 * grad

@@ -13,15 +13,17 @@ from nasbench_suite.strategies.base import SIZE, Context, Hyperparameter, Strate
 LINEAR_FORGETTING = 25  # hyperopt's: older observations weigh less once there are more than this
 
 
-def categorical_density(ops: np.ndarray, num_ops: int, prior_weight: float) -> np.ndarray:
-    """Per-edge op probabilities from observed cells (rows in time order), as hyperopt's categorical
-    posterior: linearly forgetting weights, plus `prior_weight` pseudo-counts spread uniformly."""
+def categorical_density(ops: np.ndarray, num_ops: int, prior_weight: float,
+                        mask: np.ndarray | None = None) -> np.ndarray:
+    """Per-position value probabilities from observed cells (rows in time order), as hyperopt's categorical
+    posterior: linearly forgetting weights, plus `prior_weight` pseudo-counts spread uniformly over the values each
+    position can take (`mask`, positions x num_ops, as `Space.value_mask`; default: all num_ops values)."""
     n = len(ops)
     weights = np.ones(n)
     if n > LINEAR_FORGETTING:
         weights[:n - LINEAR_FORGETTING] = np.linspace(1.0 / n, 1.0, num=n - LINEAR_FORGETTING)
     counts = np.stack([np.bincount(ops[:, e], weights=weights, minlength=num_ops) for e in range(ops.shape[1])])
-    pseudo = counts + prior_weight
+    pseudo = counts + (prior_weight if mask is None else prior_weight * mask)
     return pseudo / pseudo.sum(axis=1, keepdims=True)
 
 
@@ -56,12 +58,12 @@ class TPE(Strategy):
         n_good = min(int(math.ceil(self.gamma * math.sqrt(n))), n - 1)
         good, bad = np.sort(order[:n_good]), np.sort(order[n_good:])  # keep time order for forgetting
         ops = np.asarray(self.archs)
-        l = categorical_density(ops[good], self.space.num_ops, self.prior_weight)
-        g = categorical_density(ops[bad], self.space.num_ops, self.prior_weight)
+        l = categorical_density(ops[good], self.space.max_choices, self.prior_weight, self.space.value_mask)
+        g = categorical_density(ops[bad], self.space.max_choices, self.prior_weight, self.space.value_mask)
         cumulative = l.cumsum(axis=1)
-        u = self.rng.random((self.num_candidates, self.space.num_edges, 1))
-        candidates = (u > cumulative[None]).sum(axis=2).clip(max=self.space.num_ops - 1)
-        edges = np.arange(self.space.num_edges)
+        u = self.rng.random((self.num_candidates, self.space.num_positions, 1))
+        candidates = np.minimum((u > cumulative[None]).sum(axis=2), self.space.choices - 1)
+        edges = np.arange(self.space.num_positions)
         score = (np.log(l[edges, candidates]) - np.log(g[edges, candidates])).sum(axis=1)
         return self.trial(tuple(int(o) for o in candidates[int(np.argmax(score))]))
 
