@@ -1,4 +1,4 @@
-"""Strategies run by optional libraries (Syne Tune, Nevergrad, pymoo) and the ConfigSpace export: reproducible runs that
+"""Strategies run by optional libraries (Syne Tune, Nevergrad, SMAC3, pymoo) and the ConfigSpace export: reproducible runs that
 leave numpy's global generator alone, one-line errors naming the extra to install, listing with library and version.
 A test of an adapter whose library is not installed is skipped; the missing-extra errors are tested by blocking the
 import (sys.modules[name] = None), so they run with or without the extras."""
@@ -26,7 +26,8 @@ from nasbench_suite.strategies import STRATEGIES, Context, get_strategy, make_st
 from nasbench_suite.strategies._library import LibraryStrategy
 
 LIBRARY = sorted(name for name, cls in STRATEGIES.items() if issubclass(cls, LibraryStrategy))
-FAST = [name for name in LIBRARY if name != "synetune-bore"]  # BORE fits a classifier per ask: 0.2 s each
+SLOW = ["smac-hpo", "synetune-bore"]  # a model fit per ask (0.2-0.5 s): short runs
+FAST = [name for name in LIBRARY if name not in SLOW]
 
 
 def installed(name: str) -> bool:
@@ -50,7 +51,8 @@ def run(spec: str, seed: int, queries: int = 40) -> list:
 
 
 def test_library_strategies_are_registered_with_library_module_and_extra():
-    assert {"synetune-rea", "synetune-bore", "nevergrad-ngopt", "nevergrad-de", "nevergrad-1plus1"} <= set(LIBRARY)
+    assert {"synetune-rea", "synetune-bore", "nevergrad-ngopt", "nevergrad-de", "nevergrad-1plus1",
+            "smac-hpo"} <= set(LIBRARY)
     for name in LIBRARY:
         cls = get_strategy(name)
         assert cls.library and cls.module and cls.extra and cls.paper, name
@@ -74,8 +76,8 @@ def test_a_run_is_bit_for_bit_reproducible_whatever_numpys_global_generator_hold
     assert {t.fidelity for t in first} == {200}
 
 
-@pytest.mark.parametrize("name", [needs_library("synetune-bore")])
-def test_synetune_bore_is_reproducible_on_a_short_run(name):
+@pytest.mark.parametrize("name", [needs_library(name) for name in SLOW])
+def test_model_based_library_strategies_reproduce_on_a_short_run(name):
     assert run(name, seed=0, queries=15) == run(name, seed=0, queries=15) != run(name, seed=1, queries=15)
 
 

@@ -11,6 +11,7 @@ from nasbench_suite.strategies import (  # noqa: F401  (imported to register)
     qlearning,
     random_search,
     reinforce,
+    smac_adapter,
     synetune_adapter,
     tpe,
     zero_cost,
