@@ -150,7 +150,9 @@ def test_sample_is_noisy_and_seeded(fitted):
     assert not np.allclose(a, mean)
     np.testing.assert_array_equal(a, fitted.sample(cells, np.random.default_rng(3)))
     assert np.abs((a - mean) / sd).max() < 6
-    assert set(fitted.metadata()["noise"].values()) == {"ensemble"}  # the embedded table has one seed
+    # valid_acc@200 has training seeds 777/888/999; epoch 12 and test_acc only a published mean (seed -1)
+    assert fitted.metadata()["noise"] == {"valid_acc@12": "ensemble", "valid_acc@200": "seeds",
+                                          "test_acc@200": "ensemble"}
 
 
 def test_seed_noise_where_the_table_has_two_measurements(nb201_table):
@@ -449,8 +451,11 @@ def test_eval_never_resumes_rows_made_on_another_table(nb201_table, tmp_path):
     out = tmp_path / "eval"
     first = evaluate(Table.load(path), ["xgb"], [20], repeats=1, out_dir=out, progress=False)
     again = evaluate(Table.load(path), ["xgb"], [20], repeats=1, out_dir=out, progress=False)
-    # same table and settings: the stored row is resumed (its measured fit time too), nothing is refitted
-    assert again["fit_seconds"].tolist() == first["fit_seconds"].tolist()
+    # same table and settings: the stored row is resumed (its measured fit time too), nothing is refitted; the
+    # noise ceiling (the table has training seeds) is recomputed, never stored twice, and has no fit time
+    assert again["model"].tolist() == first["model"].tolist() == ["xgb", "noise_ceiling"]
+    assert again["fit_seconds"].iloc[0] == first["fit_seconds"].iloc[0]
+    assert again["fit_seconds"].iloc[1:].isna().all() and first["fit_seconds"].iloc[1:].isna().all()
     assert np.allclose(again["kendall_tau"], first["kendall_tau"], atol=1e-5)
     with pytest.raises(UserInputError, match=r"other settings \(seed differ\)"):
         evaluate(Table.load(path), ["xgb"], [20], repeats=1, seed=1, out_dir=out, progress=False)
@@ -676,7 +681,27 @@ def test_noise_ceiling_is_the_median_over_seeds_of_one_seed_predicting_the_other
     metric[5:56, :, k] = np.nan  # now every seed keeps 9 cells: no ceiling
     three.set_metric("valid_acc", metric)
     assert noise_ceiling(three, "valid_acc@200") is None
-    assert noise_ceiling(part, "valid_acc@200") is None  # one seed
+    one = Table(space=part.space, dataset=part.dataset, archs=part.archs, seeds=[1], epochs=part.epochs)
+    one.set_metric("valid_acc", np.where(np.arange(len(part.epochs)) == k, seeds[:, :1, None], np.nan))
+    assert noise_ceiling(one, "valid_acc@200") is None  # one seed (55 cells measured)
+
+
+def test_a_published_mean_beside_training_seeds_counts_as_no_seed_for_noise_or_ceiling():
+    """Seed -1 is a published mean over seeds, not a training run: it must neither make a second seed (seed noise,
+    noise ceiling) nor join the seeds it averages."""
+    table = _two_seed_table(60)
+    values = table.metrics["valid_acc"].values
+    published = values.mean(axis=1, keepdims=True) + 0.3  # a mean of other runs, beside the cell's own seeds
+    with_mean = Table(space="nb201", dataset="toy", archs=table.archs, seeds=np.array([-1, 0, 1]),
+                      epochs=table.epochs)
+    with_mean.set_metric("valid_acc", np.concatenate([published, values], axis=1))
+    train = table.archs[:30]
+    assert _rf().fit(with_mean, train).noise_sd_[0] == pytest.approx(_rf().fit(table, train).noise_sd_[0])
+    assert noise_ceiling(with_mean, "valid_acc@12") == pytest.approx(noise_ceiling(table, "valid_acc@12"))
+    one = Table(space="nb201", dataset="toy", archs=table.archs, seeds=np.array([-1, 0]), epochs=table.epochs)
+    one.set_metric("valid_acc", np.concatenate([published, values[:, :1]], axis=1))
+    assert _rf().fit(one, train).metadata()["noise"] == {"valid_acc@12": "ensemble"}
+    assert noise_ceiling(one, "valid_acc@12") is None
 
 
 def test_training_sets_are_sorted_prefixes_of_one_permutation_of_the_measured_cells_per_repeat(nb201_table):
@@ -752,10 +777,16 @@ def test_surrogate_predicts_in_target_units_from_a_model_fitted_on_standardised_
     np.testing.assert_allclose(got_std, std * sd, rtol=1e-12)
     assert surrogate.metadata()["params"] == {"n_estimators": 8, "max_features": 0.5, "min_samples_leaf": 1,
                                               "n_jobs": 1}
-    observed_mean, observed_sd = surrogate.observation_sd(test)  # one seed: the ensemble's spread
-    assert np.array_equal(observed_mean, got_mean) and np.array_equal(observed_sd, got_std)
+    # one fresh run: valid_acc@200 has training seeds 777/888/999, so the pooled seed-to-seed sd over the training
+    # cells; test_acc@200 has only a published mean (seed -1), so the ensemble's spread
+    per_seed = np.stack([nb201_table.query_many(train, "valid_acc", 200, seed) for seed in (777, 888, 999)], axis=1)
+    pooled = np.sqrt(np.nanmean(np.nanvar(per_seed, axis=1, ddof=1)))
+    observed_mean, observed_sd = surrogate.observation_sd(test)
+    assert np.array_equal(observed_mean, got_mean)
+    np.testing.assert_allclose(observed_sd[:, 0], pooled, rtol=1e-12)
+    assert np.array_equal(observed_sd[:, 1], got_std[:, 1])
     rng = np.random.default_rng(4)
-    expected = got_mean + got_std * np.random.default_rng(4).standard_normal(got_mean.shape)
+    expected = got_mean + observed_sd * np.random.default_rng(4).standard_normal(got_mean.shape)
     assert np.array_equal(surrogate.sample(test, rng), expected)
     single = Surrogate(model="rf", features=["onehot"], params={"n_estimators": 4}).fit(nb201_table, train)
     assert single.predict(test)[0].shape == (len(test),) and single.target_labels == ["valid_acc@200"]
@@ -799,8 +830,9 @@ def test_table_checksum_covers_axes_metrics_and_columns(nb201_table):
     changed = []
     for edit in ("metric", "column", "archs", "epochs"):
         other = subset(nb201_table, nb201_table.archs[:30])
-        if edit == "metric":
-            other.metrics["valid_acc"].values[0, 0, -1] += 0.01
+        if edit == "metric":  # a measured value (NaN + 0.01 would leave the table as it was)
+            values = other.metrics["valid_acc"].values
+            values[tuple(np.argwhere(~np.isnan(values))[0])] += 0.01
         elif edit == "column":
             other.columns["params_m"].values[3] += 1
         elif edit == "archs":
@@ -868,9 +900,12 @@ def test_evaluate_checks_its_settings_and_keeps_the_largest_size_up_to_1000_for_
         assert str(error.value) == message
     frame = evaluate(part, ["rf"], [10, 20], repeats=1, features=["onehot"], out_dir=tmp_path, progress=False)
     assert [p.name for p in tmp_path.glob("scatter_*.npz")] == ["scatter_rf_n20.npz"]
-    assert list(frame["train_size"]) == [10, 20] and list(frame["test_cells"]) == [70, 60]
+    # the table has training seeds: a noise-ceiling row (no training set, scored on every cell) ends the frame
+    assert list(frame["model"]) == ["rf", "rf", "noise_ceiling"]
+    assert list(frame["train_size"]) == [10, 20, 0] and list(frame["test_cells"]) == [70, 60, 80]
     quiet = evaluate(part, ["rf"], [10], repeats=1, features=["onehot"], progress=False)  # no folder: no files
-    assert len(quiet) == 1 and quiet["kendall_tau"].iloc[0] == frame["kendall_tau"].iloc[0]
+    assert list(quiet["model"]) == ["rf", "noise_ceiling"]
+    assert quiet["kendall_tau"].iloc[0] == frame["kendall_tau"].iloc[0]
 
 
 def test_evaluation_figures_plot_the_medians_bands_ceiling_and_identity_line(tmp_path):
@@ -1150,9 +1185,12 @@ def test_evaluation_resume_errors_and_files_are_exact(tmp_path):
 def test_a_surrogate_file_that_fails_to_rebuild_names_the_software_that_saved_it(fitted, tmp_path):
     path = fitted.save(tmp_path / "s.surrogate")
     meta = jsonio.loads(zipfile.ZipFile(path).read("meta.json"))
-    _rewrite(path, "meta.json", jsonio.dumps({**meta, "train_cells": "not cells"}).encode())
+    # well-formed metadata (so read_file's checks pass) that disagrees with the arrays: one training cell too few
+    _rewrite(path, "meta.json", jsonio.dumps({**meta, "train_cells": meta["train_cells"][:-1]}).encode())
     with pytest.raises(SurrogateFileError) as error:
         load(path)
+    assert "inconsistent surrogate file (ValueError: train_targets has shape (300, 3), expected (299, 3))" in \
+        str(error.value)
     assert f"it was saved with {meta['software']}; " in str(error.value)
 
 

@@ -39,7 +39,7 @@ from nasbench_suite.versions import package_versions
 from nasbench_suite.space import ArchLike, get_space
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES, check_features, feature_matrix
 from nasbench_suite.surrogate.models import make_model
-from nasbench_suite.table import Table, TableError, open_table
+from nasbench_suite.table import MEAN_SEED, Table, TableError, open_table
 
 FORMAT_ENTRY = "nasbench-suite-surrogate"  # the zip's first entry; its content is the format version
 VERSION = b"2"
@@ -185,13 +185,13 @@ class Surrogate:
         return table.query_many(indices, target.name, target.epoch)
 
     def _seed_noise(self, table: Table, indices: np.ndarray) -> tuple[np.ndarray, list[str]]:
-        """Per target: pooled seed-to-seed sd over training cells with >= 2 seeds, else NaN (use the ensemble)."""
+        """Per target: pooled seed-to-seed sd over training cells with >= 2 training seeds, else NaN (use the
+        ensemble). A published mean (seed -1) is no training run, so it never counts as one."""
         sd, source = np.full(len(self.targets_), np.nan), ["ensemble"] * len(self.targets_)
         for k, target in enumerate(self.targets_):
-            if target.epoch is None or len(table.seeds) < 2:
+            if target.epoch is None:
                 continue
-            values = np.stack([table.query_many(indices, target.name, target.epoch, int(seed))
-                               for seed in table.seeds], axis=1)
+            values = training_seed_values(table, target, indices)
             repeated = values[(~np.isnan(values)).sum(axis=1) >= 2]
             if len(repeated) >= 2:
                 sd[k] = float(np.sqrt(np.nanmean(np.nanvar(repeated, axis=1, ddof=1))))
@@ -447,6 +447,13 @@ def default_path(table: Table) -> Path:
     if table.path is None:
         raise TableError("the table has no file; give the surrogate an explicit path")
     return Path(Path(table.path).stem + SUFFIX)
+
+
+def training_seed_values(table: Table, target: Target, indices: np.ndarray) -> np.ndarray:
+    """(n, S) a metric target of the given cells for each training seed (published means, seed -1, left out)."""
+    seeds = [int(seed) for seed in table.seeds if seed != MEAN_SEED]
+    values = [table.query_many(indices, target.name, target.epoch, seed) for seed in seeds]
+    return np.array(values, dtype=np.float64).reshape(len(seeds), len(indices)).T
 
 
 def _full_column(table: Table, name: str) -> np.ndarray:

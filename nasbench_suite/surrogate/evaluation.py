@@ -27,7 +27,8 @@ from nasbench_suite.atomic import atomic_path
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.figures import save_figure
 from nasbench_suite.outputs import differing, reuse_or_refuse
-from nasbench_suite.surrogate.api import DEFAULT_TARGET, Surrogate, parse_targets, table_checksum
+from nasbench_suite.surrogate.api import (DEFAULT_TARGET, Surrogate, parse_targets, table_checksum,
+                                          training_seed_values)
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES
 from nasbench_suite.table import Table, open_table
 
@@ -49,9 +50,10 @@ def score(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
 
 
 def noise_ceiling(table: Table, target: str) -> dict[str, float] | None:
-    """Median over seeds of the scores of "one seed predicts the mean of the others"; None with one seed."""
+    """Median over training seeds of the scores of "one seed predicts the mean of the others"; None with fewer
+    than two (a published mean, seed -1, is no training run)."""
     (t,) = parse_targets(table, target)
-    per_seed = np.stack([table.values(t.name, t.epoch, int(s)) for s in table.seeds], axis=1)
+    per_seed = training_seed_values(table, t, table.archs)
     if per_seed.shape[1] < 2:
         return None
     rows = []
