@@ -200,5 +200,5 @@ def test_input_errors_name_the_problem_and_the_expected_form_exactly(call, messa
 def test_unknown_space_lists_the_valid_ones():
     from nasbench_suite.space import get_space
 
-    with pytest.raises(ValueError, match=r"^unknown space 'nb101'; valid: nb201$"):
+    with pytest.raises(ValueError, match=r"^unknown space 'nb101'; valid: nb201, nbgraph, nbgraph-proteins$"):
         get_space("nb101")

@@ -41,6 +41,7 @@ class Benchmark(ABC):
     """
 
     kind: str  # what answers the queries: "table", "surrogate" or "hybrid"
+    priced: bool = True  # False: queries have no recorded cost (cost 0), so only a query budget bounds a search
     space: Space = NB201
     fidelities: tuple[int, ...]  # epochs at which the search metric can be observed, ascending
     search_metric: str

@@ -15,6 +15,7 @@ from nasbench_suite.table import Table, TableError
 TRAIN_SECONDS = "train_seconds_per_epoch"
 EVAL_SECONDS = "eval_seconds"
 SEED_MODES = ("mean", "random")
+UNPRICED = "none: the table records no training time, so a search's budget is a number of queries"
 
 
 class TableBenchmark(Benchmark):
@@ -22,7 +23,8 @@ class TableBenchmark(Benchmark):
 
     cost(arch, f) = f * train_seconds_per_epoch(arch) + eval_seconds(arch), NAS-Bench-201's simulated protocol; a
     table without an eval_seconds column (evaluation time not recorded) prices f * train_seconds_per_epoch and
-    says so in `describe()`. seed_mode "random": a query of a cell with several measured training seeds at that epoch
+    says so in `describe()`; a table without training times (NAS-Bench-Graph's) is unpriced: queries cost 0 and
+    only a query budget can bound a search (the runner refuses a seconds budget). seed_mode "random": a query of a cell with several measured training seeds at that epoch
     returns one of them, drawn from the run's noise generator (noisy, like NAS-Bench-201's API); "mean" (and a cell
     with one value, e.g. a published mean) answers the seed mean (`Table.seed_values`). The report metric is
     always the seed mean. `fidelities`: the epochs a search will ask (default: every one the table has).
@@ -35,7 +37,6 @@ class TableBenchmark(Benchmark):
                  fidelities: Sequence[int] | None = None) -> None:
         if seed_mode not in SEED_MODES:
             raise UserInputError(f"unknown seed mode {seed_mode!r}; valid: {', '.join(SEED_MODES)}")
-        table.column(TRAIN_SECONDS)  # clear error if the table cannot price a query
         self.table, self.seed_mode = table, seed_mode
         self.search_metric, self.report_metric = search_metric, report_metric
         self.space = table.space_obj
@@ -50,11 +51,13 @@ class TableBenchmark(Benchmark):
         self._seen_mean = {f: table.values(search_metric, f) for f in self.fidelities}
         self._draws = {f: [tuple(v[~np.isnan(v)].tolist()) for v in table.seed_values(search_metric, f)]
                        for f in self.fidelities}  # per cell, the values one query may return
-        self._train_seconds = table.column(TRAIN_SECONDS)
+        self.priced = TRAIN_SECONDS in table.columns
+        self._train_seconds = table.column(TRAIN_SECONDS) if self.priced else np.zeros(self.space.size)
         self.eval_recorded = EVAL_SECONDS in table.columns
         self._eval_seconds = table.column(EVAL_SECONDS) if self.eval_recorded else np.zeros(self.space.size)
         missing = {f"{search_metric}@{f}": ~np.isfinite(v) for f, v in self._seen_mean.items()}
-        missing[TRAIN_SECONDS] = ~np.isfinite(self._train_seconds)
+        if self.priced:
+            missing[TRAIN_SECONDS] = ~np.isfinite(self._train_seconds)
         missing[EVAL_SECONDS] = ~np.isfinite(self._eval_seconds)
         self._set_searchable(missing)
 
@@ -77,7 +80,7 @@ class TableBenchmark(Benchmark):
                 "dataset_sha256": self.table.dataset_sha256, "search_metric": self.search_metric,
                 "report_metric": f"{self.report_metric}@{self.report_epoch}", "fidelities": list(self.fidelities),
                 "seed_mode": self._seed_mode_described(),
-                "cost": cost_formula(self.eval_recorded),
+                "cost": cost_formula(self.eval_recorded) if self.priced else UNPRICED,
                 "cost_columns": {name: columns[name].description for name in (TRAIN_SECONDS, EVAL_SECONDS)
                                  if name in columns},
                 **self.exclusion(), "table_provenance": self.table.provenance, "table_protocol": self.table.protocol}

@@ -9,7 +9,6 @@ import click
 import numpy as np
 
 from nasbench_suite.cli.app import cli, emit, json_option
-from nasbench_suite.space import NB201
 from nasbench_suite.table import Table, available_tables, open_table
 
 
@@ -35,7 +34,7 @@ def table_summary(table: Table) -> dict[str, Any]:
         maximize = not metric.endswith("loss")
         for epoch in table.epochs_of(metric):
             index, value = table.best(metric, epoch, maximize=maximize)
-            best[f"{metric}@{epoch}"] = {"index": index, "arch": NB201.to_str(index), "value": value}
+            best[f"{metric}@{epoch}"] = {"index": index, "arch": table.space_obj.to_str(index), "value": value}
     return {"path": str(table.path), "space": table.space, "dataset": table.dataset,
             "dataset_sha256": table.dataset_sha256, "description": table.description, "created": table.created,
             "cells": len(table.archs), "space_size": table.space_obj.size, "seeds": table.seeds.tolist(),
@@ -89,7 +88,8 @@ def query_command(table: str, arch: str, metrics: tuple[str, ...], epoch: int | 
                   as_json: bool) -> None:
     """Look up ARCH (official string or index) in TABLE."""
     t = open_table(table)
-    index = NB201.to_index(_int_or_text(arch))
+    space = t.space_obj
+    index = space.to_index(_int_or_text(arch))
     seed_choice = _int_or_text(seed)
     values = {}
     for metric in metrics or t.metrics:
@@ -98,7 +98,7 @@ def query_command(table: str, arch: str, metrics: tuple[str, ...], epoch: int | 
             values[f"{metric}@{e}"] = t.query(index, metric, e, seed_choice)
     row = t.row(index)
     columns = {name: float(series.values[row]) for name, series in t.columns.items()} if not metrics else {}
-    out = {"index": index, "arch": NB201.to_str(index), "canonical_index": int(NB201.canonical_indices[index]),
+    out = {"index": index, "arch": space.to_str(index), "canonical_index": int(space.canonical_indices[index]),
            "values": values, "columns": columns}
     emit(out, as_json, lambda o: "\n".join(
         [f"#{o['index']} {o['arch']} (canonical #{o['canonical_index']})"]

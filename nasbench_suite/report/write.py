@@ -227,7 +227,8 @@ def _markdown(header: dict[str, Any], board: pd.DataFrame, figures: list[str]) -
     provenance = bench.get("table_provenance", {})
     repos: dict[str, int] = {}
     for source in provenance.get("sources", {}).values():
-        key = f"{source['repo']}@{source['commit'][:10]}"
+        key = (f"{source['repo']}@{source['commit'][:10]}" if "commit" in source  # a repository file, or a package's
+               else f"{source['name']} {source['version']} ({source['index']})")
         repos[key] = repos.get(key, 0) + 1
     sources = ", ".join(f"{repo} ({n} file{'s' * (n > 1)})" for repo, n in repos.items()) or "-"
     friedman = header["friedman"]

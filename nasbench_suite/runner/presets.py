@@ -1,6 +1,7 @@
 """Search protocols by name: which metric strategies see, which one scores them, the budget and the seeds.
 
-`nb201-paper` is NAS-Bench-201's simulated protocol; `default` is this suite's recommended setting.
+`nb201-paper` is NAS-Bench-201's simulated protocol; `default` is this suite's recommended setting; `nbgraph` is the
+protocol of the NAS-Bench-Graph tables (budget in queries: the source records no training time).
 """
 
 from __future__ import annotations
@@ -177,8 +178,17 @@ DEFAULT = Preset(
                 "(as NAS-Bench-201's API does), a 12-epoch query the published mean (no per-seed data)",
     search_metric="valid_acc", search_fidelity=200, multi_fidelities=(12, 200), report_metric="test_acc",
     report_epoch=200, budget=Budget(200_000), seeds=25, noise="seed", proxy_column="proxy_naswot")
+NBGRAPH = Preset(
+    name="nbgraph",
+    description="NAS-Bench-Graph (Qin et al. 2022) tables nbg-<dataset>: search on the published validation "
+                "performance, score = its test performance of the incumbent (both x 100: accuracy, ROC-AUC for "
+                "proteins); budget = 100 queries, because the source publishes no training time per architecture "
+                "(queries cost nothing here and no time is invented); one published value per cell, so queries are "
+                "noise-free; no zero-cost proxy column",
+    search_metric="valid_acc", search_fidelity=1, multi_fidelities=(1,), report_metric="test_acc", report_epoch=1,
+    budget=Budget(100, "queries"), seeds=25, noise="mean", proxy_column=None)
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    NB201_PAPER, DEFAULT,
+    NB201_PAPER, DEFAULT, NBGRAPH,
     replace(DEFAULT, name="default-noise-free", noise="mean",
             description=DEFAULT.description.split("; noise = seed")[0] + "; noise = mean: every query returns the "
             "seed mean (the default preset without training noise, for comparison: results/noise/README.md)"),

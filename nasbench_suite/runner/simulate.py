@@ -237,6 +237,9 @@ def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, de
         raise UserInputError(f"budget of {budget.amount:g} queries is above the cap of {cap:,} queries "
                              f"({MAX_QUERIES_PER_CELL}x the "
                              f"{benchmark.space.size:,} cells of the space); expected at most {cap}q")
+    if budget.unit == "seconds" and not benchmark.priced:
+        raise UserInputError(f"budget of {budget} cannot bound this search: the table records no training time "
+                             "(e.g. NAS-Bench-Graph's); expected a query budget such as 100q (preset nbgraph)")
     if budget.unit == "seconds":
         answers = (benchmark.evaluate(i, lowest, rng) for i in range(benchmark.space.size))
         cheapest = min(a.cost for a in answers if a.source != "excluded")  # excluded cells cost nothing

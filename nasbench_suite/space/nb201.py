@@ -73,7 +73,7 @@ class NB201Space(Space):
     name = "nb201"
     ops = OPS
     edges = EDGES
-    positions = tuple(f"{src}->{dst}" for src, dst in EDGES)
+    positions = tuple(f"edge{src}{dst}" for src, dst in EDGES)
     values = (OPS,) * NUM_EDGES
     encodings = ("onehot", "adjacency", "path", "sequence")  # the keys of ENCODINGS below
     num_edges = NUM_EDGES

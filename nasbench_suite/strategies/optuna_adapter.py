@@ -42,14 +42,15 @@ class OptunaStrategy(Strategy):
             raise UserInputError(f"sampler must be an optuna sampler instance, got {type(self.sampler).__name__}")
         self._optuna = optuna
         self.study = optuna.create_study(direction="maximize", sampler=self.sampler)
-        self.edge_names = [f"edge{src}{dst}" for src, dst in self.space.edges]
-        distribution = optuna.distributions.CategoricalDistribution(list(self.space.ops))
-        self.distributions = {param: distribution for param in self.edge_names}
+        self.edge_names = list(self.space.positions)
+        self.distributions = {param: optuna.distributions.CategoricalDistribution(list(values))
+                              for param, values in zip(self.edge_names, self.space.values)}
         self.pending: list[tuple[Trial, Any]] = []
 
     def ask(self) -> Trial:
         optuna_trial = self.study.ask(self.distributions)
-        trial = self.trial(tuple(self.space.ops.index(optuna_trial.params[p]) for p in self.edge_names))
+        trial = self.trial(tuple(values.index(optuna_trial.params[p])
+                                 for p, values in zip(self.edge_names, self.space.values)))
         self.pending.append((trial, optuna_trial))
         return trial
 
