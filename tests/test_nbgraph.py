@@ -156,3 +156,16 @@ def test_every_strategy_runs_on_nb201_and_nbgraph_through_the_same_code(strategy
                  fidelities=preset.multi_fidelities, proxy=proxy)
     assert one.queries == 30 and np.isfinite(one.reported[-1])
     assert ((one.arch >= 0) & (one.arch < table.space_obj.size)).all()
+
+
+def test_hw_pareto_runs_on_a_graph_table_at_its_one_epoch_with_a_query_budget(graph_tables):
+    from nasbench_suite.multiobjective import HWProblem, get_hw_preset, run_all
+
+    table = graph_tables["nbg-proteins"]
+    preset = get_hw_preset("hw-pareto").with_device("latency_ms").for_table(table)
+    assert (preset.search_epoch, preset.report_epoch) == (1, 1)
+    problem = HWProblem(table, preset, "nbg-proteins")
+    runs, results = run_all(problem, ["random", "mo-rea"], 1, "20q", jobs=1)
+    assert all(r.run.queries == 20 for r in results.values())
+    with pytest.raises(UserInputError, match="records no training time"):
+        run_all(problem, ["random"], 1, "200000", jobs=1)

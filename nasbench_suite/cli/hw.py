@@ -61,6 +61,7 @@ def hw_benchmark_command(preset_name: str, device_metric: str | None, strategies
     budget_ = Budget.parse(budget) if budget is not None else preset.budget
     seeds = parse_seeds(seeds, count=True) if seeds is not None else seed_list(preset.seeds)
     table = open_table(table_name)
+    preset = preset.for_table(table)
     extra = _objectives(table, extra_objectives)
     if extra and (preset.kind != "pareto" or len(extra) > 1):
         raise UserInputError(f"--extra-objectives {extra_objectives!r}: hw-pareto takes at most one (exact "

@@ -9,6 +9,7 @@ from typing import Any
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.multiobjective.strategies import DEFAULT_CONSTRAINED, DEFAULT_PARETO
 from nasbench_suite.runner import Budget
+from nasbench_suite.table import Table
 
 KINDS = ("pareto", "constrained")
 
@@ -41,6 +42,16 @@ class HWPreset:
 
     def with_device(self, device_metric: str) -> HWPreset:
         return replace(self, device_metric=device_metric)
+
+    def for_table(self, table: Table) -> HWPreset:
+        """This preset with a search or report epoch the table does not record replaced by its last one (e.g.
+        NAS-Bench-Graph's tables, one value per cell); unchanged where the table lacks the metric (the benchmark
+        then says so)."""
+        search, report = table.epochs_of(self.search_metric), table.epochs_of(self.report_metric)
+        if not search or not report:
+            return self
+        return replace(self, search_epoch=self.search_epoch if self.search_epoch in search else search[-1],
+                       report_epoch=self.report_epoch if self.report_epoch in report else report[-1])
 
     def settings(self) -> dict[str, Any]:
         out = asdict(self)

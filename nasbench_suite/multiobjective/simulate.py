@@ -25,6 +25,7 @@ from nasbench_suite.multiobjective.pareto import REFERENCE, hypervolume, pareto_
 from nasbench_suite.multiobjective.presets import HWPreset
 from nasbench_suite.multiobjective.strategies import dominates, make_mo_strategy
 from nasbench_suite.runner import Budget, Run, Runs, execute, seed_list, strategy_rngs
+from nasbench_suite.runner.simulate import check_priced
 from nasbench_suite.strategies import Context, StrategySpec, make_strategy
 from nasbench_suite.table import Table
 
@@ -180,6 +181,7 @@ def run_all(problem: HWProblem, strategies: Sequence[str], seeds: int | Sequence
     """Every strategy with every seed (a count n: seeds 0..n-1); `jobs` fork workers that inherit the problem."""
     budget = Budget.parse(budget)
     strategies = check_strategies(problem, strategies)
+    check_priced(problem.benchmark, budget)
     cheapest = min(problem.benchmark.cost(i, problem.preset.search_epoch) for i in np.flatnonzero(problem.valid))
     if budget.amount < cheapest and budget.unit == "seconds":
         raise UserInputError(f"budget of {budget} is too small for one query: the cheapest query costs "

@@ -19,7 +19,7 @@ from nasbench_suite.strategies._common import pop_pending, sample_unseen
 from nasbench_suite.strategies.base import CELLS, SIZE, Context, Hyperparameter, Strategy, Trial, split_spec
 from nasbench_suite.strategies.bo import BayesianOptimisation
 from nasbench_suite.strategies.evolution import mutate_node_edge
-from nasbench_suite.strategies.optuna_adapter import _import_optuna
+from nasbench_suite.strategies.optuna_adapter import _import_optuna, arch_of_params, optuna_distributions
 
 
 def dominates(a: np.ndarray, b: np.ndarray) -> bool:
@@ -84,9 +84,7 @@ class _OptunaMO(MultiObjectiveStrategy):
         self._optuna = _import_optuna()
         self.study = self._optuna.create_study(directions=["minimize"] * num_objectives,
                                                sampler=self.sampler(int(self.rng.integers(2**31 - 1))))
-        self.edge_names = [f"edge{src}{dst}" for src, dst in self.space.edges]
-        distribution = self._optuna.distributions.CategoricalDistribution(list(self.space.ops))
-        self.distributions = {param: distribution for param in self.edge_names}
+        self.distributions = optuna_distributions(self._optuna, self.space)
         self.pending: list[tuple[Trial, Any]] = []
 
     @abstractmethod
@@ -95,7 +93,7 @@ class _OptunaMO(MultiObjectiveStrategy):
 
     def ask(self) -> Trial:
         optuna_trial = self.study.ask(self.distributions)
-        trial = self.trial(tuple(self.space.ops.index(optuna_trial.params[p]) for p in self.edge_names))
+        trial = self.trial(arch_of_params(self.space, optuna_trial.params))
         self.pending.append((trial, optuna_trial))
         return trial
 

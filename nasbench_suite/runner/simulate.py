@@ -237,9 +237,7 @@ def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, de
         raise UserInputError(f"budget of {budget.amount:g} queries is above the cap of {cap:,} queries "
                              f"({MAX_QUERIES_PER_CELL}x the "
                              f"{benchmark.space.size:,} cells of the space); expected at most {cap}q")
-    if budget.unit == "seconds" and not benchmark.priced:
-        raise UserInputError(f"budget of {budget} cannot bound this search: the table records no training time "
-                             "(e.g. NAS-Bench-Graph's); expected a query budget such as 100q (preset nbgraph)")
+    check_priced(benchmark, budget)
     if budget.unit == "seconds":
         answers = (benchmark.evaluate(i, lowest, rng) for i in range(benchmark.space.size))
         cheapest = min(a.cost for a in answers if a.source != "excluded")  # excluded cells cost nothing
@@ -252,6 +250,13 @@ def _check_setup(benchmark: Benchmark, strategies: list[str], budget: Budget, de
                                  f"cheapest queries, {cheapest:.1f} s at {lowest} epochs: {MAX_QUERIES_PER_CELL}x the "
                                  f"space size); expected at most {most}")
     return degenerate
+
+
+def check_priced(benchmark: Benchmark, budget: Budget) -> None:
+    """A seconds budget needs query costs: one clear error for a table without training times."""
+    if budget.unit == "seconds" and not benchmark.priced:
+        raise UserInputError(f"budget of {budget} cannot bound this search: the table records no training time "
+                             "(e.g. NAS-Bench-Graph's); expected a query budget such as 100q (preset nbgraph)")
 
 
 def _meta(benchmark: Benchmark, strategies: list[str], seeds: list[int], budget: Budget, default_fidelity: int,

@@ -6,8 +6,20 @@ import math
 from typing import Any
 
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.space import Ops, Space
 from nasbench_suite.strategies._common import pop_pending
 from nasbench_suite.strategies.base import Context, Hyperparameter, Strategy, Trial, register
+
+
+def optuna_distributions(optuna, space: Space) -> dict[str, Any]:
+    """One categorical Optuna parameter per position of the space, named by the position, valued by its names."""
+    return {position: optuna.distributions.CategoricalDistribution(list(values))
+            for position, values in zip(space.positions, space.values)}
+
+
+def arch_of_params(space: Space, params: dict[str, Any]) -> Ops:
+    """The cell of an Optuna trial's parameters (see `optuna_distributions`)."""
+    return tuple(values.index(params[position]) for position, values in zip(space.positions, space.values))
 
 
 def _import_optuna():
@@ -43,14 +55,12 @@ class OptunaStrategy(Strategy):
         self._optuna = optuna
         self.study = optuna.create_study(direction="maximize", sampler=self.sampler)
         self.edge_names = list(self.space.positions)
-        self.distributions = {param: optuna.distributions.CategoricalDistribution(list(values))
-                              for param, values in zip(self.edge_names, self.space.values)}
+        self.distributions = optuna_distributions(optuna, self.space)
         self.pending: list[tuple[Trial, Any]] = []
 
     def ask(self) -> Trial:
         optuna_trial = self.study.ask(self.distributions)
-        trial = self.trial(tuple(values.index(optuna_trial.params[p])
-                                 for p, values in zip(self.edge_names, self.space.values)))
+        trial = self.trial(arch_of_params(self.space, optuna_trial.params))
         self.pending.append((trial, optuna_trial))
         return trial
 
