@@ -169,3 +169,12 @@ def test_hw_pareto_runs_on_a_graph_table_at_its_one_epoch_with_a_query_budget(gr
     assert all(r.run.queries == 20 for r in results.values())
     with pytest.raises(UserInputError, match="records no training time"):
         run_all(problem, ["random"], 1, "200000", jobs=1)
+
+
+def test_analyze_runs_on_a_graph_table_naming_each_positions_values(graph_tables, tmp_path):
+    from nasbench_suite.analysis.run import analyze
+
+    summary = analyze(graph_tables["nbg-proteins"], "valid_acc", out_dir=tmp_path, boot=10, progress=False)
+    assert summary["redundancy"]["classes_in_space"] == 2_021 + 9 and summary["redundancy"]["disconnected_cells"] == 0
+    shares = (tmp_path / "op_distribution.csv").read_text()
+    assert "link,0123," in shares and "node4,arma," in shares and "link,gcn," not in shares

@@ -7,6 +7,7 @@ table; on a partial one (e.g. 200 trained cells) the summary lists them as skipp
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,6 @@ from nasbench_suite.analysis.importance import tree_shap
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.outputs import UNREADABLE, differing, recorded, reuse_or_refuse
-from nasbench_suite.surrogate.features import live_edges
 from nasbench_suite.table import Table
 
 TOP_FRACTIONS = (0.01, 0.05, 0.10)
@@ -64,7 +64,7 @@ def default_out(table: Table) -> Path:
 
 
 def edge_names(table: Table) -> list[str]:
-    return [f"{a}->{b}" for a, b in table.space_obj.edges]
+    return list(table.space_obj.position_labels)
 
 
 def analyze(table: Table, metric: str = "valid_acc", epoch: int | None = None,
@@ -154,6 +154,7 @@ class Context:
         self.table, self.name, self.out, self.ops, self.values, self.label, self.full = (
             table, name, out, ops, values, label, full)
         self.edges, self.op_names = edge_names(table), list(table.space_obj.ops)
+        self.value_names, self.op_rows = table.space_obj.values, table.space_obj.op_positions
         self.written: list[Path] = []
 
     def csv(self, frame: pd.DataFrame, stem: str) -> None:
@@ -168,27 +169,32 @@ class Context:
 
 
 def ops_section(ctx: Context, boot: int, rng: np.random.Generator) -> dict[str, Any]:
-    """Op shares on each edge among the top cells vs all cells; marginal effects with bootstrap intervals."""
-    m = len(ctx.op_names)
+    """Value shares at each position (op on each edge) among the top cells vs all cells; marginal effects with
+    bootstrap intervals. The figures show the op positions; the CSVs every position (e.g. the link pattern too)."""
+    m = max(len(names) for names in ctx.value_names)
+    pairs = [(e, o) for e, names in enumerate(ctx.value_names) for o in range(len(names))]
     subsets = {f"top {f:.0%}": stats.top_rows(ctx.values, f) for f in TOP_FRACTIONS}
     subsets["all cells"] = np.flatnonzero(~np.isnan(ctx.values))
     shares = {key: stats.op_frequencies(ctx.ops, rows, m) for key, rows in subsets.items()}
-    ctx.csv(pd.DataFrame([{"subset": key, "cells": len(subsets[key]), "edge": ctx.edges[e], "op": ctx.op_names[o],
-                           "share": share[e, o]} for key, share in shares.items()
-                          for e in range(len(ctx.edges)) for o in range(m)]), "op_distribution")
-    ctx.figure(plots.heatmaps(shares, ctx.edges, ctx.op_names, f"{ctx.name}: op share on each edge, by {ctx.label}",
-                              vmin=0, vmax=1), "op_distribution")
-    effect, low, high = stats.marginal_effects(ctx.ops, ctx.values, m, boot, rng)
-    frame = pd.DataFrame([{"edge": ctx.edges[e], "op": ctx.op_names[o], "effect": effect[e, o],
-                           "ci_low": low[e, o], "ci_high": high[e, o]}
-                          for e in range(len(ctx.edges)) for o in range(m)])
+    ctx.csv(pd.DataFrame([{"subset": key, "cells": len(subsets[key]), "edge": ctx.edges[e],
+                           "op": ctx.value_names[e][o], "share": share[e, o]} for key, share in shares.items()
+                          for e, o in pairs]), "op_distribution")
+    ctx.figure(plots.heatmaps({key: share[ctx.op_rows, :len(ctx.op_names)] for key, share in shares.items()},
+                              [ctx.edges[e] for e in ctx.op_rows], ctx.op_names,
+                              f"{ctx.name}: op share on each edge, by {ctx.label}", vmin=0, vmax=1), "op_distribution")
+    with warnings.catch_warnings():  # a value its position cannot take (NAS-Bench-Graph) has no cells: NaN, unshown
+        warnings.simplefilter("ignore", RuntimeWarning)
+        effect, low, high = stats.marginal_effects(ctx.ops, ctx.values, m, boot, rng)
+    frame = pd.DataFrame([{"edge": ctx.edges[e], "op": ctx.value_names[e][o], "effect": effect[e, o],
+                           "ci_low": low[e, o], "ci_high": high[e, o]} for e, o in pairs])
     ctx.csv(frame, "marginal_effects")
-    ctx.figure(plots.marginal_effects(frame, ctx.op_names, f"{ctx.name}: marginal effect on {ctx.label} "
+    plotted = frame[frame["edge"].isin([ctx.edges[e] for e in ctx.op_rows])]
+    ctx.figure(plots.marginal_effects(plotted, ctx.op_names, f"{ctx.name}: marginal effect on {ctx.label} "
                                       f"(95% bootstrap CI, {boot} resamples)"), "marginal_effects")
     top = shares[f"top {TOP_FRACTIONS[0]:.0%}"]
     e, o = np.unravel_index(np.argmax(top - shares["all cells"]), top.shape)
     best, worst = frame.loc[frame["effect"].idxmax()], frame.loc[frame["effect"].idxmin()]
-    return {"most_enriched_in_top_1pct": {"edge": ctx.edges[e], "op": ctx.op_names[o], "share_top": top[e, o],
+    return {"most_enriched_in_top_1pct": {"edge": ctx.edges[e], "op": ctx.value_names[e][o], "share_top": top[e, o],
                                           "share_all": shares["all cells"][e, o]},
             "largest_marginal_effect": best.to_dict(), "smallest_marginal_effect": worst.to_dict(),
             "bootstrap_resamples": boot}
@@ -231,7 +237,7 @@ def redundancy_section(ctx: Context) -> dict[str, Any]:
     """Isomorphism classes present, cells whose output never sees the input, and the spread within a class."""
     space = ctx.table.space_obj
     classes = space.canonical_indices[ctx.table.archs]
-    dead = ~live_edges(ctx.ops).any(axis=1)
+    dead = space.disconnected(ctx.ops)
     spread = stats.class_spread(ctx.values, classes)
     ctx.csv(spread.reset_index().rename(columns={"cls": "class_index"}), "class_spread")
     total_sd = float(np.nanstd(ctx.values, ddof=1))

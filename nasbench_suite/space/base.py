@@ -30,14 +30,25 @@ class Space(ABC):
     """
 
     name: ClassVar[str]
-    positions: tuple[str, ...]  # what each entry of a cell decides
+    positions: tuple[str, ...]  # what each entry of a cell decides (identifiers, e.g. optimiser parameter names)
     values: tuple[tuple[str, ...], ...]  # the names of each position's values
+    ops: tuple[str, ...]  # the values of the positions that choose an op (all of NB201's, 4 of NAS-Bench-Graph's)
     encodings: tuple[str, ...]  # kinds `encode` accepts
 
     @cached_property
     def choices(self) -> np.ndarray:
         """How many values each position takes (int64 array, one entry per position)."""
         return np.array([len(v) for v in self.values], dtype=np.int64)
+
+    @property
+    def position_labels(self) -> tuple[str, ...]:
+        """The positions as reports name them."""
+        return self.positions
+
+    @property
+    def op_positions(self) -> list[int]:
+        """The positions whose values are `ops`."""
+        return [p for p, values in enumerate(self.values) if values == self.ops]
 
     @property
     def num_positions(self) -> int:
@@ -119,6 +130,10 @@ class Space(ABC):
     def unique_indices(self) -> np.ndarray:
         """One representative (lowest index) per class, sorted."""
         return np.flatnonzero(self.canonical_indices == np.arange(self.size))
+
+    def disconnected(self, ops: np.ndarray) -> np.ndarray:
+        """(n,) bool: cells (value ids) whose output never sees the input; none where the space cannot cut a path."""
+        return np.zeros(len(ops), dtype=bool)
 
     # ---- encodings ---------------------------------------------------------------------------------
     @abstractmethod

@@ -74,6 +74,7 @@ class NB201Space(Space):
     ops = OPS
     edges = EDGES
     positions = tuple(f"edge{src}{dst}" for src, dst in EDGES)
+    position_labels = tuple(f"{src}->{dst}" for src, dst in EDGES)
     values = (OPS,) * NUM_EDGES
     encodings = ("onehot", "adjacency", "path", "sequence")  # the keys of ENCODINGS below
     num_edges = NUM_EDGES
@@ -220,6 +221,10 @@ class NB201Space(Space):
         self._check_encoding(kind)
         return ENCODINGS[kind](self._as_op_matrix(archs))
 
+    def disconnected(self, ops: np.ndarray) -> np.ndarray:
+        """Cells whose output never sees the input: no live edge (every path is cut by `none`)."""
+        return ~live_edges(ops).any(axis=1)
+
     # ---- variation ---------------------------------------------------------------------------------
     def mutate_structured(self, arch: ArchLike, rng: np.random.Generator) -> Ops:
         """NAS-Bench-201's REA mutation: a uniform node, a uniform incoming edge of it, a uniform different op
@@ -227,6 +232,26 @@ class NB201Space(Space):
         node = 1 + int(rng.integers(NUM_NODES - 1))
         edge = [e for e, (_, dst) in enumerate(EDGES) if dst == node][int(rng.integers(node))]
         return self._mutate_at(self.to_ops(arch), edge, rng)
+
+
+def live_edges(ops: np.ndarray) -> np.ndarray:
+    """(n, 6) bool: the edge is not `none` and lies on an input->output path of non-`none` edges.
+
+    EDGES are ordered by target node (NAS-Bench-201's string order), so one pass forwards settles what the input
+    reaches and one pass backwards what reaches the output.
+    """
+    nonzero = ops != 0
+    output = max(dst for _, dst in EDGES)
+    from_input = np.zeros((len(ops), output + 1), dtype=bool)
+    from_input[:, 0] = True
+    for e, (src, dst) in enumerate(EDGES):
+        from_input[:, dst] |= from_input[:, src] & nonzero[:, e]
+    to_output = np.zeros_like(from_input)
+    to_output[:, output] = True
+    for e, (src, dst) in reversed(list(enumerate(EDGES))):
+        to_output[:, src] |= to_output[:, dst] & nonzero[:, e]
+    sources, targets = zip(*EDGES)
+    return nonzero & from_input[:, list(sources)] & to_output[:, list(targets)]
 
 
 def ops_to_code(ops: np.ndarray | Ops) -> np.ndarray | int:

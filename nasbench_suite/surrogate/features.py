@@ -13,31 +13,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import EDGES, ENCODINGS, NB201Space
+from nasbench_suite.space import ENCODINGS, NB201Space
+from nasbench_suite.space.nb201 import live_edges
 
 # Default: what an edge really computes (ops cut off by `none` count as `none`), how many of each op really
 # compute, plus two cheap columns. Measured on nb201-cifar10 (see results/surrogates/).
 DEFAULT_FEATURES: tuple[str, ...] = ("effective_onehot", "effective_counts", "params_m", "naswot_score")
-
-def live_edges(ops: np.ndarray) -> np.ndarray:
-    """(n, 6) bool: the edge is not `none` and lies on an input->output path of non-`none` edges.
-
-    EDGES are ordered by target node (NAS-Bench-201's string order), so one pass forwards settles what the input
-    reaches and one pass backwards what reaches the output.
-    """
-    nonzero = ops != 0
-    output = max(dst for _, dst in EDGES)
-    from_input = np.zeros((len(ops), output + 1), dtype=bool)
-    from_input[:, 0] = True
-    for e, (src, dst) in enumerate(EDGES):
-        from_input[:, dst] |= from_input[:, src] & nonzero[:, e]
-    to_output = np.zeros_like(from_input)
-    to_output[:, output] = True
-    for e, (src, dst) in reversed(list(enumerate(EDGES))):
-        to_output[:, src] |= to_output[:, dst] & nonzero[:, e]
-    sources, targets = zip(*EDGES)
-    return nonzero & from_input[:, list(sources)] & to_output[:, list(targets)]
-
 
 def effective_ops(ops: np.ndarray) -> np.ndarray:
     """Op ids with every edge that does not reach both input and output replaced by `none` (0)."""
