@@ -137,6 +137,16 @@ def test_strategies_command_lists_library_and_installed_version(monkeypatch):
     assert "    library: nevergrad not installed: pip install 'nasbench-suite[nevergrad]'" in text
 
 
+def test_leaderboard_environment_records_each_librarys_version():
+    """A leaderboard with library rows says which version ran them (environment.json beside it)."""
+    from nasbench_suite.report.write import environment
+
+    software = environment()["software"]
+    for name in LIBRARY:
+        cls = get_strategy(name)
+        assert software[cls.library] == (cls.library_version() or "not installed")
+
+
 def test_default_strategy_list_leaves_library_strategies_out():
     """`benchmark` without --strategies runs every registered strategy: library ones are opt-in by name, so a plain
     run never needs an extra and the default leaderboard's protocol does not change when one is installed."""

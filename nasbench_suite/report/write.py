@@ -50,7 +50,8 @@ ENVIRONMENT_FILE = "environment.json"
 ENVIRONMENT_LINE = (f"- environment: software versions and hardware in {ENVIRONMENT_FILE}, measured wall and CPU times "
                     f"in {TIMING_FILE} (kept apart: they differ from machine to machine)")
 SOFTWARE = ("nasbench-suite", "numpy", "scipy", "pandas", "scikit-learn", "xgboost", "optuna", "matplotlib", "h5py",
-            "click", "tqdm")
+            "click", "tqdm",
+            "syne-tune", "nevergrad", "smac", "pymoo")  # the optional libraries' strategies (nasbench-suite strategies)
 
 
 def environment() -> dict[str, Any]:
