@@ -178,3 +178,18 @@ def test_analyze_runs_on_a_graph_table_naming_each_positions_values(graph_tables
     assert summary["redundancy"]["classes_in_space"] == 2_021 + 9 and summary["redundancy"]["disconnected_cells"] == 0
     shares = (tmp_path / "op_distribution.csv").read_text()
     assert "link,0123," in shares and "node4,arma," in shares and "link,gcn," not in shares
+
+
+def test_surrogate_fits_a_graph_table_on_its_own_encodings_and_refuses_nb201_only_features(graph_tables):
+    from nasbench_suite.surrogate import Surrogate
+
+    table = graph_tables["nbg-proteins"]
+    rng = np.random.default_rng(0)
+    cells = rng.choice(np.flatnonzero(~np.isnan(table.values("valid_acc"))), 200, replace=False)
+    surrogate = Surrogate("xgb", features=("onehot", "path", "params_m"), target="valid_acc@1").fit(table, cells)
+    mean, _ = surrogate.predict(cells[:5])
+    assert np.isfinite(mean).all()
+    with pytest.raises(UserInputError, match=r"^unknown feature 'effective_onehot': not an encoding \(onehot, path\)"):
+        Surrogate("xgb", features=("effective_onehot",), target="valid_acc@1").fit(table, cells)
+    with pytest.raises(UserInputError, match="model 'gin' reads NB201 cells as graphs"):
+        Surrogate("gin", features=("onehot",), target="valid_acc@1").fit(table, cells)

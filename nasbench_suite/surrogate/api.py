@@ -36,7 +36,7 @@ from nasbench_suite import jsonio
 from nasbench_suite.atomic import write_atomic
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.versions import package_versions
-from nasbench_suite.space import ArchLike, get_space
+from nasbench_suite.space import NB201, ArchLike, get_space
 from nasbench_suite.surrogate.features import DEFAULT_FEATURES, check_features, feature_matrix
 from nasbench_suite.surrogate.models import make_model
 from nasbench_suite.table import MEAN_SEED, Table, TableError, open_table
@@ -151,8 +151,11 @@ class Surrogate:
         if source.space != table.space:
             raise UserInputError(f"feature table {self.feature_table} is of space {source.space!r}, the fitted "
                                  f"table of {table.space!r}; expected a table of the same space")
+        if self.model == "gin" and space is not NB201:
+            raise UserInputError(f"model 'gin' reads NB201 cells as graphs; table {table.dataset} is of space "
+                                 f"{space.name}: expected xgb, rf, gp or mlp")
         self.features_ = check_features(self.features, [c for c in source.columns
-                                                        if c not in {t.name for t in self.targets_}])
+                                                        if c not in {t.name for t in self.targets_}], space)
         self.columns_ = {name: _full_column(source, name) for name in self.features_ if name in source.columns}
         Y = np.stack([self._target_values(table, t, indices) for t in self.targets_], axis=1)
         keep = ~np.isnan(Y).any(axis=1)

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import ENCODINGS, NB201Space
+from nasbench_suite.space import NB201, NB201Space, Space
 from nasbench_suite.space.nb201 import live_edges
 
 # Default: what an edge really computes (ops cut off by `none` count as `none`), how many of each op really
@@ -35,31 +35,31 @@ def _effective_counts(space: NB201Space, ops: np.ndarray) -> np.ndarray:
     return np.stack([(eff == op).sum(axis=1) for op in range(1, space.num_ops)], axis=1)
 
 
-SURROGATE_ENCODINGS = {"effective_onehot": _effective_onehot, "effective_counts": _effective_counts}
+SURROGATE_ENCODINGS = {"effective_onehot": _effective_onehot, "effective_counts": _effective_counts}  # NB201's `none`
 
 
-def encoding_names() -> list[str]:
-    """Every feature name that is computed from the cell alone."""
-    return list(ENCODINGS) + list(SURROGATE_ENCODINGS)
+def encoding_names(space: Space = NB201) -> list[str]:
+    """Every feature name that is computed from a cell of `space` alone."""
+    return list(space.encodings) + (list(SURROGATE_ENCODINGS) if isinstance(space, NB201Space) else [])
 
 
-def check_features(features: Sequence[str], columns: Sequence[str]) -> tuple[str, ...]:
+def check_features(features: Sequence[str], columns: Sequence[str], space: Space = NB201) -> tuple[str, ...]:
     """The feature names as a tuple; a clear error for a name that is neither an encoding nor a column."""
     if isinstance(features, str):
         features = [f.strip() for f in features.split(",") if f.strip()]
     if not features:
-        raise UserInputError("a surrogate needs at least one feature; valid: " + ", ".join(encoding_names())
+        raise UserInputError("a surrogate needs at least one feature; valid: " + ", ".join(encoding_names(space))
                              + " or a table column")
     for name in features:
-        if name not in encoding_names() and name not in columns:
-            raise UserInputError(f"unknown feature {name!r}: not an encoding ({', '.join(encoding_names())}) and "
-                                 f"not a column of the table ({', '.join(columns) or 'none'})")
+        if name not in encoding_names(space) and name not in columns:
+            raise UserInputError(f"unknown feature {name!r}: not an encoding ({', '.join(encoding_names(space))}) "
+                                 f"and not a column of the table ({', '.join(columns) or 'none'})")
     if len(set(features)) != len(features):
         raise UserInputError(f"feature list {list(features)} names a feature twice")
     return tuple(features)
 
 
-def feature_matrix(space: NB201Space, indices: np.ndarray, features: Sequence[str],
+def feature_matrix(space: Space, indices: np.ndarray, features: Sequence[str],
                    columns: Mapping[str, np.ndarray]) -> np.ndarray:
     """(n, d) float32 features of cells given by official index; `columns` maps name -> value per index."""
     ops = space.ops_of(indices)
@@ -67,7 +67,7 @@ def feature_matrix(space: NB201Space, indices: np.ndarray, features: Sequence[st
     for name in features:
         if name in SURROGATE_ENCODINGS:
             parts.append(SURROGATE_ENCODINGS[name](space, ops))
-        elif name in ENCODINGS:
+        elif name in space.encodings:
             parts.append(space.encode(ops, name))
         else:
             parts.append(columns[name][indices, None])
