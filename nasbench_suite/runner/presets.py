@@ -92,14 +92,15 @@ class Preset:
 
     def default_strategies(self, registered: Sequence[str]) -> list[str]:
         """Every registered strategy but those run by an optional library (opt-in by name: their extra may be
-        missing), each with this preset's settings where it names some (e.g. hpbandster's schedule for bohb under
-        nb201-paper)."""
+        missing) and, under a preset without a proxy column, those that need one (name them with --proxy), each with
+        this preset's settings where it names some (e.g. hpbandster's schedule for bohb under nb201-paper)."""
         from nasbench_suite.strategies import StrategySpec, get_strategy
         from nasbench_suite.strategies._library import LibraryStrategy
 
         chosen = {StrategySpec.parse(spec).name: spec for spec in self.strategies}
         return [chosen.get(name, name) for name in sorted(registered)
-                if not issubclass(get_strategy(name), LibraryStrategy)]
+                if not issubclass(get_strategy(name), LibraryStrategy)
+                and (self.proxy_column is not None or not get_strategy(name).needs_proxy)]
 
     def benchmark(self, table: Table, surrogate: Surrogate | None = None, hybrid: bool = False,
                   noise: bool = True) -> Benchmark:
