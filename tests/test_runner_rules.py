@@ -217,7 +217,7 @@ def test_presets_name_their_settings_and_strategies(tmp_path):
     assert settings["search_metric"] == "valid_acc" and settings["noise"] == "seed"
     with pytest.raises(UserInputError, match=r"^a hybrid benchmark needs a surrogate \(--surrogate FILE\)$"):
         paper.benchmark(make_table(np.arange(SPACE), {"valid_acc": VALID}), hybrid=True)
-    with pytest.raises(UserInputError, match=r"^unknown preset 'x'; valid: nb201-paper, default, default-noise-free$"):
+    with pytest.raises(UserInputError, match=r"^unknown preset 'x'; valid: nb201-paper, default, default-noise-free, nbgraph$"):
         get_preset("x")
 
 

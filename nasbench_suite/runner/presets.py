@@ -189,10 +189,11 @@ NBGRAPH = Preset(
     search_metric="valid_acc", search_fidelity=1, multi_fidelities=(1,), report_metric="test_acc", report_epoch=1,
     budget=Budget(100, "queries"), seeds=25, noise="mean", proxy_column=None)
 PRESETS: dict[str, Preset] = {p.name: p for p in (
-    NB201_PAPER, DEFAULT, NBGRAPH,
+    NB201_PAPER, DEFAULT,
     replace(DEFAULT, name="default-noise-free", noise="mean",
             description=DEFAULT.description.split("; noise = seed")[0] + "; noise = mean: every query returns the "
             "seed mean (the default preset without training noise, for comparison: results/noise/README.md)"),
+    NBGRAPH,
 )}
 DEFAULT_PRESET = "default"
 
