@@ -78,7 +78,7 @@ def os_error_line(exc: OSError) -> str:
 @click.group(cls=SuiteGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="nasbench-suite")
 def cli() -> None:
-    """Build, query and benchmark NAS tables of the NAS-Bench-201 cell space."""
+    """Build, query and benchmark NAS tables: NAS-Bench-201 cells and NAS-Bench-Graph GNNs."""
 
 
 def json_option(func: Callable) -> Callable:
