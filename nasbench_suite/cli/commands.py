@@ -11,3 +11,4 @@ from nasbench_suite.cli import data  # noqa: F401
 from nasbench_suite.cli import analyze  # noqa: F401
 from nasbench_suite.cli import hw  # noqa: F401
 from nasbench_suite.cli import report  # noqa: F401
+from nasbench_suite.cli import suite  # noqa: F401
