@@ -1,5 +1,6 @@
-"""Strategies run by optional libraries (Syne Tune, Nevergrad, SMAC3, pymoo) and the ConfigSpace export: reproducible runs that
-leave numpy's global generator alone, one-line errors naming the extra to install, listing with library and version.
+"""Strategies run by optional libraries (Syne Tune, Nevergrad, SMAC3, pymoo) and the ConfigSpace export: reproducible
+runs that leave numpy's global generator alone, one-line errors naming the extra to install, listing with library and
+version.
 A test of an adapter whose library is not installed is skipped; the missing-extra errors are tested by blocking the
 import (sys.modules[name] = None), so they run with or without the extras."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -20,8 +22,8 @@ from nasbench_suite.cli import commands  # noqa: F401  (registers the commands)
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.multiobjective import make_mo_strategy
 from nasbench_suite.runner import Experiment
-from nasbench_suite.space import NB201
-from nasbench_suite.space.configspace import arch_of, config_of, edge_names, to_configspace
+from nasbench_suite.space import NB201, NBGRAPH
+from nasbench_suite.space.configspace import arch_of, config_of, parameters, to_configspace
 from nasbench_suite.strategies import STRATEGIES, Context, get_strategy, make_strategy
 from nasbench_suite.strategies._library import LibraryStrategy
 
@@ -166,7 +168,8 @@ def test_benchmark_runs_library_strategies_beside_ours(tmp_path):
 
 
 def test_configspace_names_each_edge_with_the_op_names_and_roundtrips_every_cell():
-    assert edge_names() == ["edge01", "edge02", "edge12", "edge03", "edge13", "edge23"]
+    assert parameters() == {edge: list(NB201.ops) for edge in ("edge01", "edge02", "edge12", "edge03", "edge13",
+                                                                "edge23")}
     for index in range(NB201.size):
         assert NB201.to_index(NB201.to_str(arch_of(config_of(index)))) == index
 
@@ -174,8 +177,8 @@ def test_configspace_names_each_edge_with_the_op_names_and_roundtrips_every_cell
 def test_configspace_export_samples_configs_that_are_cells():
     ConfigSpace = pytest.importorskip("ConfigSpace")
     space = to_configspace(seed=0)
-    assert sorted(space) == sorted(edge_names())
-    for edge in edge_names():
+    assert sorted(space) == sorted(NB201.positions)
+    for edge in NB201.positions:
         assert isinstance(space[edge], ConfigSpace.CategoricalHyperparameter)
         assert tuple(space[edge].choices) == NB201.ops
     configs = space.sample_configuration(50)
@@ -185,50 +188,75 @@ def test_configspace_export_samples_configs_that_are_cells():
         assert config_of(index) == dict(config)
 
 
-def test_configspace_errors_name_the_edge_and_the_expected_form(monkeypatch):
-    expected = ("expected {edge01, edge02, edge12, edge03, edge13, edge23} each one of none, skip_connect, "
-                "nor_conv_1x1, nor_conv_3x3, avg_pool_3x3")
+def test_configspace_export_of_nas_bench_graph_roundtrips_every_cell():
+    """Positions, not NB201's edges: the link pattern and the 4 node ops of NAS-Bench-Graph (the export read
+    `space.edges`, which only NB201 has)."""
+    pytest.importorskip("ConfigSpace")
+    space = to_configspace(NBGRAPH, seed=0)
+    assert sorted(space) == sorted(NBGRAPH.positions)
+    for index in range(NBGRAPH.size):
+        assert NBGRAPH.to_index(NBGRAPH.to_str(arch_of(config_of(index, NBGRAPH), NBGRAPH))) == index
+    for config in space.sample_configuration(20):
+        assert config_of(arch_of(config, NBGRAPH), NBGRAPH) == dict(config)
+
+
+@pytest.mark.parametrize("name", [needs_library(name) for name in FAST])
+def test_library_strategies_search_nas_bench_graph(name):
+    strategy = make_strategy(name, Context(space=NBGRAPH, rng=np.random.default_rng(0)))
+    for _ in range(15):
+        trial = strategy.ask()
+        NBGRAPH.to_index(trial.arch)  # a valid cell of that space
+        strategy.tell(trial, float(sum(trial.arch)))
+
+
+def test_configspace_errors_name_the_parameter_and_its_values(monkeypatch):
+    ops = "none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3"
+    names = "edge01, edge02, edge12, edge03, edge13, edge23"
     with pytest.raises(UserInputError) as error:
         arch_of({"edge01": "conv"})
-    assert str(error.value) == f"configuration has op 'conv' for edge 'edge01'; {expected}"
+    expected = f"expected one of {ops} there (parameters: {names})"
+    assert str(error.value) == f"configuration has 'conv' for 'edge01'; {expected}"
     with pytest.raises(UserInputError) as error:
         arch_of({"edge01": "none"})
-    assert str(error.value) == f"configuration lacks edge 'edge02'; {expected}"
+    assert str(error.value) == f"configuration lacks 'edge02'; {expected}"
     monkeypatch.setitem(sys.modules, "ConfigSpace", None)
     with pytest.raises(UserInputError, match=r"pip install 'nasbench-suite\[configspace\]'$"):
         to_configspace()
 
 
-def mo_run(seed: int, queries: int = 60) -> list:
-    """pymoo-nsga2's trials told two made-up objectives (both NaN every 7th cell)."""
-    strategy = make_mo_strategy("pymoo-nsga2", Context(rng=np.random.default_rng(seed)), 2)
-    trials = []
-    for step in range(queries):
+DIGEST = """import hashlib, sys
+import numpy as np
+from nasbench_suite.strategies import Context, make_strategy
+out = []
+for name in sys.argv[1:]:
+    strategy = make_strategy(name, Context(rng=np.random.default_rng(0)))
+    for _ in range(15):
         trial = strategy.ask()
-        value = np.array([sum(trial.arch), -trial.arch[0] * trial.arch[5]], float)
-        strategy.tell(trial, np.full(2, np.nan) if step % 7 == 6 else value)
-        trials.append(trial)
-    return trials
+        out.append(trial.arch)
+        strategy.tell(trial, float(np.dot(trial.arch, [3, 1, 4, 1, 5, 9])))
+print(hashlib.sha256(repr(out).encode()).hexdigest())
+"""
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pymoo") is None, reason="pymoo not installed")
-def test_pymoo_nsga2_reproduces_bit_for_bit_and_evolves_generations():
-    np.random.seed(1)
-    first = mo_run(0)
-    np.random.seed(2)
-    assert mo_run(0) == first and mo_run(1) != first
-    assert len(set(first[:20])) == 20  # a generation holds no duplicate
-    strategy = make_mo_strategy("pymoo-nsga2:population_size=4", Context(rng=np.random.default_rng(0)), 2)
-    generation = [strategy.ask() for _ in range(4)]
-    extra = strategy.ask()  # the generation is not told yet: a uniform filler cell pymoo never sees
-    for trial in [extra, *reversed(generation)]:
-        strategy.tell(trial, np.array([1.0, 2.0]))
-    assert strategy.algorithm.n_gen == 2 and strategy.generation is None
+def digest(names: list[str], hash_seed: str) -> str:
+    """The trials of a short run of each strategy in a fresh interpreter with this PYTHONHASHSEED."""
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    proc = subprocess.run([sys.executable, "-c", DIGEST, *names], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
 
 
-def test_pymoo_missing_is_one_line_naming_the_extra(monkeypatch):
-    monkeypatch.setitem(sys.modules, "pymoo", None)
-    with pytest.raises(UserInputError) as error:
-        make_mo_strategy("pymoo-nsga2", Context(rng=np.random.default_rng(0)), 2)
-    assert str(error.value) == ("strategy 'pymoo-nsga2' needs pymoo, which is not installed: "
-                                "pip install 'nasbench-suite[pymoo]'")
+def test_runs_are_the_same_in_every_interpreter_whatever_pythons_hash_seed():
+    """A run in another process (the runner's workers, a rerun) must ask the same cells: nothing may hang on the
+    order of a set of strings."""
+    names = [name for name in FAST if installed(name)]
+    assert digest(names, "1") == digest(names, "2")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("smac") is None, reason="smac not installed")
+def test_smac_runs_repeat_under_one_hash_seed_only():
+    """SMAC 2.4's local search starts from `list(set(configurations))` (acquisition/maximizer/local_search.py,
+    `_get_initial_points`), and a Configuration hashes its repr: the order, and so the run, follows Python's string
+    hash seed. Under one PYTHONHASHSEED a run repeats bit for bit; results/libraries ran with PYTHONHASHSEED=0."""
+    spec = ["smac-hpo:budget=20"]  # an initial design of 5 cells: the local search picks from the 6th query on
+    assert digest(spec, "0") == digest(spec, "0") != digest(spec, "5")

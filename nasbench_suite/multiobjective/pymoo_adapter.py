@@ -1,9 +1,10 @@
 """pymoo's NSGA-II as a multi-objective strategy, through its ask/tell interface (pymoo imported only when used).
 
-Each edge is a pymoo `Choice` of op names (mixed-variable sampling, mating and duplicate elimination, pymoo's way
-for categorical variables: uniform crossover and re-drawing mutation, not SBX on op ids). pymoo asks a whole
-generation; it is handed out one cell per `ask` and told back once every cell of it is told. The algorithm's
-generator is seeded from the strategy's rng (pymoo 0.6.2 draws from nothing else), so a run is reproducible.
+Each position of the space is a pymoo `Choice` of its value names (mixed-variable sampling, mating and duplicate
+elimination, pymoo's way for categorical variables: uniform crossover and re-drawing mutation, not SBX on op ids).
+pymoo asks a whole generation; it is handed out one cell per `ask` and told back once every cell of it is told. The
+algorithm's generator is seeded from the strategy's rng (pymoo 0.6.2 draws from nothing else), so a run is
+reproducible.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from nasbench_suite.strategies.base import CELLS, Context, Hyperparameter, Trial
 
 @_register
 class PymooNSGA2(MultiObjectiveStrategy, LibraryStrategy):
-    """NSGA-II (non-dominated sorting + crowding distance) as pymoo's `NSGA2` on categorical edges. A failed (NaN)
+    """NSGA-II (non-dominated sorting + crowding distance) as pymoo's `NSGA2` on categorical positions. A failed (NaN)
     cell is told as infeasible (one inequality constraint violated), so it ranks behind every measured cell. Asks
     beyond the generation not yet told get uniform cells that pymoo never sees (only with several workers)."""
 
@@ -40,7 +41,7 @@ class PymooNSGA2(MultiObjectiveStrategy, LibraryStrategy):
         from pymoo.core.problem import Problem
         from pymoo.core.variable import Choice
 
-        self.problem = Problem(vars={edge: Choice(options=list(self.space.ops)) for edge in self.edge_names},
+        self.problem = Problem(vars={name: Choice(options=values) for name, values in self.parameters.items()},
                                n_obj=num_objectives, n_ieq_constr=1)
         self.algorithm = NSGA2(pop_size=self.population_size, sampling=MixedVariableSampling(),
                                mating=MixedVariableMating(eliminate_duplicates=MixedVariableDuplicateElimination()),

@@ -1,21 +1,22 @@
-"""A cell space as a ConfigSpace `ConfigurationSpace` (one categorical hyperparameter of op names per edge), so any
-ConfigSpace-based optimiser (SMAC, DEHB, HpBandSter, ...) can search it; ConfigSpace is imported only when used
-(`pip install ConfigSpace`). `edge_names`/`arch_of`/`config_of` convert without it."""
+"""A cell space as a ConfigSpace `ConfigurationSpace` (one categorical hyperparameter per position, valued by the
+position's names: NB201's 6 edges of op names, NAS-Bench-Graph's link pattern and 4 node ops), so any
+ConfigSpace-based optimiser (SMAC, DEHB, HpBandSter, ...) can search it. ConfigSpace is imported only when used
+(`pip install 'nasbench-suite[configspace]'`); `parameters`, `arch_of` and `config_of` convert without it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space import NB201, NB201Space, Ops
+from nasbench_suite.space import NB201, ArchLike, Ops, Space
 
 
-def edge_names(space: NB201Space = NB201) -> list[str]:
-    """One hyperparameter name per edge, in the space's edge order: `edge{source}{target}`."""
-    return [f"edge{src}{dst}" for src, dst in space.edges]
+def parameters(space: Space = NB201) -> dict[str, list[str]]:
+    """Each position's name -> the names of its values: the categorical parameters every optimiser library sees."""
+    return {position: list(values) for position, values in zip(space.positions, space.values)}
 
 
-def to_configspace(space: NB201Space = NB201, seed: int | None = None):
+def to_configspace(space: Space = NB201, seed: int | None = None):
     """The space as a ConfigSpace `ConfigurationSpace` whose sampling is seeded with `seed`."""
     try:
         import ConfigSpace
@@ -23,24 +24,24 @@ def to_configspace(space: NB201Space = NB201, seed: int | None = None):
         raise UserInputError("the ConfigSpace export needs ConfigSpace, which is not installed: "
                              "pip install 'nasbench-suite[configspace]'") from error
     return ConfigSpace.ConfigurationSpace(
-        name=space.name, seed=seed, space={edge: ConfigSpace.Categorical(edge, list(space.ops))
-                                           for edge in edge_names(space)})
+        name=space.name, seed=seed,
+        space={name: ConfigSpace.Categorical(name, values) for name, values in parameters(space).items()})
 
 
-def arch_of(config: Mapping[str, str], space: NB201Space = NB201) -> Ops:
-    """The cell of a configuration ({edge name: op name}, e.g. a ConfigSpace `Configuration`); a one-line error
-    naming a missing edge or an unknown op."""
-    ops = []
-    for edge in edge_names(space):
-        op = config.get(edge)
-        if op not in space.ops:
-            problem = "lacks" if op is None else f"has op {op!r} for"
-            raise UserInputError(f"configuration {problem} edge {edge!r}; expected {{{', '.join(edge_names(space))}}}"
-                                 f" each one of {', '.join(space.ops)}")
-        ops.append(space.ops.index(op))
-    return tuple(ops)
+def arch_of(config: Mapping[str, str], space: Space = NB201) -> Ops:
+    """The cell of a configuration ({position: value name}, e.g. a ConfigSpace `Configuration`); a one-line error
+    naming a missing position or an unknown value."""
+    arch = []
+    for name, values in parameters(space).items():
+        value = config.get(name)
+        if value not in values:
+            problem = "lacks" if value is None else f"has {value!r} for"
+            raise UserInputError(f"configuration {problem} {name!r}; expected one of {', '.join(values)} there "
+                                 f"(parameters: {', '.join(space.positions)})")
+        arch.append(values.index(value))
+    return tuple(arch)
 
 
-def config_of(arch, space: NB201Space = NB201) -> dict[str, str]:
-    """A cell (any form the space accepts) as the configuration {edge name: op name}."""
-    return {edge: space.ops[op] for edge, op in zip(edge_names(space), space.to_ops(arch))}
+def config_of(arch: ArchLike, space: Space = NB201) -> dict[str, str]:
+    """A cell (any form the space accepts) as the configuration {position: value name}."""
+    return {name: values[v] for (name, values), v in zip(parameters(space).items(), space.to_ops(arch))}

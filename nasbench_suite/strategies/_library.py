@@ -14,7 +14,7 @@ from typing import ClassVar
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.space.configspace import edge_names
+from nasbench_suite.space.configspace import parameters
 from nasbench_suite.strategies.base import Context, Strategy
 
 
@@ -44,7 +44,7 @@ class LibraryStrategy(Strategy):
         self.lib = self.import_library()
         self.seed = int(self.rng.integers(2**31 - 1))  # every library RNG derives from this: one run per seed
         self.global_rng = np.random.RandomState(self.seed)
-        self.edge_names = edge_names(self.space)
+        self.parameters = parameters(self.space)  # position -> its value names, as the library sees them
 
     @classmethod
     def import_library(cls) -> ModuleType:

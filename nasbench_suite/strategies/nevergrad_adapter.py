@@ -1,8 +1,8 @@
 """Nevergrad optimisers as strategies, through their ask/tell interface (nevergrad imported only when used).
 
-The cell is a `ng.p.Dict` of one `ng.p.Choice` of op names per edge; its `random_state` is seeded from the
-strategy's rng. NGOpt's portfolio also draws from numpy's global generator, so every call runs under
-`private_global_rng`: a run is reproducible bit for bit and leaves the global stream alone.
+The cell is a `ng.p.Dict` of one `ng.p.Choice` per position of the space (NB201: op names per edge); its
+`random_state` is seeded from the strategy's rng. NGOpt's portfolio also draws from numpy's global generator, so
+every call runs under `private_global_rng`: a run is reproducible bit for bit and leaves the global stream alone.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class _Nevergrad(LibraryStrategy):
     def __init__(self, context: Context, **params) -> None:
         super().__init__(context, **params)
         ng = self.lib
-        parametrization = ng.p.Dict(**{edge: ng.p.Choice(list(self.space.ops)) for edge in self.edge_names})
+        parametrization = ng.p.Dict(**{name: ng.p.Choice(values) for name, values in self.parameters.items()})
         parametrization.random_state = np.random.RandomState(self.seed)
         with private_global_rng(self.global_rng):
             self.optimiser = ng.optimizers.registry[self.optimizer](parametrization, budget=self.budget,
@@ -66,7 +66,7 @@ class NevergradNGOpt(_Nevergrad):
 
 @register
 class NevergradDE(_Nevergrad):
-    """Nevergrad's differential evolution (`DE`) on the softmax-relaxed categorical edges."""
+    """Nevergrad's differential evolution (`DE`) on the softmax-relaxed categorical positions."""
 
     name = "nevergrad-de"
     family = "evolution/local"

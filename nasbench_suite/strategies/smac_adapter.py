@@ -1,6 +1,10 @@
 """SMAC3's random-forest Bayesian optimisation as a strategy, through its ask/tell interface (SMAC imported only when
 used). The cell is the ConfigSpace export of the space (`nasbench_suite.space.configspace`); the scenario's seed
-comes from the strategy's rng, and SMAC keeps its run files in a temporary folder removed with the strategy."""
+comes from the strategy's rng, and SMAC keeps its run files in a temporary folder removed with the strategy.
+
+A run repeats bit for bit only under one PYTHONHASHSEED: SMAC 2.4's local search starts from `list(set(...))` of
+Configurations, which hash their repr (acquisition/maximizer/local_search.py, `_get_initial_points`), so the order
+follows Python's string hashing. Run with e.g. `PYTHONHASHSEED=0 nasbench-suite benchmark ...`."""
 
 from __future__ import annotations
 

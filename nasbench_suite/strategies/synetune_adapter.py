@@ -21,7 +21,7 @@ METRIC = "value"
 
 
 class _SyneTune(LibraryStrategy):
-    """A Syne Tune scheduler maximising the told value over one categorical choice of op name per edge. Failed
+    """A Syne Tune scheduler maximising the told value over one categorical choice per position of the space. Failed
     (NaN) runs are told as -inf, so they rank last (the ask/tell loop has no failed-trial path for searchers)."""
 
     library, module, extra = "syne-tune", "syne_tune", "synetune"
@@ -31,7 +31,7 @@ class _SyneTune(LibraryStrategy):
         from syne_tune.config_space import choice
         from syne_tune.optimizer.schedulers.ask_tell_scheduler import AskTellScheduler
 
-        config_space = {edge: choice(list(self.space.ops)) for edge in self.edge_names}
+        config_space = {name: choice(values) for name, values in self.parameters.items()}
         with private_global_rng(self.global_rng):
             self.scheduler = AskTellScheduler(self.make_scheduler(config_space))
         self.pending: list[tuple[Trial, Any]] = []
