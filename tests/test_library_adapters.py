@@ -157,6 +157,7 @@ def test_default_strategy_list_leaves_library_strategies_out():
     assert not set(LIBRARY) & {spec.split(":")[0] for spec in default}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not all(installed(n) for n in ("synetune-rea", "nevergrad-1plus1")), reason="extras missing")
 def test_benchmark_runs_library_strategies_beside_ours(tmp_path):
     out = tmp_path / "lib"
@@ -246,6 +247,7 @@ def digest(names: list[str], hash_seed: str) -> str:
     return proc.stdout.strip()
 
 
+@pytest.mark.slow
 def test_runs_are_the_same_in_every_interpreter_whatever_pythons_hash_seed():
     """A run in another process (the runner's workers, a rerun) must ask the same cells: nothing may hang on the
     order of a set of strings."""
@@ -253,6 +255,7 @@ def test_runs_are_the_same_in_every_interpreter_whatever_pythons_hash_seed():
     assert digest(names, "1") == digest(names, "2")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(importlib.util.find_spec("smac") is None, reason="smac not installed")
 def test_smac_runs_repeat_under_one_hash_seed_only():
     """SMAC 2.4's local search starts from `list(set(configurations))` (acquisition/maximizer/local_search.py,
