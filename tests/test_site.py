@@ -51,6 +51,11 @@ def test_site_input_errors(tmp_path):
         render_site(tmp_path)
     with pytest.raises(UserInputError, match="--highlight nope: no leaderboard has such a strategy"):
         render_site(RESULTS, highlight=["nope"])
+    for text in ('{"leaderboard": []}', "[]"):  # e.g. another command's summary named leaderboard.json: was KeyError
+        (tmp_path / "other").mkdir(exist_ok=True)
+        (tmp_path / "other" / "leaderboard.json").write_text(text)
+        with pytest.raises(UserInputError, match=r"other/leaderboard.json has no \"header\" object; expected"):
+            render_site(tmp_path)
 
 
 @pytest.fixture

@@ -57,11 +57,11 @@ def test_suite_command_runs_every_task_reruns_byte_identical_and_reuses_stored_r
     assert first.exit_code == 0, first.output
     data = json.loads(first.output[first.output.index("{"):])
     assert [r["strategy"] for r in data["leaderboard"]] and (tmp_path / "nbg-proteins" / "runs").is_dir()
-    board = (tmp_path / "leaderboard.json").read_bytes()
+    board = (tmp_path / "suite.json").read_bytes()
     summary = json.loads(board)
     assert len(summary["tasks"]) == 12 and len(summary["kendall_tau_between_tasks"]) == 12
     assert CliRunner().invoke(cli, args).exit_code == 0
-    assert (tmp_path / "leaderboard.json").read_bytes() == board
+    assert (tmp_path / "suite.json").read_bytes() == board
 
 
 def test_suite_command_with_a_seconds_budget_is_one_clear_error(tmp_path):

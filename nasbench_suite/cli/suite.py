@@ -47,4 +47,4 @@ def suite_command(strategies: str | None, seeds: str, budget: str, out: Path, jo
          lambda data: "\n".join([f"{'strategy':<16} {'IQM':>6} {'95% CI':>17} {'rank':>5}"] + [
              f"{r['strategy']:<16} {r['iqm']:6.3f} [{r['iqm_ci_low']:6.3f}, {r['iqm_ci_high']:6.3f}] "
              f"{r['mean_rank']:5.2f}" for r in data["leaderboard"]]
-             + [f"{len(TASKS)} tasks in {data['wall_seconds']:.1f} s wall; wrote {out}/leaderboard.{{json,csv,md}}"]))
+             + [f"{len(TASKS)} tasks in {data['wall_seconds']:.1f} s wall; wrote {out}/suite.{{json,csv,md}}"]))

@@ -115,7 +115,11 @@ def _board(folder: Path, results_dir: Path, out_dir: Path) -> Board:
     rel = folder.relative_to(results_dir).as_posix()
     where = (Path(results_dir.name) / rel).as_posix()  # pathlib drops the "." of the top folder
     slug = "lb-" + (re.sub(r"[^\w-]+", "-", rel) if rel != "." else "top")
-    header = jsonio.loads((folder / "leaderboard.json").read_text())["header"]
+    data = jsonio.loads((folder / "leaderboard.json").read_text())
+    header = data.get("header") if isinstance(data, dict) else None
+    if not isinstance(header, dict):
+        raise UserInputError(f"{folder / 'leaderboard.json'} has no \"header\" object; expected the leaderboard.json "
+                             "that nasbench-suite benchmark or hw-benchmark writes")
     markdown = (folder / "leaderboard.md").read_text() if (folder / "leaderboard.md").is_file() else ""
     lines = markdown.splitlines()
     title = next((line[2:] for line in lines if line.startswith("# ")), where)

@@ -152,15 +152,15 @@ def _off_diagonal_mean(matrix: np.ndarray) -> float | None:
 
 
 def write_suite(summary: dict, out: Path) -> list[Path]:
-    """leaderboard.{json,csv,md} and the figures (performance profiles, probability of improvement, critical
+    """suite.{json,csv,md} (not leaderboard.*: a single-task leaderboard has another layout) and the figures (performance profiles, probability of improvement, critical
     difference, Kendall tau between tasks) in `out`; the same summary writes the same bytes."""
     board = pd.DataFrame(summary["leaderboard"])
-    written = [write_atomic(out / "leaderboard.json", lambda fh: fh.write(
+    written = [write_atomic(out / "suite.json", lambda fh: fh.write(
                    jsonio.dumps(summary, indent=2).encode() + b"\n")),
-               write_atomic(out / "leaderboard.csv", lambda fh: fh.write(
+               write_atomic(out / "suite.csv", lambda fh: fh.write(
                    board.to_csv(index=False, float_format="%.6g", lineterminator="\n").encode()))]
     written += _figures(summary, out)
-    written.append(write_atomic(out / "leaderboard.md", lambda fh: fh.write(_markdown(summary).encode())))
+    written.append(write_atomic(out / "suite.md", lambda fh: fh.write(_markdown(summary).encode())))
     return written
 
 
