@@ -11,6 +11,8 @@ import pytest
 
 from nasbench_suite.benchmark import TableBenchmark
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.runner.presets import Budget
+from nasbench_suite.runner.simulate import check_priced
 from nasbench_suite.space import NB201
 from nasbench_suite.table import Table, TableError
 
@@ -81,8 +83,10 @@ def test_fidelities_are_checked_sorted_and_named(table):
 def test_settings_errors_name_the_expected_form(table):
     with pytest.raises(UserInputError, match=r"^unknown seed mode 'median'; valid: mean, random$"):
         TableBenchmark(table, seed_mode="median")
-    with pytest.raises(TableError, match="table has no column 'train_seconds_per_epoch'"):
-        TableBenchmark(two_seed_table(columns=()))
+    unpriced = TableBenchmark(two_seed_table(columns=()))  # no training times (NAS-Bench-Graph): queries cost 0
+    assert not unpriced.priced and unpriced.evaluate(0, 200, np.random.default_rng(0)).cost == 0
+    with pytest.raises(UserInputError, match=r"^budget of 1000 simulated seconds cannot bound this search"):
+        check_priced(unpriced, Budget(1000))
     part = Table(space="nb201", dataset="toy", archs=[0, 1], seeds=[0], epochs=[1])
     part.set_column("train_seconds_per_epoch", np.ones(2))
     with pytest.raises(TableError, match=r"^table covers 2 of 15625 cells; a table benchmark needs all of them"):

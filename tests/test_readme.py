@@ -48,6 +48,15 @@ SHORTER = {
     HYBRID_CPU: (f"{HYBRID_CPU} --seeds 3", "25 seeds x 2 strategies"),
     SURROGATE_CPU: (SURROGATE_CPU.replace("--train-size 553", "--train-size 100"),
                     "XGBoost ensembles for 10 targets on 553 cells: half a minute"),
+    "nasbench-suite surrogate eval nbg-cora --target valid_acc@1 --features onehot,path,params_m --models xgb,rf": (
+        "nasbench-suite surrogate eval nbg-cora --target valid_acc@1 --features onehot,path,params_m --models xgb "
+        "--train-sizes 25 --repeats 1", "2 models x 6 training sizes x 5 repeats on 59,049 cells: minutes"),
+    "nasbench-suite benchmark --preset nbgraph --table nbg-cora --seeds 5": (
+        "nasbench-suite benchmark --preset nbgraph --table nbg-cora --seeds 1 --strategies random,rea",
+        "13 strategies x 5 seeds, BANANAS on the 7,380-feature graph encoding: minutes"),
+    "nasbench-suite benchmark --preset hw-pareto --table nbg-cora --device-metric latency_ms --budget 100q": (
+        "nasbench-suite benchmark --preset hw-pareto --table nbg-cora --device-metric latency_ms --budget 100q "
+        "--seeds 2 --strategies random,pls", "6 strategies x 25 seeds: over a minute"),
     "nasbench-suite oneshot --method darts,gdas,rsps,enas --setting micro": (
         "nasbench-suite oneshot --method rsps --setting micro --epochs 1", "4 methods x 6 epochs: over 15 min"),
 }

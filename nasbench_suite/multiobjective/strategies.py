@@ -16,6 +16,7 @@ import numpy as np
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.space import Ops
 from nasbench_suite.strategies._common import pop_pending, sample_unseen
+from nasbench_suite.strategies.evolution import REA_HYPERPARAMETERS
 from nasbench_suite.strategies.base import CELLS, SIZE, Context, Hyperparameter, Strategy, Trial, split_spec
 from nasbench_suite.strategies.bo import BayesianOptimisation
 from nasbench_suite.strategies.evolution import mutate_node_edge
@@ -143,10 +144,7 @@ class ParetoEvolution(MultiObjectiveStrategy):
     name = "mo-rea"
     family = "evolution/local"
     paper = "Real, Aggarwal, Huang, Le, AAAI 2019, with a Pareto-dominance tournament"
-    hyperparameters = (
-        Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval=SIZE),
-        Hyperparameter("sample_size", 3, "members sampled per tournament", interval=SIZE),
-    )
+    hyperparameters = REA_HYPERPARAMETERS
 
     def __init__(self, context: Context, num_objectives: int = 2, **params: Any) -> None:
         super().__init__(context, num_objectives, **params)

@@ -17,6 +17,12 @@ def mutate_node_edge(space: Space, arch: Ops, rng: np.random.Generator) -> Ops:
     return space.mutate_structured(arch, rng)
 
 
+# Regularized evolution's settings as NAS-Bench-201 ran them, shared by every REA (ours, mo-rea, Syne Tune's)
+REA_HYPERPARAMETERS = (
+    Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval=SIZE),
+    Hyperparameter("sample_size", 3, "members sampled per tournament", interval=SIZE),
+)
+
 @register
 class RegularizedEvolution(Strategy):
     """Regularized (aging) evolution, Real et al. 2019 (AmoebaNet), as run in NAS-Bench-201.
@@ -31,10 +37,7 @@ class RegularizedEvolution(Strategy):
     name = "rea"
     family = "evolution/local"
     paper = "Real, Aggarwal, Huang, Le, AAAI 2019; settings of Dong & Yang, ICLR 2020 (NAS-Bench-201)"
-    hyperparameters = (
-        Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval=SIZE),
-        Hyperparameter("sample_size", 3, "members sampled per tournament", interval=SIZE),
-    )
+    hyperparameters = REA_HYPERPARAMETERS
 
     def __init__(self, context: Context, **params) -> None:
         super().__init__(context, **params)

@@ -15,7 +15,8 @@ from typing import Any
 from nasbench_suite.space.configspace import arch_of
 from nasbench_suite.strategies._common import pop_pending
 from nasbench_suite.strategies._library import LibraryStrategy, private_global_rng
-from nasbench_suite.strategies.base import SIZE, Context, Hyperparameter, Trial, register
+from nasbench_suite.strategies.base import Context, Trial, register
+from nasbench_suite.strategies.evolution import REA_HYPERPARAMETERS
 
 METRIC = "value"
 
@@ -62,10 +63,7 @@ class SyneTuneREA(_SyneTune):
     name = "synetune-rea"
     family = "evolution/local"
     paper = "Real et al., AAAI 2019, as implemented in Syne Tune (Salinas et al., AutoML-Conf 2022)"
-    hyperparameters = (
-        Hyperparameter("population_size", 10, "cells in the population (the oldest leaves)", interval=SIZE),
-        Hyperparameter("sample_size", 3, "members sampled per tournament", interval=SIZE),
-    )
+    hyperparameters = REA_HYPERPARAMETERS
 
     def make_scheduler(self, config_space: dict[str, Any]):
         from syne_tune.optimizer.baselines import REA
