@@ -12,7 +12,7 @@ from nasbench_suite.errors import UserInputError
 from nasbench_suite.importers.nb201 import import_nb201, published_tables
 from nasbench_suite.importers.nb201_seeds import (DATASETS, OFFICIAL_RECORDS, SEED_SOURCES, SEEDS, import_nb201_seeds,
                                                   official_record, seed_mean_discrepancies)
-from nasbench_suite.importers.restricted_pickle import NUMPY_ARRAYS, restricted_loads
+from nasbench_suite.restricted_pickle import NUMPY_ARRAYS, restricted_loads
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import pickle
 import sys
 import tarfile
 import zlib
@@ -21,6 +20,7 @@ import numpy as np
 
 from nasbench_suite.atomic import atomic_path, write_atomic
 from nasbench_suite.errors import UserInputError
+from nasbench_suite.restricted_pickle import NUMPY_ARRAYS, restricted_loads
 
 CLASSES: tuple[str, ...] = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                             "truck")
@@ -301,18 +301,8 @@ def _read_folder(path: Path) -> tuple[np.ndarray, ...]:
     return _assemble(items)
 
 
-class _BatchUnpickler(pickle.Unpickler):
-    """Reads the batch pickles without running code: only the globals that rebuild numpy arrays (and bytes, in
-    pickles written by Python 3) may be loaded; a pickle can name any callable, so an unrestricted load of a
-    downloaded file could run anything."""
-
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
-
-    def find_class(self, module: str, name: str) -> object:
-        if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(f"it names {module}.{name}, which a CIFAR-10 batch never does")
-        return super().find_class(module, name)
+# what a CIFAR-10 batch pickle may load: numpy arrays, and bytes in pickles written by Python 3
+BATCH_GLOBALS = NUMPY_ARRAYS | {("_codecs", "encode")}
 
 
 def _read_batches(path: Path) -> tuple[np.ndarray, ...]:
@@ -321,12 +311,11 @@ def _read_batches(path: Path) -> tuple[np.ndarray, ...]:
         images, labels = [], []
         for f in files:
             try:
-                with open(path / f, "rb") as fh:
-                    batch = _BatchUnpickler(fh, encoding="latin1").load()
+                batch = restricted_loads((path / f).read_bytes(), BATCH_GLOBALS, str(path / f), encoding="latin1")
                 data = np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
                 images.append(data)
                 labels.append(np.asarray(batch["labels"], dtype=np.int64))
-            except (pickle.UnpicklingError, EOFError, KeyError, ValueError, TypeError) as exc:
+            except (UserInputError, KeyError, ValueError, TypeError) as exc:
                 raise DatasetError(f"{path / f} is not a CIFAR-10 batch (corrupt or unknown format: "
                                    f"{type(exc).__name__}: {exc})") from None
         out += [np.ascontiguousarray(np.concatenate(images)), np.concatenate(labels)]

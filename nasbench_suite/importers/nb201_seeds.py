@@ -25,7 +25,7 @@ import pandas as pd
 
 from nasbench_suite.errors import UserInputError
 from nasbench_suite.importers.nb201 import SOURCES, Source, download_sources, fetch_url, new_table, read_pinned
-from nasbench_suite.importers.restricted_pickle import NUMPY_ARRAYS, NUMPY_SCALARS, ORDERED_DICT, restricted_loads
+from nasbench_suite.restricted_pickle import NUMPY_ARRAYS, NUMPY_SCALARS, ORDERED_DICT, restricted_loads
 from nasbench_suite.space import NB201, NUM_ARCHS
 from nasbench_suite.table import Series, Table
 

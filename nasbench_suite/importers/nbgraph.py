@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nasbench_suite.errors import UserInputError
-from nasbench_suite.importers.restricted_pickle import NUMPY_SCALARS, restricted_loads
+from nasbench_suite.restricted_pickle import NUMPY_SCALARS, restricted_loads
 from nasbench_suite.space import NBGRAPH, NBGRAPH_PROTEINS
 from nasbench_suite.table import MEAN_SEED, Table
 from nasbench_suite.versions import package_versions

@@ -22,8 +22,8 @@ ORDERED_DICT = frozenset({("collections", "OrderedDict")})
 
 
 class _Restricted(pickle.Unpickler):
-    def __init__(self, data: bytes, allowed: frozenset[tuple[str, str]], what: str):
-        super().__init__(io.BytesIO(data))
+    def __init__(self, data: bytes, allowed: frozenset[tuple[str, str]], what: str, encoding: str):
+        super().__init__(io.BytesIO(data), encoding=encoding)
         self.allowed, self.what = allowed, what
 
     def find_class(self, module: str, name: str) -> object:
@@ -34,10 +34,11 @@ class _Restricted(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def restricted_loads(data: bytes, allowed: frozenset[tuple[str, str]], what: str) -> object:
-    """Unpickle `data` (described as `what` in errors) letting it load only the `allowed` (module, name) globals."""
+def restricted_loads(data: bytes, allowed: frozenset[tuple[str, str]], what: str, encoding: str = "ASCII") -> object:
+    """Unpickle `data` (described as `what` in errors) letting it load only the `allowed` (module, name) globals;
+    `encoding` as in `pickle.Unpickler` (e.g. "latin1" for Python 2 pickles)."""
     try:
-        return _Restricted(data, allowed, what).load()
+        return _Restricted(data, allowed, what, encoding).load()
     except UserInputError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
